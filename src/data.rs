@@ -1,0 +1,173 @@
+//! [`Data`]: what a download gives and what an upload takes.
+
+use bytes::Bytes;
+use polars::prelude::DataFrame;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::{json, pickle};
+
+/// A decoded object, or a value to encode.
+///
+/// Downloads pick the variant from the key's extension (see [`Format`](crate::Format));
+/// uploads take anything that converts into `Data`, so `upload(bucket, key, &df)`,
+/// `upload(bucket, key, "text")` and `upload(bucket, key, &json)` all work.
+///
+/// ```
+/// use s3io::Data;
+///
+/// let data = Data::from(serde_json::json!([{"a": 1}, {"a": 2}]));
+/// let df = data.into_frame().unwrap();
+/// assert_eq!(df.shape(), (2, 1));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Data {
+    /// A table: from `.csv`, `.xlsx`, or records in `.json` / `.pkl`.
+    Frame(DataFrame),
+    /// A JSON document.
+    Json(serde_json::Value),
+    /// A Python value built only from builtins (dict, list, tuple, str, int, float, bool, None,
+    /// bytes, set).
+    Pickle(serde_pickle::Value),
+    /// UTF-8 text.
+    Text(String),
+    /// Raw bytes, never decoded; uploaded unchanged whatever the extension.
+    Bytes(Bytes),
+}
+
+impl Data {
+    /// The variant's name, for messages: `a frame`, `a JSON value`, ...
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Data::Frame(_) => "a frame",
+            Data::Json(_) => "a JSON value",
+            Data::Pickle(_) => "a pickle value",
+            Data::Text(_) => "text",
+            Data::Bytes(_) => "bytes",
+        }
+    }
+
+    /// The data as a frame. JSON and pickles become frames when they hold a list of records
+    /// (`[{"a": 1}, ...]`) or a dict of equal-length columns (`{"a": [1, 2]}`), which is what
+    /// pandas' `to_json(orient="records")` and `df.to_dict("list")` produce.
+    pub fn into_frame(self) -> Result<DataFrame> {
+        match self {
+            Data::Frame(df) => Ok(df),
+            Data::Json(value) => json::frame_from_value(&value),
+            Data::Pickle(value) => pickle::frame_from_value(&value),
+            other => Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("{} cannot become a frame", other.kind_name()),
+            )),
+        }
+    }
+
+    /// The data as a JSON value. Pickle values convert when JSON can hold them.
+    pub fn into_json(self) -> Result<serde_json::Value> {
+        match self {
+            Data::Json(value) => Ok(value),
+            Data::Pickle(value) => pickle::value_to_json(value),
+            other => Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("{} is not a JSON value", other.kind_name()),
+            )),
+        }
+    }
+
+    /// The data as text; only [`Data::Text`] is text.
+    pub fn into_text(self) -> Result<String> {
+        match self {
+            Data::Text(text) => Ok(text),
+            other => Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("{} is not text", other.kind_name()),
+            )),
+        }
+    }
+
+    /// Deserializes a JSON or pickle value into any `T: DeserializeOwned`.
+    ///
+    /// ```
+    /// #[derive(serde::Deserialize)]
+    /// struct Config { threads: u32 }
+    ///
+    /// let data = s3io::Data::from(serde_json::json!({"threads": 8}));
+    /// let cfg: Config = data.deserialize().unwrap();
+    /// assert_eq!(cfg.threads, 8);
+    /// ```
+    pub fn deserialize<T: DeserializeOwned>(self) -> Result<T> {
+        match self {
+            Data::Json(value) => serde_json::from_value(value).map_err(|e| {
+                Error::new(
+                    ErrorKind::Decode,
+                    format!("JSON does not fit the type: {e}"),
+                )
+                .with_source(e)
+            }),
+            Data::Pickle(value) => serde_pickle::from_value(value).map_err(|e| {
+                Error::new(
+                    ErrorKind::Decode,
+                    format!("pickle does not fit the type: {e}"),
+                )
+                .with_source(e)
+            }),
+            other => Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "{} cannot be deserialized into a typed value; only .json and .pkl objects can",
+                    other.kind_name()
+                ),
+            )),
+        }
+    }
+}
+
+impl From<DataFrame> for Data {
+    fn from(df: DataFrame) -> Self {
+        Data::Frame(df)
+    }
+}
+
+impl From<&DataFrame> for Data {
+    /// Clones the frame, which is cheap: polars columns are reference-counted.
+    fn from(df: &DataFrame) -> Self {
+        Data::Frame(df.clone())
+    }
+}
+
+impl From<serde_json::Value> for Data {
+    fn from(value: serde_json::Value) -> Self {
+        Data::Json(value)
+    }
+}
+
+impl From<&serde_json::Value> for Data {
+    fn from(value: &serde_json::Value) -> Self {
+        Data::Json(value.clone())
+    }
+}
+
+impl From<serde_pickle::Value> for Data {
+    fn from(value: serde_pickle::Value) -> Self {
+        Data::Pickle(value)
+    }
+}
+
+impl From<String> for Data {
+    fn from(text: String) -> Self {
+        Data::Text(text)
+    }
+}
+
+impl From<&str> for Data {
+    fn from(text: &str) -> Self {
+        Data::Text(text.to_owned())
+    }
+}
+
+impl From<Bytes> for Data {
+    fn from(bytes: Bytes) -> Self {
+        Data::Bytes(bytes)
+    }
+}

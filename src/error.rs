@@ -1,0 +1,432 @@
+//! One error type for everything s3io does.
+//!
+//! An [`Error`] is a [`kind`](Error::kind) you can match on, plus the context a person needs to
+//! act on it: the [`Operation`], the bucket, the key, the [`Format`], and for errors that S3
+//! itself returned, the S3 error code and the request id.
+//!
+//! Following the AWS SDK's error guidelines, `Display` is one line and does not repeat the
+//! source error's own text through the chain; `Debug` shows every field and the whole chain.
+//! `Display` does carry a short summary of the cause, because notebooks and `?` in `main` show
+//! nothing but `Display`.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use crate::format::Format;
+
+/// The boxed cause behind an [`Error`].
+type Source = Box<dyn StdError + Send + Sync + 'static>;
+
+/// What went wrong, in a form you can match on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The bucket or key does not exist (`NoSuchKey`, `NoSuchBucket`, a 404).
+    NotFound,
+    /// The credentials are valid but not allowed to do this (`AccessDenied`, a 403).
+    PermissionDenied,
+    /// No credentials could be found, or S3 rejected them (`InvalidAccessKeyId`,
+    /// `SignatureDoesNotMatch`, `ExpiredToken`, ...).
+    Credentials,
+    /// S3 answered with any other error; see [`Error::code`].
+    Service,
+    /// The request did not get a complete answer: connection refused or reset, timeout,
+    /// truncated body.
+    Transport,
+    /// The object's bytes are not valid in the format its key names.
+    Decode,
+    /// The value could not be written in the format the key names.
+    Encode,
+    /// The combination is not supported, for example a `String` uploaded to `.xlsx`, or a
+    /// pickle that refers to Python code.
+    Unsupported,
+    /// An argument is invalid, for example an empty bucket name.
+    InvalidInput,
+}
+
+impl ErrorKind {
+    /// A short lower-case name for the kind, as shown in messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NotFound => "not found",
+            ErrorKind::PermissionDenied => "permission denied",
+            ErrorKind::Credentials => "credentials",
+            ErrorKind::Service => "service error",
+            ErrorKind::Transport => "transport error",
+            ErrorKind::Decode => "cannot decode",
+            ErrorKind::Encode => "cannot encode",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::InvalidInput => "invalid input",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The s3io operation that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Operation {
+    /// Building a connector from configuration.
+    Connect,
+    /// Listing the buckets of the account.
+    ListBuckets,
+    /// Listing the objects in a bucket.
+    ListObjects,
+    /// Creating a bucket.
+    CreateBucket,
+    /// Downloading and decoding an object.
+    Download,
+    /// Encoding and uploading an object.
+    Upload,
+    /// Decoding bytes that did not come from S3 ([`Format::decode`]).
+    Decode,
+    /// Encoding a value without uploading it ([`Format::encode`]).
+    Encode,
+}
+
+impl Operation {
+    /// The operation's name as shown in messages, e.g. `download`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Connect => "connect",
+            Operation::ListBuckets => "list buckets",
+            Operation::ListObjects => "list objects",
+            Operation::CreateBucket => "create bucket",
+            Operation::Download => "download",
+            Operation::Upload => "upload",
+            Operation::Decode => "decode",
+            Operation::Encode => "encode",
+        }
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error type of every fallible s3io call.
+///
+/// ```
+/// use s3io::{Error, ErrorKind, Operation};
+///
+/// let err = Error::new(ErrorKind::NotFound, "NoSuchKey: The specified key does not exist.")
+///     .with_operation(Operation::Download)
+///     .with_location("bucket", "a.csv");
+/// assert_eq!(err.kind(), ErrorKind::NotFound);
+/// assert_eq!(
+///     err.to_string(),
+///     "download s3://bucket/a.csv (csv): NoSuchKey: The specified key does not exist."
+/// );
+/// ```
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+/// The fields of an [`Error`], boxed so that `Result<T, Error>` stays small.
+struct Inner {
+    kind: ErrorKind,
+    message: String,
+    operation: Option<Operation>,
+    bucket: Option<String>,
+    key: Option<String>,
+    format: Option<Format>,
+    code: Option<String>,
+    request_id: Option<String>,
+    source: Option<Source>,
+}
+
+impl Error {
+    /// A new error of `kind` with a one-line `message`; add context with the `with_*` methods.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        let inner = Inner {
+            kind,
+            message: message.into(),
+            operation: None,
+            bucket: None,
+            key: None,
+            format: None,
+            code: None,
+            request_id: None,
+            source: None,
+        };
+        Error {
+            inner: Box::new(inner),
+        }
+    }
+
+    /// Keeps `source` as the cause, shown by `Debug` and returned by [`StdError::source`].
+    pub fn with_source(mut self, source: impl Into<Source>) -> Self {
+        self.inner.source = Some(source.into());
+        self
+    }
+
+    /// Sets the operation, unless one is set already.
+    pub fn with_operation(mut self, operation: Operation) -> Self {
+        self.inner.operation.get_or_insert(operation);
+        self
+    }
+
+    /// Sets the bucket and key, unless they are set already. The format follows from the key's
+    /// extension unless one is set already.
+    pub fn with_location(mut self, bucket: &str, key: &str) -> Self {
+        self.inner.bucket.get_or_insert_with(|| bucket.to_owned());
+        if !key.is_empty() {
+            self.inner.key.get_or_insert_with(|| key.to_owned());
+            self.inner
+                .format
+                .get_or_insert_with(|| Format::from_key(key));
+        }
+        self
+    }
+
+    /// Sets the bucket only, for operations on a whole bucket.
+    pub fn with_bucket(mut self, bucket: &str) -> Self {
+        self.inner.bucket.get_or_insert_with(|| bucket.to_owned());
+        self
+    }
+
+    /// Sets the format, replacing the one guessed from the key.
+    pub fn with_format(mut self, format: Format) -> Self {
+        self.inner.format = Some(format);
+        self
+    }
+
+    /// Sets the S3 error code and request id of a service error.
+    pub(crate) fn with_service_details(
+        mut self,
+        code: Option<String>,
+        request_id: Option<String>,
+    ) -> Self {
+        self.inner.code = code;
+        self.inner.request_id = request_id;
+        self
+    }
+
+    /// What went wrong, to match on.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The one-line description, without the context.
+    pub fn message(&self) -> &str {
+        &self.inner.message
+    }
+
+    /// The operation that failed, if known.
+    pub fn operation(&self) -> Option<Operation> {
+        self.inner.operation
+    }
+
+    /// The bucket involved, if any.
+    pub fn bucket(&self) -> Option<&str> {
+        self.inner.bucket.as_deref()
+    }
+
+    /// The key involved, if any.
+    pub fn key(&self) -> Option<&str> {
+        self.inner.key.as_deref()
+    }
+
+    /// The format involved, if any.
+    pub fn format(&self) -> Option<Format> {
+        self.inner.format
+    }
+
+    /// The S3 error code, such as `NoSuchKey` or `AccessDenied`, when S3 sent one.
+    pub fn code(&self) -> Option<&str> {
+        self.inner.code.as_deref()
+    }
+
+    /// The request id S3 assigned, to quote to AWS support or find in server logs.
+    pub fn request_id(&self) -> Option<&str> {
+        self.inner.request_id.as_deref()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.inner.operation {
+            Some(op) => write!(f, "{op}")?,
+            None => write!(f, "s3io")?,
+        }
+        match (&self.inner.bucket, &self.inner.key) {
+            (Some(b), Some(k)) => write!(f, " s3://{b}/{k}")?,
+            (Some(b), None) => write!(f, " s3://{b}")?,
+            _ => {}
+        }
+        if let Some(format) = self.inner.format {
+            write!(f, " ({format})")?;
+        }
+        write!(f, ": {}", self.inner.message)?;
+        if let Some(id) = &self.inner.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.inner.kind)
+            .field("message", &self.inner.message);
+        if let Some(op) = &self.inner.operation {
+            d.field("operation", op);
+        }
+        if let Some(b) = &self.inner.bucket {
+            d.field("bucket", b);
+        }
+        if let Some(k) = &self.inner.key {
+            d.field("key", k);
+        }
+        if let Some(fmt) = &self.inner.format {
+            d.field("format", fmt);
+        }
+        if let Some(c) = &self.inner.code {
+            d.field("code", c);
+        }
+        if let Some(r) = &self.inner.request_id {
+            d.field("request_id", r);
+        }
+        let chain: Vec<String> = std::iter::successors(self.source(), |&e| e.source())
+            .map(|e| e.to_string())
+            .collect();
+        if !chain.is_empty() {
+            d.field("caused_by", &chain);
+        }
+        d.finish()
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.inner
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+/// The result type of s3io calls.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// S3 error codes that mean the bucket, key or version does not exist.
+const NOT_FOUND_CODES: &[&str] = &[
+    "NoSuchKey",
+    "NoSuchBucket",
+    "NotFound",
+    "NoSuchVersion",
+    "NoSuchUpload",
+];
+/// S3 error codes that mean the caller may not do this.
+const DENIED_CODES: &[&str] = &["AccessDenied", "AllAccessDisabled", "AccountProblem"];
+/// S3 error codes that mean the credentials are missing, wrong or expired.
+const CREDENTIAL_CODES: &[&str] = &[
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "InvalidToken",
+    "TokenRefreshRequired",
+    "InvalidClientTokenId",
+];
+
+impl Error {
+    /// Converts an AWS SDK error, keeping the S3 error code and request id.
+    pub(crate) fn from_sdk<E>(
+        err: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+    ) -> Error
+    where
+        E: aws_sdk_s3::error::ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    {
+        use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+        use aws_sdk_s3::operation::RequestId;
+
+        let request_id = err.request_id().map(str::to_owned);
+        let status = err.raw_response().map(|r| r.status().as_u16());
+        let code = err.code().map(str::to_owned);
+        let (kind, message) = match &err {
+            SdkError::ServiceError(_) => {
+                let kind = match (code.as_deref(), status) {
+                    (Some(c), _) if NOT_FOUND_CODES.contains(&c) => ErrorKind::NotFound,
+                    (Some(c), _) if DENIED_CODES.contains(&c) => ErrorKind::PermissionDenied,
+                    (Some(c), _) if CREDENTIAL_CODES.contains(&c) => ErrorKind::Credentials,
+                    (None, Some(404)) => ErrorKind::NotFound,
+                    (None, Some(403)) => ErrorKind::PermissionDenied,
+                    _ => ErrorKind::Service,
+                };
+                let message = match (code.as_deref(), err.message()) {
+                    (Some(c), Some(m)) => format!("{c}: {m}"),
+                    (Some(c), None) => match standard_message(c) {
+                        Some(m) => format!("{c}: {m}"),
+                        None => c.to_owned(),
+                    },
+                    (None, _) => match status {
+                        Some(404) => "NotFound: no such bucket or key (HTTP 404)".to_owned(),
+                        Some(403) => "Forbidden: access denied (HTTP 403)".to_owned(),
+                        Some(s) => format!("S3 answered HTTP {s} with no error code"),
+                        None => "S3 answered with an error".to_owned(),
+                    },
+                };
+                (kind, message)
+            }
+            _ if chain_has_credentials_error(&err) => (
+                ErrorKind::Credentials,
+                format!("no usable AWS credentials: {}", innermost(&err)),
+            ),
+            SdkError::TimeoutError(_) => (ErrorKind::Transport, "the request timed out".to_owned()),
+            SdkError::DispatchFailure(_) => (
+                ErrorKind::Transport,
+                format!("could not reach S3: {}", innermost(&err)),
+            ),
+            SdkError::ResponseError(_) => (
+                ErrorKind::Transport,
+                format!("S3's response could not be read: {}", innermost(&err)),
+            ),
+            SdkError::ConstructionFailure(_) => (
+                ErrorKind::InvalidInput,
+                format!("the request could not be built: {}", innermost(&err)),
+            ),
+            _ => (ErrorKind::Service, innermost(&err)),
+        };
+        Error::new(kind, message)
+            .with_service_details(code, request_id)
+            .with_source(err)
+    }
+}
+
+/// The message AWS S3 sends with common error codes, for servers that send only the code.
+fn standard_message(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "NoSuchKey" => "The specified key does not exist.",
+        "NoSuchBucket" => "The specified bucket does not exist.",
+        "AccessDenied" => "Access Denied",
+        "InvalidAccessKeyId" => "The AWS Access Key Id you provided does not exist in our records.",
+        "SignatureDoesNotMatch" => {
+            "The request signature we calculated does not match the signature you provided. \
+             Check your key and signing method."
+        }
+        "BucketNotEmpty" => "The bucket you tried to delete is not empty.",
+        _ => return None,
+    })
+}
+
+/// Whether a credentials provider failure is anywhere in the chain.
+fn chain_has_credentials_error(err: &(dyn StdError + 'static)) -> bool {
+    std::iter::successors(Some(err), |&e| e.source())
+        .any(|e| e.is::<aws_credential_types::provider::error::CredentialsError>())
+}
+
+/// The text of the deepest cause, which is usually the one that says what happened.
+fn innermost(err: &(dyn StdError + 'static)) -> String {
+    std::iter::successors(Some(err), |&e| e.source())
+        .last()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+}

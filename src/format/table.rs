@@ -1,0 +1,575 @@
+//! The one bridge between polars frames and cell-by-cell formats.
+//!
+//! Excel sheets, JSON records and pickled dicts all describe a table one value at a time.
+//! [`FrameBuilder`] turns such columns of [`Cell`]s into a `DataFrame`, choosing each column's
+//! dtype the way pandas does; [`FrameCells`] reads a `DataFrame` back one [`Cell`] at a time.
+//! Each format converts its own values to and from `Cell` and never touches polars directly.
+
+use std::borrow::Cow;
+
+use polars::prelude::*;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Serialize, Serializer};
+
+/// One value of a table cell, independent of any file format.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cell<'a> {
+    /// A missing value: an empty Excel cell, JSON `null`, Python `None`.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A 64-bit integer.
+    Int(i64),
+    /// A 64-bit float; NaN is a value here, not a null.
+    Float(f64),
+    /// Text.
+    Str(Cow<'a, str>),
+    /// A calendar date, as days since 1970-01-01.
+    Date(i32),
+    /// A date and time without time zone, as microseconds since 1970-01-01T00:00:00.
+    Datetime(i64),
+}
+
+impl Cell<'_> {
+    /// Text for a cell that has to live in a column of strings.
+    fn into_text(self) -> Option<String> {
+        match self {
+            Cell::Null => None,
+            Cell::Bool(b) => Some(b.to_string()),
+            Cell::Int(i) => Some(i.to_string()),
+            Cell::Float(f) => Some(f.to_string()),
+            Cell::Str(s) => Some(s.into_owned()),
+            Cell::Date(d) => Some(iso_date(d)),
+            Cell::Datetime(us) => Some(iso_datetime(us)),
+        }
+    }
+}
+
+/// Builds a `DataFrame` column by column from [`Cell`]s.
+#[derive(Default)]
+pub(crate) struct FrameBuilder {
+    columns: Vec<Column>,
+    height: Option<usize>,
+}
+
+impl FrameBuilder {
+    /// Adds a column; its dtype follows from the cells, as pandas infers it:
+    /// only booleans give Boolean, only integers Int64, integers and floats Float64, only dates
+    /// Date, dates and datetimes Datetime, and anything else String. Nulls fit every dtype.
+    pub(crate) fn push(&mut self, name: &str, cells: Vec<Cell<'_>>) -> Result<(), String> {
+        if let Some(height) = self.height
+            && height != cells.len()
+        {
+            return Err(format!(
+                "column {name:?} has {} values but the columns before it have {height}",
+                cells.len()
+            ));
+        }
+        self.height = Some(cells.len());
+        self.columns.push(column_from_cells(name.into(), cells));
+        Ok(())
+    }
+
+    /// The finished frame.
+    pub(crate) fn finish(self) -> Result<DataFrame, String> {
+        DataFrame::new(self.height.unwrap_or(0), self.columns).map_err(|e| e.to_string())
+    }
+}
+
+/// The dtype a column of cells gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Inferred {
+    Null,
+    Bool,
+    Int,
+    Float,
+    Str,
+    Date,
+    Datetime,
+    Mixed,
+}
+
+fn infer(cells: &[Cell<'_>]) -> Inferred {
+    use Inferred::*;
+    cells.iter().fold(Null, |acc, cell| {
+        let this = match cell {
+            Cell::Null => return acc,
+            Cell::Bool(_) => Bool,
+            Cell::Int(_) => Int,
+            Cell::Float(_) => Float,
+            Cell::Str(_) => Str,
+            Cell::Date(_) => Date,
+            Cell::Datetime(_) => Datetime,
+        };
+        match (acc, this) {
+            (Null, t) => t,
+            (a, t) if a == t => a,
+            (Int | Float, Int | Float) => Float,
+            (Date | Datetime, Date | Datetime) => Datetime,
+            _ => Mixed,
+        }
+    })
+}
+
+fn column_from_cells(name: PlSmallStr, cells: Vec<Cell<'_>>) -> Column {
+    let kind = infer(&cells);
+    let it = cells.into_iter();
+    let series = match kind {
+        Inferred::Bool => Series::new(
+            name,
+            it.map(|c| match c {
+                Cell::Bool(b) => Some(b),
+                _ => None,
+            })
+            .collect::<Vec<_>>(),
+        ),
+        Inferred::Int => Series::new(
+            name,
+            it.map(|c| match c {
+                Cell::Int(i) => Some(i),
+                _ => None,
+            })
+            .collect::<Vec<_>>(),
+        ),
+        Inferred::Float => Series::new(
+            name,
+            it.map(|c| match c {
+                Cell::Int(i) => Some(i as f64),
+                Cell::Float(f) => Some(f),
+                _ => None,
+            })
+            .collect::<Vec<_>>(),
+        ),
+        Inferred::Date => Int32Chunked::from_iter_options(
+            name,
+            it.map(|c| match c {
+                Cell::Date(d) => Some(d),
+                _ => None,
+            }),
+        )
+        .into_date()
+        .into_series(),
+        Inferred::Datetime => Int64Chunked::from_iter_options(
+            name,
+            it.map(|c| match c {
+                Cell::Date(d) => Some(i64::from(d) * MICROS_PER_DAY),
+                Cell::Datetime(us) => Some(us),
+                _ => None,
+            }),
+        )
+        .into_datetime(TimeUnit::Microseconds, None)
+        .into_series(),
+        Inferred::Null | Inferred::Str | Inferred::Mixed => Series::new(
+            name,
+            it.map(Cell::into_text).collect::<Vec<Option<String>>>(),
+        ),
+    };
+    series.into()
+}
+
+/// A `DataFrame` read cell by cell.
+pub(crate) struct FrameCells {
+    names: Vec<String>,
+    columns: Vec<TypedColumn>,
+    height: usize,
+}
+
+/// A column cast to one of the dtypes a [`Cell`] can hold.
+enum TypedColumn {
+    Null,
+    Bool(BooleanChunked),
+    Int(Int64Chunked),
+    Float(Float64Chunked),
+    Str(StringChunked),
+    Date(Int32Chunked),
+    /// Microseconds since the epoch.
+    Datetime(Int64Chunked),
+}
+
+impl FrameCells {
+    /// Prepares `df` for reading; fails, naming the column, on dtypes no cell can hold
+    /// (lists, structs, durations, ...).
+    pub(crate) fn new(df: &DataFrame) -> Result<Self, String> {
+        let columns = df
+            .columns()
+            .iter()
+            .map(typed_column)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(FrameCells {
+            names: df
+                .get_column_names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            columns,
+            height: df.height(),
+        })
+    }
+
+    /// The column names, in order.
+    pub(crate) fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The number of rows.
+    pub(crate) fn height(&self) -> usize {
+        self.height
+    }
+
+    /// The cell at column `col`, row `row`. Out-of-range positions read as null.
+    pub(crate) fn get(&self, col: usize, row: usize) -> Cell<'_> {
+        let Some(column) = self.columns.get(col) else {
+            return Cell::Null;
+        };
+        let cell = match column {
+            TypedColumn::Null => None,
+            TypedColumn::Bool(ca) => ca.get(row).map(Cell::Bool),
+            TypedColumn::Int(ca) => ca.get(row).map(Cell::Int),
+            TypedColumn::Float(ca) => ca.get(row).map(Cell::Float),
+            TypedColumn::Str(ca) => ca.get(row).map(|s| Cell::Str(Cow::Borrowed(s))),
+            TypedColumn::Date(ca) => ca.get(row).map(Cell::Date),
+            TypedColumn::Datetime(ca) => ca.get(row).map(Cell::Datetime),
+        };
+        cell.unwrap_or(Cell::Null)
+    }
+}
+
+fn typed_column(column: &Column) -> Result<TypedColumn, String> {
+    let unsupported = || {
+        format!(
+            "column {:?} has dtype {}, which this format cannot hold",
+            column.name().as_str(),
+            column.dtype()
+        )
+    };
+    let cast = |dtype: DataType| -> Result<Series, String> {
+        column
+            .as_materialized_series()
+            .strict_cast(&dtype)
+            .map_err(|e| format!("column {:?}: {e}", column.name().as_str()))
+    };
+    let dtype = column.dtype();
+    let typed = match dtype {
+        DataType::Null => TypedColumn::Null,
+        DataType::Boolean => TypedColumn::Bool(column.bool().map_err(|e| e.to_string())?.clone()),
+        DataType::String => TypedColumn::Str(column.str().map_err(|e| e.to_string())?.clone()),
+        dt if dt.is_integer() => TypedColumn::Int(
+            cast(DataType::Int64)?
+                .i64()
+                .map_err(|e| e.to_string())?
+                .clone(),
+        ),
+        dt if dt.is_float() => TypedColumn::Float(
+            cast(DataType::Float64)?
+                .f64()
+                .map_err(|e| e.to_string())?
+                .clone(),
+        ),
+        DataType::Date => TypedColumn::Date(
+            cast(DataType::Int32)?
+                .i32()
+                .map_err(|e| e.to_string())?
+                .clone(),
+        ),
+        DataType::Datetime(unit, _) => {
+            let raw = cast(DataType::Int64)?;
+            let raw = raw.i64().map_err(|e| e.to_string())?;
+            TypedColumn::Datetime(match unit {
+                TimeUnit::Nanoseconds => raw / 1000,
+                TimeUnit::Microseconds => raw.clone(),
+                TimeUnit::Milliseconds => raw * 1000,
+            })
+        }
+        _ => return Err(unsupported()),
+    };
+    Ok(typed)
+}
+
+impl Serialize for Cell<'_> {
+    /// Nulls serialize as unit (JSON `null`, Python `None`), dates and datetimes as ISO 8601
+    /// text, since neither JSON nor pickled builtins have a date type.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Cell::Null => s.serialize_unit(),
+            Cell::Bool(b) => s.serialize_bool(*b),
+            Cell::Int(i) => s.serialize_i64(*i),
+            Cell::Float(f) => s.serialize_f64(*f),
+            Cell::Str(text) => s.serialize_str(text),
+            Cell::Date(d) => s.serialize_str(&iso_date(*d)),
+            Cell::Datetime(us) => s.serialize_str(&iso_datetime(*us)),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Cell<'static> {
+    /// Reads one scalar of any self-describing format; lists and maps are refused, since a
+    /// cell holds one value.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct CellVisitor;
+        impl<'de> Visitor<'de> for CellVisitor {
+            type Value = Cell<'static>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a single value")
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Cell::Null)
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(Cell::Null)
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Self::Value, E> {
+                Ok(Cell::Bool(b))
+            }
+            fn visit_i64<E>(self, i: i64) -> Result<Self::Value, E> {
+                Ok(Cell::Int(i))
+            }
+            fn visit_u64<E>(self, u: u64) -> Result<Self::Value, E> {
+                // Past i64, keep every digit as text rather than round to a float.
+                Ok(i64::try_from(u).map_or_else(|_| Cell::Str(u.to_string().into()), Cell::Int))
+            }
+            fn visit_f64<E>(self, f: f64) -> Result<Self::Value, E> {
+                Ok(Cell::Float(f))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Cell::Str(s.to_owned().into()))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+                Ok(Cell::Str(s.into()))
+            }
+        }
+        d.deserialize_any(CellVisitor)
+    }
+}
+
+/// A table read in the order its source lists columns: a map of column name to list of
+/// values, or a list of records (maps of column name to value).
+pub(crate) struct OrderedTable(pub(crate) DataFrame);
+
+impl<'de> Deserialize<'de> for OrderedTable {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TableVisitor;
+        impl<'de> Visitor<'de> for TableVisitor {
+            type Value = OrderedTable;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of columns or a list of records")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OrderedTable, A::Error> {
+                let mut builder = FrameBuilder::default();
+                while let Some((name, cells)) = map.next_entry::<String, Vec<Cell<'static>>>()? {
+                    builder.push(&name, cells).map_err(de::Error::custom)?;
+                }
+                builder
+                    .finish()
+                    .map(OrderedTable)
+                    .map_err(de::Error::custom)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<OrderedTable, A::Error> {
+                let mut rows: Vec<Vec<(String, Cell<'static>)>> = Vec::new();
+                while let Some(Record(row)) = seq.next_element()? {
+                    rows.push(row);
+                }
+                frame_from_records(rows)
+                    .map(OrderedTable)
+                    .map_err(de::Error::custom)
+            }
+        }
+        d.deserialize_any(TableVisitor)
+    }
+}
+
+/// One record: column name to value, in the source's order.
+struct Record(Vec<(String, Cell<'static>)>);
+
+impl<'de> Deserialize<'de> for Record {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct RecordVisitor;
+        impl<'de> Visitor<'de> for RecordVisitor {
+            type Value = Record;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a record (a map of column name to value)")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Record, A::Error> {
+                let mut row = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    row.push(entry);
+                }
+                Ok(Record(row))
+            }
+        }
+        d.deserialize_map(RecordVisitor)
+    }
+}
+
+/// A frame from records: one list of (column, value) pairs per row. Columns appear in the
+/// order they are first seen; a row without a column has a null there.
+pub(crate) fn frame_from_records<'a, Row>(
+    rows: impl IntoIterator<Item = Row>,
+) -> Result<DataFrame, String>
+where
+    Row: IntoIterator<Item = (String, Cell<'a>)>,
+{
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut columns: Vec<Vec<Cell<'a>>> = Vec::new();
+    let mut height = 0;
+    for row in rows {
+        for (name, cell) in row {
+            let col = *index.entry(name).or_insert_with_key(|name| {
+                names.push(name.clone());
+                columns.push(Vec::new());
+                columns.len() - 1
+            });
+            let column = &mut columns[col];
+            column.resize(height, Cell::Null);
+            column.push(cell);
+        }
+        height += 1;
+    }
+    let mut builder = FrameBuilder::default();
+    for (name, mut cells) in names.iter().zip(columns) {
+        cells.resize(height, Cell::Null);
+        builder.push(name, cells)?;
+    }
+    builder.finish()
+}
+
+/// A frame serialized as a list of records, one map per row: pandas'
+/// `to_json(orient="records")`.
+pub(crate) struct Records<'a>(pub(crate) &'a FrameCells);
+
+impl Serialize for Records<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let cells = self.0;
+        s.collect_seq((0..cells.height()).map(|row| Row(cells, row)))
+    }
+}
+
+/// One row of a frame, serialized as a map from column name to cell.
+struct Row<'a>(&'a FrameCells, usize);
+
+impl Serialize for Row<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Row(cells, row) = *self;
+        let names = cells.names().iter().enumerate();
+        s.collect_map(names.map(|(col, name)| (name, cells.get(col, row))))
+    }
+}
+
+/// A frame serialized as a map from column name to the list of its values, in column order:
+/// `df.to_dict("list")`, which `pd.DataFrame(obj)` turns back into the frame.
+pub(crate) struct Columns<'a>(pub(crate) &'a FrameCells);
+
+impl Serialize for Columns<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let cells = self.0;
+        let names = cells.names().iter().enumerate();
+        s.collect_map(names.map(|(col, name)| (name, ColumnValues(cells, col))))
+    }
+}
+
+/// One column of a frame, serialized as a list.
+struct ColumnValues<'a>(&'a FrameCells, usize);
+
+impl Serialize for ColumnValues<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let ColumnValues(cells, col) = *self;
+        s.collect_seq((0..cells.height()).map(|row| cells.get(col, row)))
+    }
+}
+
+/// Microseconds in one day.
+pub(crate) const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+pub(crate) fn days_from_civil(year: i32, month: u32, day: u32) -> i32 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = month as i32;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day as i32 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The (year, month, day) of a count of days since 1970-01-01.
+pub(crate) fn civil_from_days(days: i32) -> (i32, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i32::from(month <= 2);
+    (year, month, day)
+}
+
+/// `YYYY-MM-DD` for days since the epoch.
+pub(crate) fn iso_date(days: i32) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.ffffff]` for microseconds since the epoch.
+pub(crate) fn iso_datetime(micros: i64) -> String {
+    let days = micros.div_euclid(MICROS_PER_DAY);
+    let rest = micros.rem_euclid(MICROS_PER_DAY);
+    let (secs, frac) = (rest / 1_000_000, rest % 1_000_000);
+    let time = format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+    let date = iso_date(days as i32);
+    if frac == 0 {
+        format!("{date}T{time}")
+    } else {
+        format!("{date}T{time}.{frac:06}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates_round_trip() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2024, 1, 15), 19737);
+        assert_eq!(days_from_civil(1899, 12, 30), -25569);
+        for days in [-800_000, -25569, -1, 0, 59, 19737, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        assert_eq!(
+            iso_datetime(19737 * MICROS_PER_DAY + 49_530_000_000),
+            "2024-01-15T13:45:30"
+        );
+        assert_eq!(iso_datetime(-1), "1969-12-31T23:59:59.999999");
+    }
+
+    #[test]
+    fn columns_get_pandas_like_dtypes() {
+        let mut b = FrameBuilder::default();
+        b.push("i", vec![Cell::Int(1), Cell::Null]).unwrap();
+        b.push("f", vec![Cell::Int(1), Cell::Float(2.5)]).unwrap();
+        b.push("s", vec![Cell::Str("a".into()), Cell::Int(3)])
+            .unwrap();
+        b.push("d", vec![Cell::Date(1), Cell::Datetime(5)]).unwrap();
+        b.push("n", vec![Cell::Null, Cell::Null]).unwrap();
+        assert!(b.push("short", vec![Cell::Null]).is_err());
+        let df = b.finish().unwrap();
+        let dtypes: Vec<DataType> = df.dtypes();
+        assert_eq!(
+            dtypes,
+            vec![
+                DataType::Int64,
+                DataType::Float64,
+                DataType::String,
+                DataType::Datetime(TimeUnit::Microseconds, None),
+                DataType::String
+            ]
+        );
+        let cells = FrameCells::new(&df).unwrap();
+        assert_eq!(cells.get(2, 1), Cell::Str("3".into()));
+        assert_eq!(cells.get(3, 0), Cell::Datetime(MICROS_PER_DAY));
+        assert_eq!(cells.get(0, 1), Cell::Null);
+    }
+}

@@ -1,0 +1,93 @@
+//! # s3io: S3 as a data scientist's own disk
+//!
+//! Name a bucket and a key; s3io fetches the object, looks at the key's extension and hands
+//! back a polars [`DataFrame`](polars::prelude::DataFrame) or a value. Going the other way, it
+//! encodes a frame or value in the format the key asks for and uploads it.
+//!
+//! ## A tour
+//!
+//! Connect with the same configuration the AWS CLI uses ([`S3Connector::from_env`]), or set
+//! region, endpoint and credentials yourself ([`S3Connector::builder`]). This tour runs
+//! against the embedded server of [`local::LocalS3`] (feature `local-server`), so it needs no
+//! AWS account:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> s3io::Result<()> {
+//! use polars::prelude::*;
+//! use s3io::{Data, ErrorKind};
+//!
+//! let server = s3io::local::LocalS3::start()?;
+//! let s3 = server.connect().await?;     // or S3Connector::from_env().await?
+//! s3.create_bucket("lab").await?;
+//!
+//! // A frame goes up as CSV, Excel, JSON records or a pickled dict of columns...
+//! let df = df!("city" => ["Oslo", "Lima"], "temp" => [4.5, 19.0]).unwrap();
+//! s3.upload("lab", "weather.csv", &df).await?;
+//! s3.upload("lab", "weather.xlsx", &df).await?;
+//!
+//! // ...and comes back as a frame.
+//! let back = s3.download_frame("lab", "weather.xlsx").await?;
+//! assert!(back.equals(&df));
+//!
+//! // Values: JSON, pickles of Python builtins, text.
+//! s3.upload("lab", "cfg.json", &serde_json::json!({"threads": 8})).await?;
+//! let cfg = s3.download_json("lab", "cfg.json").await?;
+//! assert_eq!(cfg["threads"], 8);
+//! s3.upload("lab", "notes.txt", "remember the milk").await?;
+//!
+//! // `download` returns whatever the extension says.
+//! match s3.download("lab", "notes.txt").await? {
+//!     Data::Text(text) => assert_eq!(text, "remember the milk"),
+//!     other => panic!("expected text, got {}", other.kind_name()),
+//! }
+//!
+//! // Errors say what failed, where, and why; S3's code and request id are kept.
+//! let err = s3.download("lab", "missing.csv").await.unwrap_err();
+//! assert_eq!(err.kind(), ErrorKind::NotFound);
+//! assert!(err.to_string().starts_with("download s3://lab/missing.csv (csv): NoSuchKey"));
+//! # Ok(()) }
+//! ```
+//!
+//! ## Formats
+//!
+//! The key's last extension, in any case, picks the [`Format`]:
+//!
+//! | extension | download gives | upload accepts |
+//! |---|---|---|
+//! | `.csv` | [`Data::Frame`], types inferred like `pandas.read_csv` | a frame, like `df.to_csv(index=False)` |
+//! | `.xlsx` | [`Data::Frame`] from the first sheet | a frame, one sheet "Sheet1" |
+//! | `.json` | [`Data::Json`]; frames from records | a JSON value, any `Serialize`, a frame as records |
+//! | `.pkl`, `.pickle` | [`Data::Pickle`] of Python builtins | a pickle value, any `Serialize`, a frame as a dict of lists |
+//! | anything else | [`Data::Text`] | text |
+//!
+//! A pickle never runs code here: one that names a Python global (`os.system`,
+//! `pandas.DataFrame`) is refused with an [`ErrorKind::Unsupported`] error that names it.
+//!
+//! ## Errors
+//!
+//! Every call returns [`Result`]; an [`Error`] has a [`kind`](Error::kind) to match on and
+//! names the [`Operation`], bucket, key and format. Decoder panics on hostile bytes come back
+//! as [`ErrorKind::Decode`] errors instead of unwinding into your code.
+
+#![warn(missing_docs)]
+
+mod connector;
+mod data;
+mod error;
+mod format;
+mod session;
+mod transfer;
+
+#[cfg(feature = "local-server")]
+pub mod local;
+
+pub use connector::{BucketInfo, ObjectInfo, S3Connector};
+pub use data::Data;
+pub use error::{Error, ErrorKind, Operation, Result};
+pub use format::Format;
+pub use session::{DEFAULT_REGION, S3ConnectorBuilder};
+pub use transfer::UploadInfo;
+
+/// The polars version s3io is built with, re-exported so your frames match its frames.
+pub use polars;

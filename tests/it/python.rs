@@ -1,0 +1,87 @@
+//! Python reads what s3io wrote: pandas, pickle and json load the objects s3io uploaded and
+//! compare them with the original fixtures (fixtures/readback.py).
+//!
+//! Needs python3 with pandas, openpyxl and boto3; `.ci/run` installs them. Without them the
+//! test prints why it skipped, unless `S3IO_REQUIRE_PYTHON=1`, which turns a skip into a
+//! failure.
+
+use std::process::Command;
+
+use s3io::Format;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn python_reads_what_s3io_wrote() {
+    let t = start().await;
+    let prefix = "readback";
+    let csv_frame = Format::CSV.decode_frame(fixture("csv/sample.csv")).unwrap();
+    let sheet = Format::EXCEL
+        .decode_frame(fixture("xlsx/openpyxl_multi.xlsx"))
+        .unwrap();
+    let config = Format::JSON.decode(fixture("json/config.json")).unwrap();
+    let builtins = Format::PICKLE
+        .decode(fixture("pickle/builtins_p5.pkl"))
+        .unwrap();
+    let notes = Format::TEXT.decode(fixture("text/notes.txt")).unwrap();
+    let s3 = &t.s3;
+    s3.upload(BUCKET, &format!("{prefix}/sample.csv"), &csv_frame)
+        .await
+        .unwrap();
+    s3.upload(BUCKET, &format!("{prefix}/sample.xlsx"), &sheet)
+        .await
+        .unwrap();
+    s3.upload(BUCKET, &format!("{prefix}/sample.json"), &csv_frame)
+        .await
+        .unwrap();
+    s3.upload(BUCKET, &format!("{prefix}/sample.pkl"), &csv_frame)
+        .await
+        .unwrap();
+    s3.upload(BUCKET, &format!("{prefix}/config.json"), config)
+        .await
+        .unwrap();
+    s3.upload(BUCKET, &format!("{prefix}/builtins.pkl"), builtins)
+        .await
+        .unwrap();
+    s3.upload(BUCKET, &format!("{prefix}/notes.txt"), notes)
+        .await
+        .unwrap();
+
+    let python = std::env::var("S3IO_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = format!("{}/fixtures/readback.py", env!("CARGO_MANIFEST_DIR"));
+    let endpoint = t.server.endpoint_url();
+    let output = Command::new(&python)
+        .args([
+            &script,
+            "--endpoint",
+            &endpoint,
+            "--bucket",
+            BUCKET,
+            "--prefix",
+            prefix,
+        ])
+        .args(["--access-key", s3io::local::ACCESS_KEY_ID])
+        .args(["--secret-key", s3io::local::SECRET_ACCESS_KEY])
+        .arg("--strict-column-order")
+        .output();
+    let required = std::env::var("S3IO_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
+    let output = match output {
+        Ok(output) => output,
+        Err(e) if !required => {
+            eprintln!("SKIP python_reads_what_s3io_wrote: cannot run {python}: {e}");
+            return;
+        }
+        Err(e) => panic!("cannot run {python}: {e}"),
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if output.status.code() == Some(3) && !required {
+        eprintln!("SKIP python_reads_what_s3io_wrote: {}", stdout.trim());
+        return;
+    }
+    assert!(
+        output.status.success(),
+        "Python could not read back what s3io wrote:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("7 passed, 0 failed"), "{stdout}");
+}

@@ -1,0 +1,108 @@
+//! Shared test helpers: a fresh server and bucket per test, fixtures, and column readers.
+
+use bytes::Bytes;
+use polars::prelude::*;
+use s3io::S3Connector;
+use s3io::local::LocalS3;
+
+/// The bucket every test gets.
+pub const BUCKET: &str = "s3io-test";
+
+/// A running server, a connector to it, and an empty bucket.
+pub struct TestS3 {
+    pub server: LocalS3,
+    pub s3: S3Connector,
+}
+
+/// Starts a server and creates [`BUCKET`].
+pub async fn start() -> TestS3 {
+    let server = LocalS3::start().expect("local S3 server starts");
+    let s3 = server.connect().await.expect("connector builds");
+    s3.create_bucket(BUCKET).await.expect("bucket is created");
+    TestS3 { server, s3 }
+}
+
+/// The bytes of a file under `fixtures/`.
+pub fn fixture(path: &str) -> Bytes {
+    let full = format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&full)
+        .unwrap_or_else(|e| panic!("fixture {full}: {e}"))
+        .into()
+}
+
+impl TestS3 {
+    /// Uploads a fixture's bytes unchanged under `key`.
+    pub async fn put_fixture(&self, path: &str, key: &str) {
+        self.s3
+            .upload(BUCKET, key, fixture(path))
+            .await
+            .unwrap_or_else(|e| panic!("uploading fixture {path}: {e}"));
+    }
+}
+
+fn column<'a>(df: &'a DataFrame, name: &str) -> &'a Column {
+    df.column(name).unwrap_or_else(|e| {
+        panic!(
+            "column {name}: {e}; columns are {:?}",
+            df.get_column_names()
+        )
+    })
+}
+
+pub fn ints(df: &DataFrame, name: &str) -> Vec<Option<i64>> {
+    column(df, name)
+        .i64()
+        .expect("Int64 column")
+        .iter()
+        .collect()
+}
+
+pub fn floats(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
+    column(df, name)
+        .f64()
+        .expect("Float64 column")
+        .iter()
+        .collect()
+}
+
+pub fn strs(df: &DataFrame, name: &str) -> Vec<Option<String>> {
+    let col = column(df, name);
+    col.str()
+        .unwrap_or_else(|e| panic!("{name} is {}, not String: {e}", col.dtype()))
+        .iter()
+        .map(|s| s.map(str::to_owned))
+        .collect()
+}
+
+pub fn bools(df: &DataFrame, name: &str) -> Vec<Option<bool>> {
+    column(df, name)
+        .bool()
+        .expect("Boolean column")
+        .iter()
+        .collect()
+}
+
+/// A Date or Datetime column as text: `2024-01-15` or `2024-01-15 13:45:30`.
+pub fn temporal(df: &DataFrame, name: &str) -> Vec<Option<String>> {
+    let col = column(df, name);
+    assert!(
+        matches!(col.dtype(), DataType::Date | DataType::Datetime(..)),
+        "{name} is {}, not a date",
+        col.dtype()
+    );
+    let text = col.cast(&DataType::String).expect("dates format as text");
+    text.str()
+        .expect("String after cast")
+        .iter()
+        .map(|s| s.map(|s| s.trim_end_matches(".000000").to_owned()))
+        .collect()
+}
+
+/// `Some(x)` for every value: the expected column without nulls.
+pub fn all<T: Clone>(values: &[T]) -> Vec<Option<T>> {
+    values.iter().cloned().map(Some).collect()
+}
+
+pub fn owned(values: &[Option<&str>]) -> Vec<Option<String>> {
+    values.iter().map(|v| v.map(str::to_owned)).collect()
+}
