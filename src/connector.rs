@@ -355,7 +355,7 @@ impl S3Connector {
     }
 
     /// Fetches an object's bytes, with the download context on errors.
-    async fn get(&self, bucket: &str, key: &str) -> Result<Bytes> {
+    pub(crate) async fn get(&self, bucket: &str, key: &str) -> Result<Bytes> {
         let context = |e: Error| {
             e.with_operation(Operation::Download)
                 .with_location(bucket, key)
@@ -378,7 +378,7 @@ impl fmt::Debug for S3Connector {
 }
 
 /// Runs CPU-bound decoding or encoding on tokio's blocking pool, off the async workers.
-async fn off_runtime<T: Send + 'static>(
+pub(crate) async fn off_runtime<T: Send + 'static>(
     work: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
     tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
@@ -389,7 +389,7 @@ async fn off_runtime<T: Send + 'static>(
     })
 }
 
-fn check_bucket(bucket: &str) -> Result<()> {
+pub(crate) fn check_bucket(bucket: &str) -> Result<()> {
     if bucket.is_empty() {
         return Err(Error::new(
             ErrorKind::InvalidInput,
@@ -399,7 +399,7 @@ fn check_bucket(bucket: &str) -> Result<()> {
     Ok(())
 }
 
-fn check_location(bucket: &str, key: &str) -> Result<()> {
+pub(crate) fn check_location(bucket: &str, key: &str) -> Result<()> {
     check_bucket(bucket)?;
     if key.is_empty() {
         return Err(Error::new(ErrorKind::InvalidInput, "the key is empty"));
