@@ -17,7 +17,11 @@ use serde_json::json;
 #[tokio::main]
 async fn main() -> s3io::Result<()> {
     let server = LocalS3::start()?;
-    println!("S3 server listening on {} (data in {})", server.endpoint_url(), server.root().display());
+    println!(
+        "S3 server listening on {} (data in {})",
+        server.endpoint_url(),
+        server.root().display()
+    );
     let s3: S3Connector = server.connect().await?;
 
     let bucket = "quickstart";
@@ -32,13 +36,23 @@ async fn main() -> s3io::Result<()> {
     .expect("a valid frame");
 
     // One frame, four formats; one value, two formats; and text.
-    for key in ["sales/2024.csv", "sales/2024.xlsx", "sales/2024.json", "sales/2024.pkl"] {
+    for key in [
+        "sales/2024.csv",
+        "sales/2024.xlsx",
+        "sales/2024.json",
+        "sales/2024.pkl",
+    ] {
         s3.upload(bucket, key, &sales).await?;
     }
     let config = json!({"model": "baseline", "threshold": 0.75, "features": ["units", "price"]});
     s3.upload(bucket, "config/run.json", &config).await?;
     s3.upload(bucket, "config/run.pkl", &config).await?;
-    s3.upload(bucket, "notes/README.txt", "Sales figures for 2024.\nUnits are boxes.").await?;
+    s3.upload(
+        bucket,
+        "notes/README.txt",
+        "Sales figures for 2024.\nUnits are boxes.",
+    )
+    .await?;
 
     println!("\nbuckets:");
     for b in s3.list_buckets().await? {
@@ -65,7 +79,14 @@ async fn main() -> s3io::Result<()> {
 
     // A frame from any of the table formats, ready for polars.
     let df = s3.download_frame(bucket, "sales/2024.xlsx").await?;
-    let promo = df.filter(&df.column("promo").expect("promo column").bool().expect("bools").clone())
+    let promo = df
+        .filter(
+            &df.column("promo")
+                .expect("promo column")
+                .bool()
+                .expect("bools")
+                .clone(),
+        )
         .expect("filter");
     println!("\npromo rows from the xlsx:\n{promo}");
 

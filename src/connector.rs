@@ -9,16 +9,15 @@ use aws_config::SdkConfig;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use bytes::Bytes;
-use futures_util::{Stream, TryStreamExt, stream};
 use polars::prelude::DataFrame;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Operation, Result};
-use crate::format::Format;
+use crate::object::ObjectMeta;
 use crate::session::{S3ConnectorBuilder, s3_config};
-use crate::transfer::{self, UploadInfo};
+use crate::transfer::UploadInfo;
 
 /// A connection to S3 that reads and writes data by file extension.
 ///
@@ -36,6 +35,8 @@ use crate::transfer::{self, UploadInfo};
 #[derive(Clone)]
 pub struct S3Connector {
     client: Client,
+    /// The configuration the client came from, when known, for other AWS services (STS).
+    sdk_config: Option<SdkConfig>,
 }
 
 /// A bucket, as [`S3Connector::list_buckets`] reports it.
@@ -46,22 +47,6 @@ pub struct BucketInfo {
     pub name: String,
     /// When the bucket was created, if the server says.
     pub created: Option<SystemTime>,
-}
-
-/// An object, as [`S3Connector::list_objects`] reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ObjectInfo {
-    /// The object's key.
-    pub key: String,
-    /// Its size in bytes.
-    pub size: u64,
-    /// When it was last written.
-    pub last_modified: Option<SystemTime>,
-    /// Its entity tag, with quotes, as S3 sends it.
-    pub etag: Option<String>,
-    /// Its storage class, such as `STANDARD`.
-    pub storage_class: Option<String>,
 }
 
 impl S3Connector {
@@ -87,12 +72,21 @@ impl S3Connector {
     ) -> S3Connector {
         S3Connector {
             client: Client::from_conf(s3_config(config, force_path_style)),
+            sdk_config: Some(config.clone()),
         }
     }
 
     /// A connector around an S3 client you built yourself.
     pub fn from_client(client: Client) -> S3Connector {
-        S3Connector { client }
+        S3Connector {
+            client,
+            sdk_config: None,
+        }
+    }
+
+    /// The AWS configuration the connector was built from, if it was.
+    pub(crate) fn sdk_config(&self) -> Option<&SdkConfig> {
+        self.sdk_config.as_ref()
     }
 
     /// The AWS SDK client underneath, for any S3 call s3io does not wrap (like boto3's
@@ -162,118 +156,49 @@ impl S3Connector {
         }
     }
 
-    /// The objects under `prefix` (`""` for all), as a stream that pages through
-    /// `ListObjectsV2` as you consume it.
-    ///
-    /// ```no_run
-    /// # async fn demo(s3: s3io::S3Connector) -> s3io::Result<()> {
-    /// use futures_util::TryStreamExt;
-    ///
-    /// let objects: Vec<_> = s3.list_objects("my-bucket", "2024/").try_collect().await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn list_objects(
-        &self,
-        bucket: &str,
-        prefix: &str,
-    ) -> impl Stream<Item = Result<ObjectInfo>> + Send + 'static {
-        let client = self.client.clone();
-        let (bucket, prefix) = (bucket.to_owned(), prefix.to_owned());
-        // State: the continuation token, or None once the last page is in.
-        let pages = stream::try_unfold(Some(None::<String>), move |state| {
-            let (client, bucket, prefix) = (client.clone(), bucket.clone(), prefix.clone());
-            async move {
-                let Some(token) = state else {
-                    return Ok(None);
-                };
-                let context = |e: Error| {
-                    e.with_operation(Operation::ListObjects)
-                        .with_location(&bucket, &prefix)
-                };
-                check_bucket(&bucket).map_err(context)?;
-                let page = client
-                    .list_objects_v2()
-                    .bucket(&bucket)
-                    .prefix(&prefix)
-                    .set_continuation_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| context(Error::from_sdk(e)))?;
-                let objects: Vec<Result<ObjectInfo>> = page
-                    .contents()
-                    .iter()
-                    .map(|o| {
-                        Ok(ObjectInfo {
-                            key: o.key().unwrap_or_default().to_owned(),
-                            size: o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
-                            last_modified: o
-                                .last_modified()
-                                .and_then(|d| SystemTime::try_from(*d).ok()),
-                            etag: o.e_tag().map(str::to_owned),
-                            storage_class: o.storage_class().map(|c| c.as_str().to_owned()),
-                        })
-                    })
-                    .collect();
-                let next = match (page.is_truncated(), page.next_continuation_token()) {
-                    (Some(true), Some(next)) => Some(Some(next.to_owned())),
-                    _ => None,
-                };
-                Ok(Some((stream::iter(objects), next)))
-            }
-        });
-        pages.try_flatten()
-    }
-
-    /// Downloads an object and decodes it by its key's extension (see [`Format`]).
+    /// Downloads an object and decodes it by its key's extension (see [`Format`](crate::Format)).
     pub async fn download(&self, bucket: &str, key: &str) -> Result<Data> {
-        let format = Format::from_key(key);
-        let bytes = self.get(bucket, key).await?;
-        off_runtime(move || format.decode_data(bytes))
-            .await
-            .map_err(|e| {
-                e.with_operation(Operation::Download)
-                    .with_location(bucket, key)
-            })
+        self.object(bucket, key).download().await
     }
 
     /// Downloads an object as a polars `DataFrame`: `.csv` and `.xlsx` directly, `.json` and
     /// `.pkl` when they hold records or columns.
     pub async fn download_frame(&self, bucket: &str, key: &str) -> Result<DataFrame> {
-        let format = Format::from_key(key);
-        let bytes = self.get(bucket, key).await?;
-        off_runtime(move || format.decode_frame_data(bytes))
-            .await
-            .map_err(|e| {
-                e.with_operation(Operation::Download)
-                    .with_location(bucket, key)
-            })
+        self.object(bucket, key).download_frame().await
     }
 
     /// Downloads a `.json` object (or a `.pkl` that JSON can hold) as a `serde_json::Value`.
     pub async fn download_json(&self, bucket: &str, key: &str) -> Result<serde_json::Value> {
-        self.download_as(bucket, key, Data::into_json).await
+        self.object(bucket, key).download_json().await
     }
 
     /// Downloads a `.json` or `.pkl` object into any type that implements `Deserialize`.
     pub async fn download_value<T: DeserializeOwned>(&self, bucket: &str, key: &str) -> Result<T> {
-        self.download_as(bucket, key, Data::deserialize).await
+        self.object(bucket, key).download_value().await
     }
 
     /// Downloads a text object as a `String`; fails on bytes that are not UTF-8.
     pub async fn download_text(&self, bucket: &str, key: &str) -> Result<String> {
-        let bytes = self.get(bucket, key).await?;
-        Format::TEXT
-            .decode_data(bytes)
-            .and_then(Data::into_text)
-            .map_err(|e| {
-                e.with_operation(Operation::Download)
-                    .with_location(bucket, key)
-            })
+        self.object(bucket, key).download_text().await
     }
 
     /// Downloads an object's bytes unchanged, whatever its extension.
     pub async fn download_bytes(&self, bucket: &str, key: &str) -> Result<Bytes> {
-        self.get(bucket, key).await
+        self.object(bucket, key).download_bytes().await
+    }
+
+    /// Downloads one version of an object and decodes it; for typed variants use
+    /// `s3.object(bucket, key).version(id).download_frame()` and friends.
+    pub async fn download_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> Result<Data> {
+        self.object(bucket, key)
+            .version(version_id)
+            .download()
+            .await
     }
 
     /// Encodes `data` in the format the key's extension names and uploads it, with that
@@ -292,23 +217,7 @@ impl S3Connector {
         key: &str,
         data: impl Into<Data>,
     ) -> Result<UploadInfo> {
-        let data = data.into();
-        let format = Format::from_key(key);
-        let context = |e: Error| {
-            e.with_operation(Operation::Upload)
-                .with_location(bucket, key)
-        };
-        check_location(bucket, key).map_err(context)?;
-        let content_type = match &data {
-            Data::Bytes(_) => "application/octet-stream",
-            _ => format.content_type(),
-        };
-        let body = off_runtime(move || format.encode_data(&data))
-            .await
-            .map_err(context)?;
-        transfer::put_bytes(&self.client, bucket, key, body, content_type)
-            .await
-            .map_err(context)
+        self.object(bucket, key).upload(data).await
     }
 
     /// Serializes any `Serialize` value to `.json` or `.pkl`, as the key's extension says.
@@ -318,52 +227,28 @@ impl S3Connector {
         key: &str,
         value: &T,
     ) -> Result<UploadInfo> {
-        let data = if Format::from_key(key) == Format::PICKLE {
-            serde_pickle::to_value(value)
-                .map(Data::Pickle)
-                .map_err(|e| {
-                    Error::new(ErrorKind::Encode, format!("cannot convert the value: {e}"))
-                        .with_source(e)
-                })
-        } else {
-            serde_json::to_value(value).map(Data::Json).map_err(|e| {
-                Error::new(ErrorKind::Encode, format!("cannot convert the value: {e}"))
-                    .with_source(e)
-            })
-        };
-        let data = data.map_err(|e| {
-            e.with_operation(Operation::Upload)
-                .with_location(bucket, key)
-        })?;
-        self.upload(bucket, key, data).await
+        self.object(bucket, key).upload_value(value).await
     }
 
-    /// Downloads, decodes, then converts the data with `convert`.
-    async fn download_as<T>(
-        &self,
-        bucket: &str,
-        key: &str,
-        convert: impl FnOnce(Data) -> Result<T>,
-    ) -> Result<T> {
-        self.download(bucket, key)
-            .await
-            .and_then(convert)
-            .map_err(|e| {
-                e.with_operation(Operation::Download)
-                    .with_location(bucket, key)
-            })
+    /// The object's metadata (size, content type, etag, last modified, version, user
+    /// metadata); a missing object is an [`ErrorKind::NotFound`] error.
+    pub async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
+        self.object(bucket, key).head().await
     }
 
-    /// Fetches an object's bytes, with the download context on errors.
-    pub(crate) async fn get(&self, bucket: &str, key: &str) -> Result<Bytes> {
-        let context = |e: Error| {
-            e.with_operation(Operation::Download)
-                .with_location(bucket, key)
-        };
-        check_location(bucket, key).map_err(context)?;
-        transfer::get_bytes(&self.client, bucket, key)
-            .await
-            .map_err(context)
+    /// Whether the object exists; errors other than "not found" are errors.
+    pub async fn exists(&self, bucket: &str, key: &str) -> Result<bool> {
+        self.object(bucket, key).exists().await
+    }
+
+    /// Deletes one object. Deleting a missing key succeeds, as in S3.
+    pub async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
+        self.object(bucket, key).delete().await
+    }
+
+    /// Deletes one version of an object (or a delete marker).
+    pub async fn delete_version(&self, bucket: &str, key: &str, version_id: &str) -> Result<()> {
+        self.object(bucket, key).version(version_id).delete().await
     }
 }
 

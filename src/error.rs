@@ -42,6 +42,8 @@ pub enum ErrorKind {
     Unsupported,
     /// An argument is invalid, for example an empty bucket name.
     InvalidInput,
+    /// A waiter gave up: the object or bucket did not reach the state waited for in time.
+    Timeout,
 }
 
 impl ErrorKind {
@@ -57,6 +59,21 @@ impl ErrorKind {
             ErrorKind::Encode => "cannot encode",
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::InvalidInput => "invalid input",
+            ErrorKind::Timeout => "timed out",
+        }
+    }
+}
+
+impl ErrorKind {
+    /// The kind an S3 error code (or, without one, an HTTP status) stands for.
+    pub(crate) fn for_s3_code(code: Option<&str>, status: Option<u16>) -> ErrorKind {
+        match (code, status) {
+            (Some(c), _) if NOT_FOUND_CODES.contains(&c) => ErrorKind::NotFound,
+            (Some(c), _) if DENIED_CODES.contains(&c) => ErrorKind::PermissionDenied,
+            (Some(c), _) if CREDENTIAL_CODES.contains(&c) => ErrorKind::Credentials,
+            (None, Some(404)) => ErrorKind::NotFound,
+            (None, Some(403)) => ErrorKind::PermissionDenied,
+            _ => ErrorKind::Service,
         }
     }
 }
@@ -79,6 +96,24 @@ pub enum Operation {
     ListObjects,
     /// Creating a bucket.
     CreateBucket,
+    /// Deleting a bucket.
+    DeleteBucket,
+    /// Checking whether a bucket exists.
+    HeadBucket,
+    /// Reading an object's metadata.
+    Head,
+    /// Deleting objects.
+    Delete,
+    /// Copying or renaming an object.
+    Copy,
+    /// Listing object versions.
+    ListVersions,
+    /// Waiting for an object or bucket.
+    Wait,
+    /// Asking STS who the credentials belong to.
+    WhoAmI,
+    /// Signing a URL.
+    Presign,
     /// Downloading and decoding an object.
     Download,
     /// Encoding and uploading an object.
@@ -97,6 +132,15 @@ impl Operation {
             Operation::ListBuckets => "list buckets",
             Operation::ListObjects => "list objects",
             Operation::CreateBucket => "create bucket",
+            Operation::DeleteBucket => "delete bucket",
+            Operation::HeadBucket => "head bucket",
+            Operation::Head => "head",
+            Operation::Delete => "delete",
+            Operation::Copy => "copy",
+            Operation::ListVersions => "list versions",
+            Operation::Wait => "wait",
+            Operation::WhoAmI => "whoami",
+            Operation::Presign => "presign",
             Operation::Download => "download",
             Operation::Upload => "upload",
             Operation::Decode => "decode",
@@ -167,9 +211,16 @@ impl Error {
         self
     }
 
-    /// Sets the operation, unless one is set already.
+    /// Sets the operation. The outermost call sets it last, so an error names the operation
+    /// the caller asked for, not a step inside it.
     pub fn with_operation(mut self, operation: Operation) -> Self {
-        self.inner.operation.get_or_insert(operation);
+        self.inner.operation = Some(operation);
+        self
+    }
+
+    /// Appends `note` to the message.
+    pub(crate) fn with_note(mut self, note: &str) -> Self {
+        self.inner.message.push_str(note);
         self
     }
 
@@ -353,14 +404,7 @@ impl Error {
         let code = err.code().map(str::to_owned);
         let (kind, message) = match &err {
             SdkError::ServiceError(_) => {
-                let kind = match (code.as_deref(), status) {
-                    (Some(c), _) if NOT_FOUND_CODES.contains(&c) => ErrorKind::NotFound,
-                    (Some(c), _) if DENIED_CODES.contains(&c) => ErrorKind::PermissionDenied,
-                    (Some(c), _) if CREDENTIAL_CODES.contains(&c) => ErrorKind::Credentials,
-                    (None, Some(404)) => ErrorKind::NotFound,
-                    (None, Some(403)) => ErrorKind::PermissionDenied,
-                    _ => ErrorKind::Service,
-                };
+                let kind = ErrorKind::for_s3_code(code.as_deref(), status);
                 let message = match (code.as_deref(), err.message()) {
                     (Some(c), Some(m)) => format!("{c}: {m}"),
                     (Some(c), None) => match standard_message(c) {

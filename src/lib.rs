@@ -72,20 +72,30 @@
 
 #![warn(missing_docs)]
 
+mod admin;
 mod connector;
 mod data;
 mod error;
 mod format;
+mod listing;
+mod location;
+mod many;
+mod object;
 mod session;
 mod transfer;
 
 #[cfg(feature = "local-server")]
 pub mod local;
 
-pub use connector::{BucketInfo, ObjectInfo, S3Connector};
+pub use admin::{CallerIdentity, CopyOptions, DeleteOptions, PresignedUrl, Wait};
+pub use connector::{BucketInfo, S3Connector};
 pub use data::Data;
 pub use error::{Error, ErrorKind, Operation, Result};
 pub use format::Format;
+pub use listing::{ListOptions, ObjectInfo, VersionInfo};
+pub use location::{KeyPattern, S3Uri};
+pub use many::ManyOptions;
+pub use object::{ObjectMeta, S3Object};
 pub use session::{DEFAULT_REGION, S3ConnectorBuilder};
 pub use transfer::UploadInfo;
 

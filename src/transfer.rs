@@ -19,12 +19,18 @@ pub struct UploadInfo {
     pub version_id: Option<String>,
 }
 
-/// Downloads a whole object into memory.
-pub(crate) async fn get_bytes(client: &Client, bucket: &str, key: &str) -> Result<Bytes> {
+/// Downloads a whole object, or one version of it, into memory.
+pub(crate) async fn get_bytes(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+) -> Result<Bytes> {
     let response = client
         .get_object()
         .bucket(bucket)
         .key(key)
+        .set_version_id(version.map(str::to_owned))
         .send()
         .await
         .map_err(Error::from_sdk)?;

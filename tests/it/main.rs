@@ -5,6 +5,7 @@
 mod errors;
 mod fixtures;
 mod moto;
+mod objects;
 mod python;
 mod roundtrip;
 mod session;

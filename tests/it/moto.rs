@@ -141,3 +141,137 @@ async fn moto_round_trips_frames_and_values() {
         .collect();
     assert_eq!(names, ["data"]);
 }
+
+#[tokio::test]
+async fn moto_versions_listed_downloaded_and_deleted() {
+    use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+    use futures_util::TryStreamExt;
+    let Some((_moto, s3)) = connect("moto_versions_listed_downloaded_and_deleted").await else {
+        return;
+    };
+    s3.create_bucket("versioned").await.unwrap();
+    s3.client()
+        .put_bucket_versioning()
+        .bucket("versioned")
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let v1 = s3
+        .upload("versioned", "cfg.json", &serde_json::json!({"v": 1}))
+        .await
+        .unwrap();
+    let v2 = s3
+        .upload("versioned", "cfg.json", &serde_json::json!({"v": 2}))
+        .await
+        .unwrap();
+    let (v1, v2) = (
+        v1.version_id.expect("a version id"),
+        v2.version_id.expect("a version id"),
+    );
+    assert_ne!(v1, v2);
+
+    let versions: Vec<s3io::VersionInfo> = s3
+        .list_versions("versioned", "")
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(
+        (versions[0].version_id.as_str(), versions[0].is_latest),
+        (v2.as_str(), true)
+    );
+    assert_eq!(
+        (versions[1].version_id.as_str(), versions[1].is_latest),
+        (v1.as_str(), false)
+    );
+    assert!(versions[0].etag.is_some());
+
+    let old = s3
+        .download_version("versioned", "cfg.json", &v1)
+        .await
+        .unwrap();
+    assert!(
+        matches!(old, s3io::Data::Json(ref v) if v["v"] == 1),
+        "{old:?}"
+    );
+    let old = s3
+        .object("versioned", "cfg.json")
+        .version(&v1)
+        .download_json()
+        .await
+        .unwrap();
+    assert_eq!(old["v"], 1);
+    assert_eq!(
+        s3.download_json("versioned", "cfg.json").await.unwrap()["v"],
+        2
+    );
+
+    // A plain delete leaves a delete marker on top.
+    s3.delete("versioned", "cfg.json").await.unwrap();
+    assert!(!s3.exists("versioned", "cfg.json").await.unwrap());
+    let frame = s3.list_versions_frame("versioned", "cfg").await.unwrap();
+    assert_eq!(frame.height(), 3);
+    assert_eq!(
+        crate::support::bools(&frame, "is_delete_marker"),
+        [Some(true), Some(false), Some(false)]
+    );
+    assert_eq!(
+        crate::support::bools(&frame, "is_latest"),
+        [Some(true), Some(false), Some(false)]
+    );
+    let marker = crate::support::strs(&frame, "version_id")[0]
+        .clone()
+        .unwrap();
+
+    // Deleting the marker brings the object back; deleting a version removes it for good.
+    s3.delete_version("versioned", "cfg.json", &marker)
+        .await
+        .unwrap();
+    assert_eq!(
+        s3.download_json("versioned", "cfg.json").await.unwrap()["v"],
+        2
+    );
+    s3.delete_version("versioned", "cfg.json", &v2)
+        .await
+        .unwrap();
+    assert_eq!(
+        s3.download_json("versioned", "cfg.json").await.unwrap()["v"],
+        1
+    );
+
+    // Not empty: a clear error; force removes every version first.
+    let err = s3.delete_bucket("versioned").await.unwrap_err();
+    assert_eq!(err.code(), Some("BucketNotEmpty"), "{err}");
+    assert!(err.to_string().contains("delete_bucket_force"), "{err}");
+    s3.delete_bucket_force("versioned").await.unwrap();
+    assert!(!s3.bucket_exists("versioned").await.unwrap());
+}
+
+#[tokio::test]
+async fn moto_identity_and_listing_details() {
+    use futures_util::TryStreamExt;
+    let Some((_moto, s3)) = connect("moto_identity_and_listing_details").await else {
+        return;
+    };
+    let me = s3.whoami().await.unwrap();
+    assert_eq!(me.account, "123456789012");
+    assert!(me.arn.starts_with("arn:aws:"), "{me:?}");
+    assert!(!me.user_id.is_empty());
+
+    s3.create_bucket("listing").await.unwrap();
+    s3.upload("listing", "a.txt", "abc").await.unwrap();
+    let listed: Vec<s3io::ObjectInfo> = s3.list_objects("listing", "").try_collect().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].size, 3);
+    assert_eq!(
+        listed[0].etag.as_deref(),
+        Some("\"900150983cd24fb0d6963f7d28e17f72\""),
+        "md5 of abc"
+    );
+    assert_eq!(listed[0].storage_class.as_deref(), Some("STANDARD"));
+}

@@ -1,0 +1,275 @@
+//! [`S3Object`]: one object (or one version of it) and everything you can do to it.
+//!
+//! The connector's `(bucket, key)` methods are shorthands for these; the handle adds what
+//! they cannot say in two strings: `s3://` URIs and versions.
+
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use polars::prelude::DataFrame;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::connector::{S3Connector, check_location, off_runtime};
+use crate::data::Data;
+use crate::error::{Error, ErrorKind, Operation, Result};
+use crate::format::Format;
+use crate::location::S3Uri;
+use crate::transfer::{self, UploadInfo};
+
+/// An object in a bucket, optionally pinned to one version.
+///
+/// ```no_run
+/// # async fn demo(s3: s3io::S3Connector) -> s3io::Result<()> {
+/// let df = s3.object_at("s3://my-bucket/2024/sales.csv")?.download_frame().await?;
+/// let old = s3.object("my-bucket", "cfg.json").version("3HL4kqtJlcpXroDTDmJ").download_json().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct S3Object {
+    s3: S3Connector,
+    bucket: String,
+    key: String,
+    version: Option<String>,
+}
+
+/// What S3 knows about an object, from a `HeadObject` request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObjectMeta {
+    /// The bucket.
+    pub bucket: String,
+    /// The key.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The Content-Type stored with the object.
+    pub content_type: Option<String>,
+    /// The entity tag, with quotes, as S3 sends it.
+    pub etag: Option<String>,
+    /// When the object was last written.
+    pub last_modified: Option<SystemTime>,
+    /// The version id, when the bucket has versioning on.
+    pub version_id: Option<String>,
+    /// User metadata (`x-amz-meta-*`), without the prefix.
+    pub metadata: HashMap<String, String>,
+}
+
+impl S3Connector {
+    /// A handle on the object at `bucket`/`key`.
+    pub fn object(&self, bucket: &str, key: &str) -> S3Object {
+        S3Object {
+            s3: self.clone(),
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            version: None,
+        }
+    }
+
+    /// A handle on the object an `s3://bucket/key` URI names.
+    ///
+    /// ```
+    /// # async fn demo(s3: s3io::S3Connector) -> s3io::Result<()> {
+    /// let object = s3.object_at("s3://bucket/2024 data/월별 매출.csv")?;
+    /// assert_eq!(object.key(), "2024 data/월별 매출.csv");
+    /// # Ok(()) }
+    /// ```
+    pub fn object_at(&self, uri: &str) -> Result<S3Object> {
+        let uri = S3Uri::parse(uri)?;
+        Ok(self.object(uri.bucket(), uri.key()))
+    }
+}
+
+impl S3Object {
+    /// The same object pinned to one version.
+    pub fn version(mut self, version_id: impl Into<String>) -> Self {
+        self.version = Some(version_id.into());
+        self
+    }
+
+    /// The bucket.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// The key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The version this handle is pinned to, if any.
+    pub fn version_id(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+
+    /// The `s3://bucket/key` URI.
+    pub fn uri(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.key)
+    }
+
+    /// The format the key's extension selects.
+    pub fn format(&self) -> Format {
+        Format::from_key(&self.key)
+    }
+
+    /// Downloads the object and decodes it by its key's extension.
+    pub async fn download(&self) -> Result<Data> {
+        let format = self.format();
+        let bytes = self.download_bytes().await?;
+        off_runtime(move || format.decode_data(bytes))
+            .await
+            .map_err(|e| self.context(e, Operation::Download))
+    }
+
+    /// Downloads the object as a polars `DataFrame`.
+    pub async fn download_frame(&self) -> Result<DataFrame> {
+        let format = self.format();
+        let bytes = self.download_bytes().await?;
+        off_runtime(move || format.decode_frame_data(bytes))
+            .await
+            .map_err(|e| self.context(e, Operation::Download))
+    }
+
+    /// Downloads a `.json` object (or a `.pkl` that JSON can hold) as a `serde_json::Value`.
+    pub async fn download_json(&self) -> Result<serde_json::Value> {
+        self.download_as(Data::into_json).await
+    }
+
+    /// Downloads a `.json` or `.pkl` object into any type that implements `Deserialize`.
+    pub async fn download_value<T: DeserializeOwned>(&self) -> Result<T> {
+        self.download_as(Data::deserialize).await
+    }
+
+    /// Downloads the object as UTF-8 text, whatever its extension.
+    pub async fn download_text(&self) -> Result<String> {
+        let bytes = self.download_bytes().await?;
+        Format::TEXT
+            .decode_data(bytes)
+            .and_then(Data::into_text)
+            .map_err(|e| self.context(e, Operation::Download))
+    }
+
+    /// Downloads the object's bytes unchanged.
+    pub async fn download_bytes(&self) -> Result<Bytes> {
+        check_location(&self.bucket, &self.key)
+            .map_err(|e| self.context(e, Operation::Download))?;
+        let version = self.version.as_deref();
+        transfer::get_bytes(self.s3.client(), &self.bucket, &self.key, version)
+            .await
+            .map_err(|e| self.context(e, Operation::Download))
+    }
+
+    /// Encodes `data` in the key's format and uploads it. [`Data::Bytes`] upload unchanged.
+    pub async fn upload(&self, data: impl Into<Data>) -> Result<UploadInfo> {
+        let data = data.into();
+        let format = self.format();
+        check_location(&self.bucket, &self.key).map_err(|e| self.context(e, Operation::Upload))?;
+        let content_type = match &data {
+            Data::Bytes(_) => "application/octet-stream",
+            _ => format.content_type(),
+        };
+        let body = off_runtime(move || format.encode_data(&data))
+            .await
+            .map_err(|e| self.context(e, Operation::Upload))?;
+        transfer::put_bytes(
+            self.s3.client(),
+            &self.bucket,
+            &self.key,
+            body,
+            content_type,
+        )
+        .await
+        .map_err(|e| self.context(e, Operation::Upload))
+    }
+
+    /// Serializes any `Serialize` value as `.pkl` when the key says so, else as JSON.
+    pub async fn upload_value<T: Serialize + ?Sized>(&self, value: &T) -> Result<UploadInfo> {
+        let converted = if self.format() == Format::PICKLE {
+            serde_pickle::to_value(value)
+                .map(Data::Pickle)
+                .map_err(encode_failure)
+        } else {
+            serde_json::to_value(value)
+                .map(Data::Json)
+                .map_err(encode_failure)
+        };
+        let data = converted.map_err(|e| self.context(e, Operation::Upload))?;
+        self.upload(data).await
+    }
+
+    /// The object's metadata; a missing object is a [`ErrorKind::NotFound`] error.
+    pub async fn head(&self) -> Result<ObjectMeta> {
+        let context = |e| self.context(e, Operation::Head);
+        check_location(&self.bucket, &self.key).map_err(context)?;
+        let head = self
+            .s3
+            .client()
+            .head_object()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .set_version_id(self.version.clone())
+            .send()
+            .await
+            .map_err(|e| context(Error::from_sdk(e)))?;
+        Ok(ObjectMeta {
+            bucket: self.bucket.clone(),
+            key: self.key.clone(),
+            size: head
+                .content_length()
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or(0),
+            content_type: head.content_type().map(str::to_owned),
+            etag: head.e_tag().map(str::to_owned),
+            last_modified: head
+                .last_modified()
+                .and_then(|d| SystemTime::try_from(*d).ok()),
+            version_id: head.version_id().map(str::to_owned),
+            metadata: head.metadata().cloned().unwrap_or_default(),
+        })
+    }
+
+    /// Whether the object exists. Only a "not found" answer is `false`; any other failure,
+    /// such as denied access, is an error.
+    pub async fn exists(&self) -> Result<bool> {
+        match self.head().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes the object, or the pinned version. Deleting a missing key succeeds, as in S3.
+    pub async fn delete(&self) -> Result<()> {
+        let context = |e| self.context(e, Operation::Delete);
+        check_location(&self.bucket, &self.key).map_err(context)?;
+        self.s3
+            .client()
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .set_version_id(self.version.clone())
+            .send()
+            .await
+            .map_err(|e| context(Error::from_sdk(e)))?;
+        Ok(())
+    }
+
+    /// Downloads, decodes, then converts the data with `convert`.
+    async fn download_as<T>(&self, convert: impl FnOnce(Data) -> Result<T>) -> Result<T> {
+        self.download()
+            .await
+            .and_then(convert)
+            .map_err(|e| self.context(e, Operation::Download))
+    }
+
+    /// Adds this object's location and the operation to an error.
+    pub(crate) fn context(&self, err: Error, operation: Operation) -> Error {
+        err.with_operation(operation)
+            .with_location(&self.bucket, &self.key)
+    }
+}
+
+fn encode_failure(e: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::new(ErrorKind::Encode, format!("cannot convert the value: {e}")).with_source(e)
+}
