@@ -49,6 +49,64 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Object operations
+//!
+//! What boto3 and awswrangler users reach for: listings as streams or frames, globs, many
+//! keys at once, deletes, server-side copies, buckets, waiters and presigned URLs. Versions
+//! ([`S3Connector::list_versions`], [`S3Object::version`]) and [`S3Connector::whoami`] work
+//! the same way against servers that support them.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> s3io::Result<()> {
+//! use std::time::Duration;
+//! use futures_util::TryStreamExt;
+//! use polars::prelude::*;
+//! use s3io::{DeleteOptions, ListOptions, ManyOptions, Wait};
+//!
+//! # let server = s3io::local::LocalS3::start()?;
+//! # let s3 = server.connect().await?;
+//! s3.create_bucket("lake").await?;
+//! for month in ["01", "02", "03"] {
+//!     let df = df!("month" => [month], "sales" => [100i64]).unwrap();
+//!     s3.upload("lake", &format!("sales/2024-{month}/part-0.csv"), &df).await?;
+//! }
+//!
+//! // Listings page transparently; filter them, or take them as a polars frame.
+//! let csvs: Vec<s3io::ObjectInfo> = s3
+//!     .list_objects_with("lake", "sales/", ListOptions::new().suffix(".csv"))
+//!     .try_collect()
+//!     .await?;
+//! assert_eq!(csvs.len(), 3);
+//! assert_eq!(s3.list_frame("lake", "sales/").await?.height(), 3);
+//! assert_eq!(s3.list_dirs("lake", "sales/").await?.len(), 3);
+//!
+//! // A glob lists only its literal prefix, then matches; many keys become one frame.
+//! let q1 = s3
+//!     .download_many_with("lake", "sales/2024-0[12]/*.csv", ManyOptions::new().source_column("file"))
+//!     .await?;
+//! assert_eq!(q1.shape(), (2, 3));
+//!
+//! // Metadata, server-side copies and renames, s3:// URIs.
+//! assert!(s3.exists("lake", "sales/2024-01/part-0.csv").await?);
+//! s3.copy("lake", "sales/2024-01/part-0.csv", "lake", "backup/jan.csv").await?;
+//! s3.rename("lake", "backup/jan.csv", "lake", "backup/2024-01.csv").await?;
+//! let meta = s3.object_at("s3://lake/backup/2024-01.csv")?.head().await?;
+//! assert_eq!(meta.content_type.as_deref(), Some("text/csv; charset=utf-8"));
+//!
+//! // Waiters poll like boto3's; presigned URLs work with any HTTP client.
+//! let quick = Wait { delay: Duration::from_millis(50), max_attempts: 10 };
+//! s3.wait_for_object("lake", "backup/2024-01.csv", quick).await?;
+//! let url = s3.presign_get("lake", "backup/2024-01.csv", Duration::from_secs(600)).await?;
+//! assert!(url.as_str().contains("X-Amz-Signature"));
+//!
+//! // Deletes batch 1,000 keys a request; a dry run says what would go.
+//! let would = s3.delete_prefix_with("lake", "sales/", DeleteOptions::new().dry_run(true)).await?;
+//! assert_eq!(would.len(), 3);
+//! assert_eq!(s3.delete_prefix("lake", "sales/").await?.len(), 3);
+//! # Ok(()) }
+//! ```
+//!
 //! ## Formats
 //!
 //! The key's last extension, in any case, picks the [`Format`]:
