@@ -3,6 +3,8 @@
 //! bucket and key in every error.
 
 use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use aws_config::SdkConfig;
@@ -17,7 +19,7 @@ use crate::data::Data;
 use crate::error::{Error, ErrorKind, Operation, Result};
 use crate::object::ObjectMeta;
 use crate::session::{S3ConnectorBuilder, s3_config};
-use crate::transfer::UploadInfo;
+use crate::transfer::{TransferConfig, UploadInfo};
 
 /// A connection to S3 that reads and writes data by file extension.
 ///
@@ -37,6 +39,7 @@ pub struct S3Connector {
     client: Client,
     /// The configuration the client came from, when known, for other AWS services (STS).
     sdk_config: Option<SdkConfig>,
+    transfer: Arc<TransferConfig>,
 }
 
 /// A bucket, as [`S3Connector::list_buckets`] reports it.
@@ -73,6 +76,7 @@ impl S3Connector {
         S3Connector {
             client: Client::from_conf(s3_config(config, force_path_style)),
             sdk_config: Some(config.clone()),
+            transfer: Arc::default(),
         }
     }
 
@@ -81,7 +85,28 @@ impl S3Connector {
         S3Connector {
             client,
             sdk_config: None,
+            transfer: Arc::default(),
         }
+    }
+
+    /// The same connector with other transfer settings: part size, parallelism, resumes,
+    /// progress reports.
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: s3io::S3Connector) -> s3io::Result<()> {
+    /// let s3 = s3.with_transfer(s3io::TransferConfig::new().concurrency(32));
+    /// # Ok(()) }
+    /// ```
+    pub fn with_transfer(&self, config: TransferConfig) -> S3Connector {
+        S3Connector {
+            transfer: Arc::new(config),
+            ..self.clone()
+        }
+    }
+
+    /// The transfer settings in use.
+    pub fn transfer_config(&self) -> &TransferConfig {
+        &self.transfer
     }
 
     /// The AWS configuration the connector was built from, if it was.
@@ -244,6 +269,29 @@ impl S3Connector {
     /// Deletes one object. Deleting a missing key succeeds, as in S3.
     pub async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
         self.object(bucket, key).delete().await
+    }
+
+    /// Downloads an object to a local file (boto3's `download_file`), streaming with memory
+    /// bounded by the part size times the concurrency, so objects larger than RAM work. The
+    /// file appears under its name only once complete. Returns the number of bytes written.
+    pub async fn download_to_path(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: impl AsRef<Path>,
+    ) -> Result<u64> {
+        self.object(bucket, key).download_to_path(path).await
+    }
+
+    /// Uploads a local file unchanged (boto3's `upload_file`), in parallel parts when large,
+    /// reading at most the part size times the concurrency into memory at once.
+    pub async fn upload_from_path(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: impl AsRef<Path>,
+    ) -> Result<UploadInfo> {
+        self.object(bucket, key).upload_from_path(path).await
     }
 
     /// Deletes one version of an object (or a delete marker).

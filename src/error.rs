@@ -44,6 +44,9 @@ pub enum ErrorKind {
     InvalidInput,
     /// A waiter gave up: the object or bucket did not reach the state waited for in time.
     Timeout,
+    /// The object changed during the operation, for example between the parts of a
+    /// download; nothing mixed was returned.
+    Conflict,
 }
 
 impl ErrorKind {
@@ -60,6 +63,7 @@ impl ErrorKind {
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::InvalidInput => "invalid input",
             ErrorKind::Timeout => "timed out",
+            ErrorKind::Conflict => "conflict",
         }
     }
 }

@@ -4,6 +4,7 @@
 //! they cannot say in two strings: `s3://` URIs and versions.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -154,10 +155,43 @@ impl S3Object {
     pub async fn download_bytes(&self) -> Result<Bytes> {
         check_location(&self.bucket, &self.key)
             .map_err(|e| self.context(e, Operation::Download))?;
-        let version = self.version.as_deref();
-        transfer::get_bytes(self.s3.client(), &self.bucket, &self.key, version)
+        let (version, config) = (self.version.as_deref(), self.s3.transfer_config());
+        transfer::get_bytes(self.s3.client(), config, &self.bucket, &self.key, version)
             .await
             .map_err(|e| self.context(e, Operation::Download))
+    }
+
+    /// Downloads the object to a local file, bounded in memory; see
+    /// [`S3Connector::download_to_path`].
+    pub async fn download_to_path(&self, path: impl AsRef<Path>) -> Result<u64> {
+        check_location(&self.bucket, &self.key)
+            .map_err(|e| self.context(e, Operation::Download))?;
+        let (version, config) = (self.version.as_deref(), self.s3.transfer_config());
+        let (bucket, key) = (&self.bucket, &self.key);
+        transfer::get_to_path(
+            self.s3.client(),
+            config,
+            bucket,
+            key,
+            version,
+            path.as_ref(),
+        )
+        .await
+        .map_err(|e| self.context(e, Operation::Download))
+    }
+
+    /// Uploads a local file unchanged; see [`S3Connector::upload_from_path`]. The
+    /// Content-Type is the key's format's, or `application/octet-stream`.
+    pub async fn upload_from_path(&self, path: impl AsRef<Path>) -> Result<UploadInfo> {
+        check_location(&self.bucket, &self.key).map_err(|e| self.context(e, Operation::Upload))?;
+        let content_type = crate::format::extension(&self.key)
+            .and_then(|ext| Format::from_extension(&ext))
+            .map_or("application/octet-stream", Format::content_type);
+        let (bucket, key, config) = (&self.bucket, &self.key, self.s3.transfer_config());
+        let path = path.as_ref();
+        transfer::put_from_path(self.s3.client(), config, bucket, key, path, content_type)
+            .await
+            .map_err(|e| self.context(e, Operation::Upload))
     }
 
     /// Encodes `data` in the key's format and uploads it. [`Data::Bytes`] upload unchanged.
@@ -172,11 +206,13 @@ impl S3Object {
         let body = off_runtime(move || format.encode_data(&data))
             .await
             .map_err(|e| self.context(e, Operation::Upload))?;
+        let (bucket, key, config) = (&self.bucket, &self.key, self.s3.transfer_config());
         transfer::put_bytes(
             self.s3.client(),
-            &self.bucket,
-            &self.key,
-            body,
+            config,
+            bucket,
+            key,
+            body.into(),
             content_type,
         )
         .await

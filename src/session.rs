@@ -8,6 +8,7 @@ use aws_credential_types::Credentials;
 
 use crate::connector::S3Connector;
 use crate::error::Result;
+use crate::transfer::TransferConfig;
 
 /// The region used when neither the builder nor the environment names one, as boto3 does.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -44,6 +45,7 @@ pub struct S3ConnectorBuilder {
     session_token: Option<String>,
     profile: Option<String>,
     force_path_style: Option<bool>,
+    transfer: Option<TransferConfig>,
 }
 
 impl S3ConnectorBuilder {
@@ -90,6 +92,12 @@ impl S3ConnectorBuilder {
         self
     }
 
+    /// Transfer settings: part size, parallelism, resumes, progress reports.
+    pub fn transfer(mut self, config: TransferConfig) -> Self {
+        self.transfer = Some(config);
+        self
+    }
+
     /// Loads the configuration and builds the connector. Credentials are resolved lazily, on
     /// the first request, so a missing key shows up there as an
     /// [`ErrorKind::Credentials`](crate::ErrorKind::Credentials) error.
@@ -110,10 +118,11 @@ impl S3ConnectorBuilder {
             loader = loader.credentials_provider(credentials);
         }
         let sdk_config = loader.load().await;
-        Ok(S3Connector::from_sdk_config_with(
-            &sdk_config,
-            self.force_path_style,
-        ))
+        let connector = S3Connector::from_sdk_config_with(&sdk_config, self.force_path_style);
+        Ok(match self.transfer {
+            Some(config) => connector.with_transfer(config),
+            None => connector,
+        })
     }
 }
 
@@ -128,6 +137,7 @@ impl fmt::Debug for S3ConnectorBuilder {
             .field("session_token", &redacted(&self.session_token))
             .field("profile", &self.profile)
             .field("force_path_style", &self.force_path_style)
+            .field("transfer", &self.transfer)
             .finish()
     }
 }

@@ -10,3 +10,4 @@ mod python;
 mod roundtrip;
 mod session;
 mod support;
+mod transfer;

@@ -275,3 +275,28 @@ async fn moto_identity_and_listing_details() {
     );
     assert_eq!(listed[0].storage_class.as_deref(), Some("STANDARD"));
 }
+
+#[tokio::test]
+async fn moto_multipart_uploads_complete_and_leave_nothing_open() {
+    let Some((_moto, s3)) = connect("moto_multipart_uploads_complete_and_leave_nothing_open").await
+    else {
+        return;
+    };
+    let s3 = s3.with_transfer(crate::transfer::small_parts());
+    s3.create_bucket("parts").await.unwrap();
+    let body = crate::transfer::patterned((11 << 20) + 3);
+    let info = s3.upload("parts", "big.bin", body.clone()).await.unwrap();
+    assert!(
+        info.etag.as_deref().is_some_and(|e| e.ends_with("-3\"")),
+        "a 3-part ETag: {info:?}"
+    );
+    assert!(s3.download_bytes("parts", "big.bin").await.unwrap() == body);
+    let open = s3
+        .client()
+        .list_multipart_uploads()
+        .bucket("parts")
+        .send()
+        .await
+        .unwrap();
+    assert!(open.uploads().is_empty(), "{:?}", open.uploads());
+}

@@ -1,0 +1,396 @@
+//! Downloads: a first ranged GET, then the remaining parts in parallel, each resumable.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::operation::get_object::GetObjectOutput;
+use bytes::Bytes;
+use futures_util::{StreamExt, TryStreamExt, stream};
+
+use super::{Meter, TransferConfig};
+use crate::error::{Error, ErrorKind, Result};
+
+/// The object a download reads.
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    client: &'a Client,
+    bucket: &'a str,
+    key: &'a str,
+    version: Option<&'a str>,
+}
+
+/// What the first answer says about the whole object.
+struct Head {
+    total: u64,
+    etag: Option<String>,
+}
+
+/// Downloads a whole object, or one version of it, into one buffer.
+pub(crate) async fn get_bytes(
+    client: &Client,
+    config: &TransferConfig,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+) -> Result<Bytes> {
+    let source = Source {
+        client,
+        bucket,
+        key,
+        version,
+    };
+    let meter = Meter::new(config);
+    let (first, head) = source.first(config).await?;
+    meter.set_total(head.total);
+    let first_len = first
+        .content_length()
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(0);
+    let mut buffer = vec![0u8; to_usize(head.total)?];
+    let (first_part, rest) = buffer.split_at_mut(to_usize(first_len.min(head.total))?);
+    source
+        .read_range(
+            config,
+            &meter,
+            0,
+            first_part,
+            head.etag.as_deref(),
+            Some(first),
+        )
+        .await?;
+    let parts = config
+        .parts(first_len, head.total)
+        .zip(chunks(rest, config.part_size));
+    stream::iter(parts)
+        .map(|((start, _), slice)| {
+            source.read_range(config, &meter, start, slice, head.etag.as_deref(), None)
+        })
+        .buffer_unordered(config.concurrency)
+        .try_collect::<()>()
+        .await?;
+    Ok(Bytes::from(buffer))
+}
+
+/// Downloads an object to a file with memory bounded by the part size times the
+/// concurrency. The bytes go to a temporary file beside `path`, renamed over it only when
+/// complete, so a failed download never leaves a partial file under the real name.
+pub(crate) async fn get_to_path(
+    client: &Client,
+    config: &TransferConfig,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+    path: &Path,
+) -> Result<u64> {
+    let source = Source {
+        client,
+        bucket,
+        key,
+        version,
+    };
+    let partial = PartialFile::create(path)?;
+    let meter = Meter::new(config);
+    let (first, head) = source.first(config).await?;
+    meter.set_total(head.total);
+    partial.set_len(head.total)?;
+    let first_len = first
+        .content_length()
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(0);
+    let etag = head.etag.as_deref();
+    let first_part = async {
+        let mut part = vec![0u8; to_usize(first_len.min(head.total))?];
+        source
+            .read_range(config, &meter, 0, &mut part, etag, Some(first))
+            .await?;
+        partial.write_at(0, part).await
+    };
+    let rest = config.parts(first_len, head.total).map(|(start, len)| {
+        let (source, meter, partial) = (&source, &meter, &partial);
+        async move {
+            let mut part = vec![0u8; to_usize(len)?];
+            source
+                .read_range(config, meter, start, &mut part, etag, None)
+                .await?;
+            partial.write_at(start, part).await
+        }
+    });
+    first_part.await?;
+    stream::iter(rest)
+        .buffer_unordered(config.concurrency)
+        .try_collect::<()>()
+        .await?;
+    partial.finish()?;
+    Ok(head.total)
+}
+
+impl Source<'_> {
+    /// A GET of bytes `start..=end` (to the end with `None`), pinned to `etag` if given.
+    async fn request(
+        &self,
+        start: u64,
+        end: Option<u64>,
+        etag: Option<&str>,
+    ) -> Result<GetObjectOutput> {
+        let range = match end {
+            Some(end) => format!("bytes={start}-{end}"),
+            None => format!("bytes={start}-"),
+        };
+        self.client
+            .get_object()
+            .bucket(self.bucket)
+            .key(self.key)
+            .set_version_id(self.version.map(str::to_owned))
+            .range(range)
+            .set_if_match(etag.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|e| changed_or(Error::from_sdk(e)))
+    }
+
+    /// The first part's response, and the object's size and ETag from its headers. An empty
+    /// object has no first byte to range over, so it is fetched plainly.
+    async fn first(&self, config: &TransferConfig) -> Result<(GetObjectOutput, Head)> {
+        let response = match self.request(0, Some(config.part_size - 1), None).await {
+            Err(e) if e.code() == Some("InvalidRange") => self
+                .client
+                .get_object()
+                .bucket(self.bucket)
+                .key(self.key)
+                .set_version_id(self.version.map(str::to_owned))
+                .send()
+                .await
+                .map_err(Error::from_sdk)?,
+            other => other?,
+        };
+        let length = response
+            .content_length()
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0);
+        // "bytes 0-8388607/104857600": the total follows the slash. Without a Content-Range
+        // the server sent the whole object.
+        let total = match response.content_range() {
+            Some(range) => range
+                .rsplit('/')
+                .next()
+                .and_then(|t| t.parse().ok())
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Transport,
+                        format!("S3 sent an unreadable Content-Range: {range}"),
+                    )
+                })?,
+            None => length,
+        };
+        if length > total {
+            return Err(Error::new(
+                ErrorKind::Transport,
+                format!("S3 sent {length} bytes of a {total}-byte object"),
+            ));
+        }
+        let etag = response.e_tag().map(str::to_owned);
+        Ok((response, Head { total, etag }))
+    }
+
+    /// Fills `dst` with the object's bytes from `start` on. A body that breaks off, stalls or
+    /// ends early is asked for again from the first missing byte, pinned to `etag`, up to the
+    /// configured number of resumes. `response` is an answer already under way, if any.
+    async fn read_range(
+        &self,
+        config: &TransferConfig,
+        meter: &Meter,
+        start: u64,
+        dst: &mut [u8],
+        etag: Option<&str>,
+        mut response: Option<GetObjectOutput>,
+    ) -> Result<()> {
+        let mut filled = 0usize;
+        let mut resumes = 0u32;
+        loop {
+            let body = match response.take() {
+                Some(response) => response,
+                None => {
+                    let from = start + filled as u64;
+                    let end = start + dst.len() as u64 - 1;
+                    self.request(from, Some(end), etag).await?
+                }
+            }
+            .body;
+            let (copied, end) =
+                copy_body(body, &mut dst[filled..], config.read_idle_timeout, meter).await;
+            filled += copied;
+            let why = match end {
+                BodyEnd::Clean if filled == dst.len() => return Ok(()),
+                BodyEnd::Clean => format!("the body ended after {filled} of {} bytes", dst.len()),
+                BodyEnd::Broken(why) => why,
+                BodyEnd::TooLong => {
+                    return Err(Error::new(
+                        ErrorKind::Transport,
+                        format!("S3 sent more than the {} bytes asked for", dst.len()),
+                    ));
+                }
+            };
+            if resumes >= config.resume_attempts {
+                return Err(Error::new(
+                    ErrorKind::Transport,
+                    format!(
+                        "the download broke off at byte {} and did not resume after {resumes} \
+                         attempts: {why}",
+                        start + filled as u64
+                    ),
+                ));
+            }
+            resumes += 1;
+            tokio::time::sleep(backoff(resumes)).await;
+        }
+    }
+}
+
+/// How a body read stopped.
+enum BodyEnd {
+    /// The body ended where the server said it would.
+    Clean,
+    /// The connection failed or stalled; why, in words.
+    Broken(String),
+    /// The server sent more bytes than asked for.
+    TooLong,
+}
+
+/// Copies a body into `dst`; returns how many bytes arrived and how the body ended.
+async fn copy_body(
+    mut body: aws_sdk_s3::primitives::ByteStream,
+    dst: &mut [u8],
+    idle: Duration,
+    meter: &Meter,
+) -> (usize, BodyEnd) {
+    let mut filled = 0;
+    loop {
+        let chunk = match tokio::time::timeout(idle, body.next()).await {
+            Err(_) => {
+                let why = format!("no data for {:.0} s", idle.as_secs_f64());
+                return (filled, BodyEnd::Broken(why));
+            }
+            Ok(None) => return (filled, BodyEnd::Clean),
+            Ok(Some(Err(e))) => {
+                let why = format!("the connection failed while reading the body: {e}");
+                return (filled, BodyEnd::Broken(why));
+            }
+            Ok(Some(Ok(chunk))) => chunk,
+        };
+        let Some(target) = dst.get_mut(filled..filled + chunk.len()) else {
+            return (filled, BodyEnd::TooLong);
+        };
+        target.copy_from_slice(&chunk);
+        filled += chunk.len();
+        meter.add(chunk.len() as u64);
+    }
+}
+
+/// `dst` cut into pieces of `size` bytes.
+fn chunks(dst: &mut [u8], size: u64) -> std::slice::ChunksMut<'_, u8> {
+    dst.chunks_mut(usize::try_from(size).unwrap_or(usize::MAX).max(1))
+}
+
+/// The pause before resume number `n`: 100 ms, doubling, at most 5 s.
+fn backoff(n: u32) -> Duration {
+    Duration::from_millis(100u64.saturating_mul(1 << n.min(6))).min(Duration::from_secs(5))
+}
+
+/// An object's size as a buffer length.
+fn to_usize(n: u64) -> Result<usize> {
+    usize::try_from(n).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("{n} bytes do not fit in memory here; use download_to_path"),
+        )
+    })
+}
+
+/// A failed `If-Match` means the object was replaced mid-download.
+fn changed_or(err: Error) -> Error {
+    if err.code() == Some("PreconditionFailed") {
+        Error::new(
+            ErrorKind::Conflict,
+            "the object changed while it was being downloaded (its ETag no longer matches); \
+             nothing was returned, download it again",
+        )
+        .with_service_details(
+            err.code().map(str::to_owned),
+            err.request_id().map(str::to_owned),
+        )
+        .with_source(err)
+    } else {
+        err
+    }
+}
+
+/// A download's temporary file, renamed over the target when complete and removed if not.
+struct PartialFile {
+    file: std::sync::Arc<std::fs::File>,
+    temp: PathBuf,
+    target: PathBuf,
+    done: std::sync::atomic::AtomicBool,
+}
+
+impl PartialFile {
+    fn create(target: &Path) -> Result<PartialFile> {
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temp = target.with_file_name(format!(".{name}.s3io-{}.partial", std::process::id()));
+        let file = std::fs::File::create(&temp).map_err(|e| local_file_error(&temp, e))?;
+        Ok(PartialFile {
+            file: std::sync::Arc::new(file),
+            temp,
+            target: target.to_owned(),
+            done: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    fn set_len(&self, len: u64) -> Result<()> {
+        self.file
+            .set_len(len)
+            .map_err(|e| local_file_error(&self.temp, e))
+    }
+
+    async fn write_at(&self, offset: u64, bytes: Vec<u8>) -> Result<()> {
+        use std::os::unix::fs::FileExt;
+        let file = self.file.clone();
+        let temp = self.temp.clone();
+        tokio::task::spawn_blocking(move || {
+            file.write_all_at(&bytes, offset)
+                .map_err(|e| local_file_error(&temp, e))
+        })
+        .await
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Transport,
+                format!("the file writer stopped: {e}"),
+            )
+        })?
+    }
+
+    fn finish(&self) -> Result<()> {
+        self.file
+            .sync_all()
+            .map_err(|e| local_file_error(&self.temp, e))?;
+        std::fs::rename(&self.temp, &self.target).map_err(|e| local_file_error(&self.target, e))?;
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+impl Drop for PartialFile {
+    fn drop(&mut self) {
+        if !self.done.load(std::sync::atomic::Ordering::Relaxed) {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// An error of the local file system, naming the file.
+pub(crate) fn local_file_error(path: &Path, e: std::io::Error) -> Error {
+    Error::new(ErrorKind::InvalidInput, format!("{}: {e}", path.display())).with_source(e)
+}

@@ -1,0 +1,228 @@
+//! Uploads: one PutObject for small bodies, a parallel multipart upload for large ones.
+
+use std::future::Future;
+use std::path::Path;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use bytes::Bytes;
+use futures_util::{StreamExt, TryStreamExt, stream};
+
+use super::get::local_file_error;
+use super::{Meter, TransferConfig, UploadInfo};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Where an upload goes.
+struct Target<'a> {
+    client: &'a Client,
+    bucket: &'a str,
+    key: &'a str,
+    content_type: &'a str,
+}
+
+/// Uploads one buffer: a single PutObject up to the multipart threshold, parallel parts above.
+pub(crate) async fn put_bytes(
+    client: &Client,
+    config: &TransferConfig,
+    bucket: &str,
+    key: &str,
+    body: Bytes,
+    content_type: &str,
+) -> Result<UploadInfo> {
+    let target = Target {
+        client,
+        bucket,
+        key,
+        content_type,
+    };
+    let meter = Meter::new(config);
+    let size = body.len() as u64;
+    meter.set_total(size);
+    if size <= config.multipart_threshold.max(config.part_size) {
+        return target.put_whole(body, &meter).await;
+    }
+    target
+        .put_parts(config, &meter, size, |start, len| {
+            let (start, len) = (start as usize, len as usize);
+            std::future::ready(Ok(body.slice(start..start + len)))
+        })
+        .await
+}
+
+/// Uploads a file, holding at most the part size times the concurrency in memory.
+pub(crate) async fn put_from_path(
+    client: &Client,
+    config: &TransferConfig,
+    bucket: &str,
+    key: &str,
+    path: &Path,
+    content_type: &str,
+) -> Result<UploadInfo> {
+    let file = std::fs::File::open(path).map_err(|e| local_file_error(path, e))?;
+    let size = file
+        .metadata()
+        .map_err(|e| local_file_error(path, e))?
+        .len();
+    let file = std::sync::Arc::new(file);
+    let read = |start: u64, len: u64| {
+        let (file, path) = (file.clone(), path.to_owned());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                use std::os::unix::fs::FileExt;
+                let mut part = vec![0u8; len as usize];
+                file.read_exact_at(&mut part, start)
+                    .map_err(|e| local_file_error(&path, e))?;
+                Ok(Bytes::from(part))
+            })
+            .await
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Transport,
+                    format!("the file reader stopped: {e}"),
+                )
+            })?
+        }
+    };
+    let target = Target {
+        client,
+        bucket,
+        key,
+        content_type,
+    };
+    let meter = Meter::new(config);
+    meter.set_total(size);
+    if size <= config.multipart_threshold.max(config.part_size) {
+        return target.put_whole(read(0, size).await?, &meter).await;
+    }
+    target.put_parts(config, &meter, size, read).await
+}
+
+impl Target<'_> {
+    async fn put_whole(&self, body: Bytes, meter: &Meter) -> Result<UploadInfo> {
+        let size = body.len() as u64;
+        let response = self
+            .client
+            .put_object()
+            .bucket(self.bucket)
+            .key(self.key)
+            .content_type(self.content_type)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(Error::from_sdk)?;
+        meter.add(size);
+        Ok(UploadInfo {
+            size,
+            etag: response.e_tag().map(str::to_owned),
+            version_id: response.version_id().map(str::to_owned),
+        })
+    }
+
+    /// A multipart upload whose parts come from `load(start, len)`, several in flight. Any
+    /// failure aborts the upload, so S3 keeps no orphaned parts (and bills for none).
+    async fn put_parts<F, Fut>(
+        &self,
+        config: &TransferConfig,
+        meter: &Meter,
+        size: u64,
+        load: F,
+    ) -> Result<UploadInfo>
+    where
+        F: Fn(u64, u64) -> Fut,
+        Fut: Future<Output = Result<Bytes>>,
+    {
+        let created = self
+            .client
+            .create_multipart_upload()
+            .bucket(self.bucket)
+            .key(self.key)
+            .content_type(self.content_type)
+            .send()
+            .await
+            .map_err(Error::from_sdk)?;
+        let Some(upload_id) = created.upload_id() else {
+            return Err(Error::new(
+                ErrorKind::Service,
+                "S3 started a multipart upload without an id",
+            ));
+        };
+        let uploaded = async {
+            let mut parts: Vec<CompletedPart> = stream::iter(config.parts(0, size).enumerate())
+                .map(|(index, (start, len))| {
+                    let load = &load;
+                    async move {
+                        let number = i32::try_from(index + 1).map_err(|_| {
+                            Error::new(
+                                ErrorKind::InvalidInput,
+                                "more than 10,000 parts; raise the part size",
+                            )
+                        })?;
+                        let body = load(start, len).await?;
+                        let part = self
+                            .client
+                            .upload_part()
+                            .bucket(self.bucket)
+                            .key(self.key)
+                            .upload_id(upload_id)
+                            .part_number(number)
+                            .body(ByteStream::from(body))
+                            .send()
+                            .await
+                            .map_err(Error::from_sdk)?;
+                        meter.add(len);
+                        Ok::<_, Error>(
+                            CompletedPart::builder()
+                                .part_number(number)
+                                .set_e_tag(part.e_tag().map(str::to_owned))
+                                .set_checksum_crc32(part.checksum_crc32().map(str::to_owned))
+                                .build(),
+                        )
+                    }
+                })
+                .buffer_unordered(config.concurrency)
+                .try_collect()
+                .await?;
+            parts.sort_by_key(|p| p.part_number());
+            self.client
+                .complete_multipart_upload()
+                .bucket(self.bucket)
+                .key(self.key)
+                .upload_id(upload_id)
+                .multipart_upload(
+                    CompletedMultipartUpload::builder()
+                        .set_parts(Some(parts))
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(Error::from_sdk)
+        }
+        .await;
+        match uploaded {
+            Ok(done) => Ok(UploadInfo {
+                size,
+                etag: done.e_tag().map(str::to_owned),
+                version_id: done.version_id().map(str::to_owned),
+            }),
+            Err(e) => {
+                let aborted = self
+                    .client
+                    .abort_multipart_upload()
+                    .bucket(self.bucket)
+                    .key(self.key)
+                    .upload_id(upload_id)
+                    .send()
+                    .await;
+                match aborted {
+                    Ok(_) => Err(e),
+                    Err(abort) => Err(e.with_note(&format!(
+                        " (and aborting upload {upload_id} failed too: {}; remove its parts with \
+                         AbortMultipartUpload)",
+                        Error::from_sdk(abort).message()
+                    ))),
+                }
+            }
+        }
+    }
+}
