@@ -418,7 +418,10 @@ impl Error {
                     (None, _) => match status {
                         Some(404) => "NotFound: no such bucket or key (HTTP 404)".to_owned(),
                         Some(403) => "Forbidden: access denied (HTTP 403)".to_owned(),
-                        Some(s) => format!("S3 answered HTTP {s} with no error code"),
+                        Some(s) => format!(
+                            "HTTP {s} without an S3 error in the body (a proxy or load \
+                             balancer may have answered instead of S3)"
+                        ),
                         None => "S3 answered with an error".to_owned(),
                     },
                 };

@@ -154,7 +154,7 @@ pub use listing::{ListOptions, ObjectInfo, VersionInfo};
 pub use location::{KeyPattern, S3Uri};
 pub use many::ManyOptions;
 pub use object::{ObjectMeta, S3Object};
-pub use session::{DEFAULT_REGION, S3ConnectorBuilder};
+pub use session::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REGION, S3ConnectorBuilder};
 pub use transfer::{Progress, ProgressFn, TransferConfig, UploadInfo};
 
 /// The polars version s3io is built with, re-exported so your frames match its frames.

@@ -2,9 +2,13 @@
 //! on top of the AWS SDK's own configuration chain.
 
 use std::fmt;
+use std::time::Duration;
 
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
+use aws_smithy_runtime::client::retries::classifiers::HttpStatusCodeClassifier;
 
 use crate::connector::S3Connector;
 use crate::error::Result;
@@ -46,7 +50,16 @@ pub struct S3ConnectorBuilder {
     profile: Option<String>,
     force_path_style: Option<bool>,
     transfer: Option<TransferConfig>,
+    max_attempts: Option<u32>,
+    initial_backoff: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    attempt_timeout: Option<Duration>,
+    operation_timeout: Option<Duration>,
 }
+
+/// How long to wait for a connection unless told otherwise: patient enough for a notebook on
+/// a slow link (the SDK's own default is 3.1 s).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl S3ConnectorBuilder {
     /// The AWS region, such as `eu-west-1`.
@@ -98,6 +111,40 @@ impl S3ConnectorBuilder {
         self
     }
 
+    /// How many times a request is tried before its error is returned (default 3, as in the
+    /// AWS SDK: throttling, 5xx answers, timeouts and broken connections are retried).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = Some(attempts.max(1));
+        self
+    }
+
+    /// The first pause before a retry; later ones grow exponentially, with jitter (default
+    /// 1 s).
+    pub fn initial_backoff(mut self, backoff: Duration) -> Self {
+        self.initial_backoff = Some(backoff);
+        self
+    }
+
+    /// How long to wait for a TCP (and TLS) connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// How long one attempt of a request may take before it is retried (default: no limit,
+    /// since large uploads take as long as they take). Reading a download's body is not
+    /// part of it; see [`TransferConfig::read_idle_timeout`].
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = Some(timeout);
+        self
+    }
+
+    /// How long a request may take in all, retries included (default: no limit).
+    pub fn operation_timeout(mut self, timeout: Duration) -> Self {
+        self.operation_timeout = Some(timeout);
+        self
+    }
+
     /// Loads the configuration and builds the connector. Credentials are resolved lazily, on
     /// the first request, so a missing key shows up there as an
     /// [`ErrorKind::Credentials`](crate::ErrorKind::Credentials) error.
@@ -117,7 +164,26 @@ impl S3ConnectorBuilder {
                 Credentials::new(id, secret, self.session_token.clone(), None, "s3io-builder");
             loader = loader.credentials_provider(credentials);
         }
-        let sdk_config = loader.load().await;
+        let mut retry = RetryConfig::standard();
+        if let Some(attempts) = self.max_attempts {
+            retry = retry.with_max_attempts(attempts);
+        }
+        if let Some(backoff) = self.initial_backoff {
+            retry = retry.with_initial_backoff(backoff);
+        }
+        let mut timeouts = TimeoutConfig::builder()
+            .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT));
+        if let Some(timeout) = self.attempt_timeout {
+            timeouts = timeouts.operation_attempt_timeout(timeout);
+        }
+        if let Some(timeout) = self.operation_timeout {
+            timeouts = timeouts.operation_timeout(timeout);
+        }
+        let sdk_config = loader
+            .retry_config(retry)
+            .timeout_config(timeouts.build())
+            .load()
+            .await;
         let connector = S3Connector::from_sdk_config_with(&sdk_config, self.force_path_style);
         Ok(match self.transfer {
             Some(config) => connector.with_transfer(config),
@@ -138,6 +204,11 @@ impl fmt::Debug for S3ConnectorBuilder {
             .field("profile", &self.profile)
             .field("force_path_style", &self.force_path_style)
             .field("transfer", &self.transfer)
+            .field("max_attempts", &self.max_attempts)
+            .field("initial_backoff", &self.initial_backoff)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("operation_timeout", &self.operation_timeout)
             .finish()
     }
 }
@@ -152,5 +223,11 @@ pub(crate) fn s3_config(sdk: &SdkConfig, force_path_style: Option<bool>) -> aws_
     let custom_endpoint =
         sdk.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
     let path_style = force_path_style.unwrap_or(custom_endpoint);
-    config.force_path_style(path_style).build()
+    // The SDK retries 500, 502, 503 and 504; S3-compatible servers and gateways also
+    // throttle with 429, which deserves the same patience.
+    let too_many_requests = HttpStatusCodeClassifier::new_from_codes(vec![429]);
+    config
+        .force_path_style(path_style)
+        .retry_classifier(too_many_requests)
+        .build()
 }

@@ -166,6 +166,12 @@ impl Meter {
         let _ = self.total.set(total);
     }
 
+    /// Takes back bytes that have to be fetched again.
+    pub(crate) fn retract(&self, bytes: u64) {
+        self.done
+            .fetch_sub(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
     pub(crate) fn add(&self, bytes: u64) {
         let done = self
             .done

@@ -137,7 +137,8 @@ impl Source<'_> {
             Some(end) => format!("bytes={start}-{end}"),
             None => format!("bytes={start}-"),
         };
-        self.client
+        let response = self
+            .client
             .get_object()
             .bucket(self.bucket)
             .key(self.key)
@@ -146,7 +147,12 @@ impl Source<'_> {
             .set_if_match(etag.map(str::to_owned))
             .send()
             .await
-            .map_err(|e| changed_or(Error::from_sdk(e)))
+            .map_err(|e| changed_or(Error::from_sdk(e)))?;
+        // Servers that ignore If-Match still name the version they sent.
+        match (etag, response.e_tag()) {
+            (Some(pinned), Some(sent)) if pinned != sent => Err(changed()),
+            _ => Ok(response),
+        }
     }
 
     /// The first part's response, and the object's size and ETag from its headers. An empty
@@ -223,6 +229,12 @@ impl Source<'_> {
             let why = match end {
                 BodyEnd::Clean if filled == dst.len() => return Ok(()),
                 BodyEnd::Clean => format!("the body ended after {filled} of {} bytes", dst.len()),
+                // Every byte came, then a complaint (a checksum mismatch): none can be trusted.
+                BodyEnd::Broken(why) if filled == dst.len() => {
+                    meter.retract(filled as u64);
+                    filled = 0;
+                    why
+                }
                 BodyEnd::Broken(why) => why,
                 BodyEnd::TooLong => {
                     return Err(Error::new(
@@ -310,19 +322,25 @@ fn to_usize(n: u64) -> Result<usize> {
 /// A failed `If-Match` means the object was replaced mid-download.
 fn changed_or(err: Error) -> Error {
     if err.code() == Some("PreconditionFailed") {
-        Error::new(
-            ErrorKind::Conflict,
-            "the object changed while it was being downloaded (its ETag no longer matches); \
-             nothing was returned, download it again",
-        )
-        .with_service_details(
+        let (code, request_id) = (
             err.code().map(str::to_owned),
             err.request_id().map(str::to_owned),
-        )
-        .with_source(err)
+        );
+        changed()
+            .with_service_details(code, request_id)
+            .with_source(err)
     } else {
         err
     }
+}
+
+/// The error for an object that changed between the parts of a download.
+fn changed() -> Error {
+    Error::new(
+        ErrorKind::Conflict,
+        "the object changed while it was being downloaded (its ETag no longer matches); \
+         nothing was returned, download it again",
+    )
 }
 
 /// A download's temporary file, renamed over the target when complete and removed if not.

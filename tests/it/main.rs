@@ -3,9 +3,11 @@
 //! The default server is [`s3io::local::LocalS3`] (s3s-fs on 127.0.0.1, signatures checked).
 
 mod errors;
+mod faults;
 mod fixtures;
 mod moto;
 mod objects;
+mod proxy;
 mod python;
 mod roundtrip;
 mod session;
