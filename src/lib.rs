@@ -133,6 +133,7 @@
 mod admin;
 mod connector;
 mod data;
+mod dirs;
 mod error;
 mod format;
 mod listing;

@@ -300,3 +300,44 @@ async fn moto_multipart_uploads_complete_and_leave_nothing_open() {
         .unwrap();
     assert!(open.uploads().is_empty(), "{:?}", open.uploads());
 }
+
+#[tokio::test]
+async fn moto_keys_that_escape_a_download_folder_are_refused() {
+    let Some((_moto, s3)) = connect("moto_keys_that_escape_a_download_folder_are_refused").await
+    else {
+        return;
+    };
+    s3.create_bucket("evil").await.unwrap();
+    s3.upload("evil", "exports/fine.txt", "ok").await.unwrap();
+    for key in [
+        "exports/../../escape.txt",
+        "exports/a/../../../escape.txt",
+        "exports/a\\..\\..\\evil.txt",
+        "exports/C:/Windows/win.ini",
+        "exports//etc/passwd",
+    ] {
+        s3.upload("evil", key, "x").await.unwrap();
+        let target = tempfile::tempdir().unwrap();
+        let err = s3
+            .download_dir("evil", "exports/", target.path().join("out"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{key}: {err}");
+        assert!(
+            err.to_string().contains(&format!("{key:?}")),
+            "names the key: {err}"
+        );
+        assert!(
+            !target.path().join("out").exists(),
+            "{key}: nothing was written"
+        );
+        assert!(!target.path().join("escape.txt").exists());
+        s3.delete("evil", key).await.unwrap();
+    }
+    let target = tempfile::tempdir().unwrap();
+    let files = s3
+        .download_dir("evil", "exports/", target.path())
+        .await
+        .unwrap();
+    assert_eq!(files, [target.path().join("fine.txt")]);
+}

@@ -143,3 +143,38 @@ async fn files_go_up_and_down_whole() {
         "only source.bin, target.bin and a.csv: {left:?}"
     );
 }
+
+#[tokio::test]
+async fn folders_go_up_and_down_and_keys_cannot_escape() {
+    let t = start().await;
+    let up = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(up.path().join("2024/월별")).unwrap();
+    std::fs::write(up.path().join("top.txt"), "top").unwrap();
+    std::fs::write(up.path().join("2024/월별/a b.csv"), "a\n1\n").unwrap();
+    let uploaded =
+        t.s3.upload_dir(up.path(), BUCKET, "exports/")
+            .await
+            .unwrap();
+    let keys: Vec<&str> = uploaded.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, ["exports/2024/월별/a b.csv", "exports/top.txt"]);
+
+    let down = tempfile::tempdir().unwrap();
+    let files =
+        t.s3.download_dir(BUCKET, "exports/", down.path())
+            .await
+            .unwrap();
+    assert_eq!(
+        files,
+        [
+            down.path().join("2024/월별/a b.csv"),
+            down.path().join("top.txt")
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(down.path().join("2024/월별/a b.csv")).unwrap(),
+        "a\n1\n"
+    );
+
+    // Hostile keys are tested against moto: s3s-fs maps keys to its own files and cannot
+    // store them.
+}
