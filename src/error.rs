@@ -464,6 +464,10 @@ fn standard_message(code: &str) -> Option<&'static str> {
              Check your key and signing method."
         }
         "BucketNotEmpty" => "The bucket you tried to delete is not empty.",
+        "InvalidBucketName" => {
+            "The specified bucket is not valid (3 to 63 characters: lower-case letters, digits, \
+             dots and hyphens)."
+        }
         _ => return None,
     })
 }

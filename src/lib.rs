@@ -131,6 +131,7 @@
 #![warn(missing_docs)]
 
 mod admin;
+pub mod blocking;
 mod connector;
 mod data;
 mod dirs;

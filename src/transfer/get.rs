@@ -59,13 +59,17 @@ pub(crate) async fn get_bytes(
             Some(first),
         )
         .await?;
-    let parts = config
+    // The part futures are built up front: a closure taking `&mut [u8]` kept inside the
+    // stream would defeat the compiler's proof that the download future is `Send`.
+    let etag = head.etag.as_deref();
+    let mut parts = Vec::new();
+    for ((start, _), slice) in config
         .parts(first_len, head.total)
-        .zip(chunks(rest, config.part_size));
+        .zip(chunks(rest, config.part_size))
+    {
+        parts.push(source.read_range(config, &meter, start, slice, etag, None));
+    }
     stream::iter(parts)
-        .map(|((start, _), slice)| {
-            source.read_range(config, &meter, start, slice, head.etag.as_deref(), None)
-        })
         .buffer_unordered(config.concurrency)
         .try_collect::<()>()
         .await?;

@@ -1,0 +1,323 @@
+//! The same connector without `async`: for scripts, plain `fn main`, and notebooks.
+//!
+//! Every method of [`crate::S3Connector`] is here, blocking until done, in the style of
+//! `reqwest::blocking`. The connector owns a small tokio runtime. It works everywhere: in a
+//! plain `fn main`, in a Jupyter notebook under evcxr (whose cells may already run inside a
+//! tokio runtime), and when called from async code on a current-thread or multi-thread
+//! runtime, with no "cannot start a runtime from within a runtime" panic.
+//!
+//! ```
+//! use polars::prelude::*;
+//!
+//! # fn main() -> s3io::Result<()> {
+//! let server = s3io::local::LocalS3::start()?;
+//! let s3 = s3io::blocking::S3Connector::new(server.builder())?;   // or ::from_env()?
+//! s3.create_bucket("notebook")?;
+//! let df = df!("x" => [1, 2, 3]).unwrap();
+//! s3.upload("notebook", "x.csv", &df)?;
+//! assert!(s3.download_frame("notebook", "x.csv")?.equals(&df));
+//! let names: Vec<String> = s3.list_buckets()?.into_iter().map(|b| b.name).collect();
+//! assert_eq!(names, ["notebook"]);
+//! # Ok(()) }
+//! ```
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::TryStreamExt;
+use polars::prelude::DataFrame;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::admin::{CallerIdentity, CopyOptions, DeleteOptions, PresignedUrl, Wait};
+use crate::connector::BucketInfo;
+use crate::data::Data;
+use crate::error::{Error, ErrorKind, Result};
+use crate::listing::{ListOptions, ObjectInfo, VersionInfo};
+use crate::many::ManyOptions;
+use crate::object::ObjectMeta;
+use crate::session::S3ConnectorBuilder;
+use crate::transfer::{TransferConfig, UploadInfo};
+
+/// A blocking S3 connector; see the [module docs](self). Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct S3Connector {
+    inner: crate::S3Connector,
+    runtime: Arc<OwnRuntime>,
+}
+
+/// The connector's own runtime. Dropped without blocking, so a connector may be dropped
+/// anywhere, async code included.
+#[derive(Debug)]
+struct OwnRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for OwnRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Generates blocking twins of async connector methods.
+macro_rules! blocking {
+    ($( fn $name:ident(&self $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty; )*) => {
+        $(
+            #[doc = concat!("Blocks on [`S3Connector::", stringify!($name), "`](crate::S3Connector::", stringify!($name), ").")]
+            pub fn $name(&self $(, $arg: $ty)*) -> $ret {
+                self.block_on(self.inner.$name($($arg),*))
+            }
+        )*
+    };
+}
+
+impl S3Connector {
+    /// A blocking connector from a configured builder.
+    pub fn new(builder: S3ConnectorBuilder) -> Result<S3Connector> {
+        let runtime = OwnRuntime(Some(new_runtime()?));
+        let inner = Self::drive(&runtime, builder.build())?;
+        Ok(S3Connector {
+            inner,
+            runtime: Arc::new(runtime),
+        })
+    }
+
+    /// A blocking connector configured from the environment, like the AWS CLI.
+    pub fn from_env() -> Result<S3Connector> {
+        Self::new(crate::S3Connector::builder())
+    }
+
+    /// A builder for region, endpoint, credentials and profile; pass it to [`new`](Self::new).
+    pub fn builder() -> S3ConnectorBuilder {
+        crate::S3Connector::builder()
+    }
+
+    /// Wraps an async connector.
+    pub fn from_async(inner: crate::S3Connector) -> Result<S3Connector> {
+        Ok(S3Connector {
+            inner,
+            runtime: Arc::new(OwnRuntime(Some(new_runtime()?))),
+        })
+    }
+
+    /// The async connector inside, for anything async.
+    pub fn as_async(&self) -> &crate::S3Connector {
+        &self.inner
+    }
+
+    /// The AWS SDK client underneath.
+    pub fn client(&self) -> &aws_sdk_s3::Client {
+        self.inner.client()
+    }
+
+    /// The same connector with other transfer settings.
+    pub fn with_transfer(&self, config: TransferConfig) -> S3Connector {
+        S3Connector {
+            inner: self.inner.with_transfer(config),
+            runtime: self.runtime.clone(),
+        }
+    }
+
+    /// Runs any future to completion on the connector's runtime, from any context: for the
+    /// async API's extras, such as `s3.block_on(s3.as_async().object_at(uri)?.head())`.
+    pub fn block_on<F>(&self, future: F) -> F::Output
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        Self::drive(&self.runtime, future)
+    }
+
+    fn drive<F>(runtime: &OwnRuntime, future: F) -> F::Output
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        let Some(runtime) = runtime.0.as_ref() else {
+            unreachable!("the runtime lives as long as the connector");
+        };
+        let Ok(current) = tokio::runtime::Handle::try_current() else {
+            return runtime.block_on(future);
+        };
+        // Already inside a runtime (an evcxr cell after an await, or async code): drive the
+        // future from a helper thread, where blocking is allowed, and wait for it here,
+        // telling a multi-thread runtime that this worker is about to block.
+        let on_helper = || {
+            std::thread::scope(|scope| {
+                scope
+                    .spawn(|| runtime.block_on(future))
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+        };
+        match current.runtime_flavor() {
+            tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(on_helper),
+            _ => on_helper(),
+        }
+    }
+
+    blocking! {
+        fn list_buckets(&self) -> Result<Vec<BucketInfo>>;
+        fn create_bucket(&self, bucket: &str) -> Result<()>;
+        fn delete_bucket(&self, bucket: &str) -> Result<()>;
+        fn delete_bucket_force(&self, bucket: &str) -> Result<()>;
+        fn bucket_exists(&self, bucket: &str) -> Result<bool>;
+        fn list_dirs(&self, bucket: &str, prefix: &str) -> Result<Vec<String>>;
+        fn list_frame(&self, bucket: &str, prefix: &str) -> Result<DataFrame>;
+        fn list_frame_with(&self, bucket: &str, prefix: &str, options: ListOptions) -> Result<DataFrame>;
+        fn list_versions_frame(&self, bucket: &str, prefix: &str) -> Result<DataFrame>;
+        fn download(&self, bucket: &str, key: &str) -> Result<Data>;
+        fn download_frame(&self, bucket: &str, key: &str) -> Result<DataFrame>;
+        fn download_json(&self, bucket: &str, key: &str) -> Result<serde_json::Value>;
+        fn download_text(&self, bucket: &str, key: &str) -> Result<String>;
+        fn download_bytes(&self, bucket: &str, key: &str) -> Result<Bytes>;
+        fn download_version(&self, bucket: &str, key: &str, version_id: &str) -> Result<Data>;
+        fn download_many(&self, bucket: &str, prefix_or_glob: &str) -> Result<DataFrame>;
+        fn download_many_with(&self, bucket: &str, prefix_or_glob: &str, options: ManyOptions) -> Result<DataFrame>;
+        fn download_each(&self, bucket: &str, prefix_or_glob: &str) -> Result<Vec<(String, Data)>>;
+        fn download_each_with(&self, bucket: &str, prefix_or_glob: &str, options: ManyOptions) -> Result<Vec<(String, Data)>>;
+        fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta>;
+        fn exists(&self, bucket: &str, key: &str) -> Result<bool>;
+        fn delete(&self, bucket: &str, key: &str) -> Result<()>;
+        fn delete_version(&self, bucket: &str, key: &str, version_id: &str) -> Result<()>;
+        fn delete_prefix(&self, bucket: &str, prefix_or_glob: &str) -> Result<Vec<String>>;
+        fn delete_prefix_with(&self, bucket: &str, prefix_or_glob: &str, options: DeleteOptions) -> Result<Vec<String>>;
+        fn copy(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str) -> Result<UploadInfo>;
+        fn copy_with(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str, options: CopyOptions) -> Result<UploadInfo>;
+        fn rename(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str) -> Result<UploadInfo>;
+        fn wait_for_object(&self, bucket: &str, key: &str, wait: Wait) -> Result<ObjectMeta>;
+        fn wait_for_object_gone(&self, bucket: &str, key: &str, wait: Wait) -> Result<()>;
+        fn wait_for_bucket(&self, bucket: &str, wait: Wait) -> Result<()>;
+        fn whoami(&self) -> Result<CallerIdentity>;
+        fn presign_get(&self, bucket: &str, key: &str, expires_in: Duration) -> Result<PresignedUrl>;
+        fn presign_put(&self, bucket: &str, key: &str, expires_in: Duration) -> Result<PresignedUrl>;
+    }
+
+    /// Blocks on [`S3Connector::list_objects`](crate::S3Connector::list_objects), collecting
+    /// the whole listing.
+    pub fn list_objects(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectInfo>> {
+        self.block_on(self.inner.list_objects(bucket, prefix).try_collect())
+    }
+
+    /// Blocks on [`S3Connector::list_objects_with`](crate::S3Connector::list_objects_with),
+    /// collecting the whole listing.
+    pub fn list_objects_with(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        options: ListOptions,
+    ) -> Result<Vec<ObjectInfo>> {
+        self.block_on(
+            self.inner
+                .list_objects_with(bucket, prefix, options)
+                .try_collect(),
+        )
+    }
+
+    /// Blocks on [`S3Connector::list_versions`](crate::S3Connector::list_versions),
+    /// collecting every version.
+    pub fn list_versions(&self, bucket: &str, prefix: &str) -> Result<Vec<VersionInfo>> {
+        self.block_on(self.inner.list_versions(bucket, prefix).try_collect())
+    }
+
+    /// Blocks on [`S3Connector::download_value`](crate::S3Connector::download_value).
+    pub fn download_value<T: DeserializeOwned + Send>(&self, bucket: &str, key: &str) -> Result<T> {
+        self.block_on(self.inner.download_value(bucket, key))
+    }
+
+    /// Blocks on [`S3Connector::upload`](crate::S3Connector::upload).
+    pub fn upload(&self, bucket: &str, key: &str, data: impl Into<Data>) -> Result<UploadInfo> {
+        let data = data.into();
+        self.block_on(self.inner.upload(bucket, key, data))
+    }
+
+    /// Blocks on [`S3Connector::upload_value`](crate::S3Connector::upload_value).
+    pub fn upload_value<T: Serialize + Sync + ?Sized>(
+        &self,
+        bucket: &str,
+        key: &str,
+        value: &T,
+    ) -> Result<UploadInfo> {
+        self.block_on(self.inner.upload_value(bucket, key, value))
+    }
+
+    /// Blocks on [`S3Connector::upload_many`](crate::S3Connector::upload_many).
+    pub fn upload_many<K, D>(
+        &self,
+        bucket: &str,
+        items: impl IntoIterator<Item = (K, D)>,
+    ) -> Result<Vec<UploadInfo>>
+    where
+        K: AsRef<str> + Send,
+        D: Into<Data>,
+    {
+        let items: Vec<(K, Data)> = items.into_iter().map(|(k, d)| (k, d.into())).collect();
+        self.block_on(self.inner.upload_many(bucket, items))
+    }
+
+    /// Blocks on [`S3Connector::delete_many`](crate::S3Connector::delete_many).
+    pub fn delete_many<K: AsRef<str>>(
+        &self,
+        bucket: &str,
+        keys: impl IntoIterator<Item = K>,
+    ) -> Result<Vec<String>> {
+        let keys: Vec<String> = keys.into_iter().map(|k| k.as_ref().to_owned()).collect();
+        self.block_on(self.inner.delete_many(bucket, keys))
+    }
+
+    /// Blocks on [`S3Connector::download_to_path`](crate::S3Connector::download_to_path).
+    pub fn download_to_path(&self, bucket: &str, key: &str, path: impl AsRef<Path>) -> Result<u64> {
+        self.block_on(self.inner.download_to_path(bucket, key, path.as_ref()))
+    }
+
+    /// Blocks on [`S3Connector::upload_from_path`](crate::S3Connector::upload_from_path).
+    pub fn upload_from_path(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: impl AsRef<Path>,
+    ) -> Result<UploadInfo> {
+        self.block_on(self.inner.upload_from_path(bucket, key, path.as_ref()))
+    }
+
+    /// Blocks on [`S3Connector::download_dir`](crate::S3Connector::download_dir).
+    pub fn download_dir(
+        &self,
+        bucket: &str,
+        prefix_or_glob: &str,
+        dir: impl AsRef<Path>,
+    ) -> Result<Vec<PathBuf>> {
+        self.block_on(
+            self.inner
+                .download_dir(bucket, prefix_or_glob, dir.as_ref()),
+        )
+    }
+
+    /// Blocks on [`S3Connector::upload_dir`](crate::S3Connector::upload_dir).
+    pub fn upload_dir(
+        &self,
+        dir: impl AsRef<Path>,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, UploadInfo)>> {
+        self.block_on(self.inner.upload_dir(dir.as_ref(), bucket, prefix))
+    }
+}
+
+fn new_runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("s3io-blocking")
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Transport,
+                format!("cannot start the blocking runtime: {e}"),
+            )
+            .with_source(e)
+        })
+}

@@ -1,0 +1,79 @@
+//! The blocking connector works in plain code and inside running tokio runtimes of both
+//! flavours, the situations a notebook kernel creates.
+
+use polars::prelude::*;
+use s3io::ErrorKind;
+use s3io::blocking::S3Connector;
+use s3io::local::LocalS3;
+
+/// A round of typical notebook calls, checking the values that come back.
+fn notebook_session(s3: &S3Connector) {
+    s3.create_bucket("nbk").unwrap();
+    let df = df!("city" => ["Oslo", "Lima"], "temp" => [4.5, 19.0]).unwrap();
+    s3.upload("nbk", "weather.csv", &df).unwrap();
+    s3.upload("nbk", "weather.xlsx", &df).unwrap();
+    assert!(
+        s3.download_frame("nbk", "weather.xlsx")
+            .unwrap()
+            .equals(&df)
+    );
+    let names: Vec<String> = s3
+        .list_buckets()
+        .unwrap()
+        .into_iter()
+        .map(|b| b.name)
+        .collect();
+    assert_eq!(names, ["nbk"]);
+    let keys: Vec<String> = s3
+        .list_objects("nbk", "")
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
+    assert_eq!(keys, ["weather.csv", "weather.xlsx"]);
+    assert_eq!(s3.list_frame("nbk", "").unwrap().height(), 2);
+    let err = s3.download("nbk", "missing.csv").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(
+        err.to_string(),
+        "download s3://nbk/missing.csv (csv): NoSuchKey: The specified key does not exist."
+    );
+    assert!(
+        format!("{err:?}").contains("caused_by"),
+        "Debug shows the chain"
+    );
+}
+
+#[test]
+fn works_in_plain_code() {
+    let server = LocalS3::start().unwrap();
+    let s3 = S3Connector::new(server.builder()).unwrap();
+    notebook_session(&s3);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn works_inside_a_current_thread_runtime() {
+    let server = LocalS3::start().unwrap();
+    let s3 = S3Connector::new(server.builder()).unwrap();
+    notebook_session(&s3);
+    // Dropping it here, inside the runtime, must not panic either.
+    drop(s3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn works_inside_a_multi_thread_runtime_like_evcxr() {
+    let server = LocalS3::start().unwrap();
+    let s3 = S3Connector::new(server.builder()).unwrap();
+    notebook_session(&s3);
+    // The async API stays at hand through the same connector.
+    let head = s3
+        .block_on(
+            s3.as_async()
+                .object_at("s3://nbk/weather.csv")
+                .unwrap()
+                .head(),
+        )
+        .unwrap();
+    assert!(head.size > 0);
+    drop(s3);
+}
