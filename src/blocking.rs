@@ -35,6 +35,7 @@ use serde::de::DeserializeOwned;
 use crate::admin::{CallerIdentity, CopyOptions, DeleteOptions, PresignedUrl, Wait};
 use crate::connector::BucketInfo;
 use crate::data::Data;
+use crate::display::Listing;
 use crate::error::{Error, ErrorKind, Result};
 use crate::listing::{ListOptions, ObjectInfo, VersionInfo};
 use crate::many::ManyOptions;
@@ -78,7 +79,13 @@ impl S3Connector {
     /// A blocking connector from a configured builder.
     pub fn new(builder: S3ConnectorBuilder) -> Result<S3Connector> {
         let runtime = OwnRuntime(Some(new_runtime()?));
-        let inner = Self::drive(&runtime, builder.build())?;
+        let mut inner = Self::drive(&runtime, builder.build())?;
+        // In a notebook, long transfers say how far they are.
+        if std::env::var_os("EVCXR_IS_RUNTIME").is_some()
+            && inner.transfer_config().progress.is_none()
+        {
+            inner = inner.with_transfer(inner.transfer_config().clone().report_progress());
+        }
         Ok(S3Connector {
             inner,
             runtime: Arc::new(runtime),
@@ -160,7 +167,7 @@ impl S3Connector {
     }
 
     blocking! {
-        fn list_buckets(&self) -> Result<Vec<BucketInfo>>;
+        fn list_buckets(&self) -> Result<Listing<BucketInfo>>;
         fn create_bucket(&self, bucket: &str) -> Result<()>;
         fn delete_bucket(&self, bucket: &str) -> Result<()>;
         fn delete_bucket_force(&self, bucket: &str) -> Result<()>;
@@ -198,7 +205,7 @@ impl S3Connector {
 
     /// Blocks on [`S3Connector::list_objects`](crate::S3Connector::list_objects), collecting
     /// the whole listing.
-    pub fn list_objects(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectInfo>> {
+    pub fn list_objects(&self, bucket: &str, prefix: &str) -> Result<Listing<ObjectInfo>> {
         self.block_on(self.inner.list_objects(bucket, prefix).try_collect())
     }
 
@@ -219,7 +226,7 @@ impl S3Connector {
 
     /// Blocks on [`S3Connector::list_versions`](crate::S3Connector::list_versions),
     /// collecting every version.
-    pub fn list_versions(&self, bucket: &str, prefix: &str) -> Result<Vec<VersionInfo>> {
+    pub fn list_versions(&self, bucket: &str, prefix: &str) -> Result<Listing<VersionInfo>> {
         self.block_on(self.inner.list_versions(bucket, prefix).try_collect())
     }
 

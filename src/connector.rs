@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::data::Data;
+use crate::display::Listing;
 use crate::error::{Error, ErrorKind, Operation, Result};
 use crate::object::ObjectMeta;
 use crate::session::{S3ConnectorBuilder, s3_config};
@@ -121,7 +122,7 @@ impl S3Connector {
     }
 
     /// Lists the buckets the credentials can see.
-    pub async fn list_buckets(&self) -> Result<Vec<BucketInfo>> {
+    pub async fn list_buckets(&self) -> Result<Listing<BucketInfo>> {
         let context = |e: Error| e.with_operation(Operation::ListBuckets);
         let mut buckets = Vec::new();
         let mut token: Option<String> = None;
@@ -143,7 +144,7 @@ impl S3Connector {
             }));
             match page.continuation_token() {
                 Some(next) if !next.is_empty() => token = Some(next.to_owned()),
-                _ => return Ok(buckets),
+                _ => return Ok(Listing(buckets)),
             }
         }
     }

@@ -37,6 +37,8 @@ pub struct Progress {
     pub bytes: u64,
     /// The object's size, when known.
     pub total: Option<u64>,
+    /// Time since the transfer started.
+    pub elapsed: Duration,
 }
 
 /// A progress callback.
@@ -123,6 +125,36 @@ impl TransferConfig {
         self
     }
 
+    /// Prints progress to stderr for transfers that take more than two seconds, a line
+    /// rewritten in place about twice a second; quick calls stay quiet. The blocking
+    /// connector turns this on by itself inside evcxr notebooks.
+    pub fn report_progress(self) -> Self {
+        let last = std::sync::Mutex::new(Duration::ZERO);
+        self.on_progress(move |p| {
+            let done = p.total == Some(p.bytes);
+            if p.elapsed < Duration::from_secs(2) {
+                return;
+            }
+            let Ok(mut last) = last.lock() else { return };
+            if !done && p.elapsed.saturating_sub(*last) < Duration::from_millis(500) {
+                return;
+            }
+            *last = p.elapsed;
+            let mib = |b: u64| b as f64 / (1 << 20) as f64;
+            let rate = mib(p.bytes) / p.elapsed.as_secs_f64().max(1e-3);
+            let line = match p.total {
+                Some(total) if total > 0 => format!(
+                    "{:5.1}%  {:.1} of {:.1} MiB  {rate:.1} MiB/s",
+                    100.0 * p.bytes as f64 / total as f64,
+                    mib(p.bytes),
+                    mib(total)
+                ),
+                _ => format!("{:.1} MiB  {rate:.1} MiB/s", mib(p.bytes)),
+            };
+            eprint!("\r{line}{}", if done { "\n" } else { "" });
+        })
+    }
+
     /// Parts for an upload or download of `size` bytes: (start, length) pairs.
     pub(crate) fn parts(&self, from: u64, size: u64) -> impl Iterator<Item = (u64, u64)> {
         let part = self.part_size;
@@ -147,6 +179,7 @@ impl fmt::Debug for TransferConfig {
 
 /// Counts bytes moved and reports them to the progress callback.
 pub(crate) struct Meter {
+    started: std::time::Instant,
     done: std::sync::atomic::AtomicU64,
     total: std::sync::OnceLock<u64>,
     callback: Option<ProgressFn>,
@@ -155,6 +188,7 @@ pub(crate) struct Meter {
 impl Meter {
     pub(crate) fn new(config: &TransferConfig) -> Meter {
         Meter {
+            started: std::time::Instant::now(),
             done: std::sync::atomic::AtomicU64::new(0),
             total: std::sync::OnceLock::new(),
             callback: config.progress.clone(),
@@ -181,6 +215,7 @@ impl Meter {
             callback(Progress {
                 bytes: done,
                 total: self.total.get().copied(),
+                elapsed: self.started.elapsed(),
             });
         }
     }
