@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Operation, Result};
 use crate::format::Format;
+use crate::options::{ReadOptions, WriteOptions};
 use crate::session::{S3ConnectorBuilder, s3_config};
 use crate::transfer::{self, UploadInfo};
 
@@ -224,29 +225,18 @@ impl S3Connector {
         pages.try_flatten()
     }
 
-    /// Downloads an object and decodes it by its key's extension (see [`Format`]).
+    /// Downloads an object and decodes it by its key's extension (see [`Format`]); a
+    /// compression suffix (`.gz`, `.zst`, `.bz2`, `.xz`) is decompressed first, and a key
+    /// with no known extension is decoded by its Content-Type.
     pub async fn download(&self, bucket: &str, key: &str) -> Result<Data> {
-        let format = Format::from_key(key);
-        let bytes = self.get(bucket, key).await?;
-        off_runtime(move || format.decode_data(bytes))
-            .await
-            .map_err(|e| {
-                e.with_operation(Operation::Download)
-                    .with_location(bucket, key)
-            })
+        self.download_with(bucket, key, ReadOptions::new()).await
     }
 
-    /// Downloads an object as a polars `DataFrame`: `.csv` and `.xlsx` directly, `.json` and
-    /// `.pkl` when they hold records or columns.
+    /// Downloads an object as a polars `DataFrame`: `.csv`, `.tsv`, `.jsonl`, `.parquet`,
+    /// `.arrow` and workbooks directly, `.json` and `.pkl` when they hold records or columns.
     pub async fn download_frame(&self, bucket: &str, key: &str) -> Result<DataFrame> {
-        let format = Format::from_key(key);
-        let bytes = self.get(bucket, key).await?;
-        off_runtime(move || format.decode_frame_data(bytes))
+        self.download_frame_with(bucket, key, ReadOptions::new())
             .await
-            .map_err(|e| {
-                e.with_operation(Operation::Download)
-                    .with_location(bucket, key)
-            })
     }
 
     /// Downloads a `.json` object (or a `.pkl` that JSON can hold) as a `serde_json::Value`.
@@ -259,11 +249,12 @@ impl S3Connector {
         self.download_as(bucket, key, Data::deserialize).await
     }
 
-    /// Downloads a text object as a `String`; fails on bytes that are not UTF-8.
+    /// Downloads any object as a `String`, decompressed when its key has a compression
+    /// suffix; fails on bytes that are not UTF-8 (or UTF-16 with a byte-order mark).
     pub async fn download_text(&self, bucket: &str, key: &str) -> Result<String> {
-        let bytes = self.get(bucket, key).await?;
-        Format::TEXT
-            .decode_data(bytes)
+        let as_text = ReadOptions::new().format(Format::TEXT);
+        self.download_with(bucket, key, as_text)
+            .await
             .and_then(Data::into_text)
             .map_err(|e| {
                 e.with_operation(Operation::Download)
@@ -277,7 +268,8 @@ impl S3Connector {
     }
 
     /// Encodes `data` in the format the key's extension names and uploads it, with that
-    /// format's Content-Type. [`Data::Bytes`] upload unchanged.
+    /// format's Content-Type; a compression suffix compresses it and sets the codec's
+    /// Content-Type instead. [`Data::Bytes`] upload unchanged.
     ///
     /// ```no_run
     /// # async fn demo(s3: s3io::S3Connector, df: polars::prelude::DataFrame) -> s3io::Result<()> {
@@ -292,23 +284,8 @@ impl S3Connector {
         key: &str,
         data: impl Into<Data>,
     ) -> Result<UploadInfo> {
-        let data = data.into();
-        let format = Format::from_key(key);
-        let context = |e: Error| {
-            e.with_operation(Operation::Upload)
-                .with_location(bucket, key)
-        };
-        check_location(bucket, key).map_err(context)?;
-        let content_type = match &data {
-            Data::Bytes(_) => "application/octet-stream",
-            _ => format.content_type(),
-        };
-        let body = off_runtime(move || format.encode_data(&data))
+        self.upload_with(bucket, key, data, WriteOptions::new())
             .await
-            .map_err(context)?;
-        transfer::put_bytes(&self.client, bucket, key, body, content_type)
-            .await
-            .map_err(context)
     }
 
     /// Serializes any `Serialize` value to `.json` or `.pkl`, as the key's extension says.

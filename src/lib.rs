@@ -76,6 +76,7 @@ mod connector;
 mod data;
 mod error;
 mod format;
+mod options;
 mod session;
 mod transfer;
 
@@ -85,7 +86,8 @@ pub mod local;
 pub use connector::{BucketInfo, ObjectInfo, S3Connector};
 pub use data::Data;
 pub use error::{Error, ErrorKind, Operation, Result};
-pub use format::Format;
+pub use format::{Compression, Encoding, Format};
+pub use options::{ReadOptions, Sheets, WriteOptions};
 pub use session::{DEFAULT_REGION, S3ConnectorBuilder};
 pub use transfer::UploadInfo;
 

@@ -21,6 +21,19 @@ pub struct UploadInfo {
 
 /// Downloads a whole object into memory.
 pub(crate) async fn get_bytes(client: &Client, bucket: &str, key: &str) -> Result<Bytes> {
+    get_object(client, bucket, key)
+        .await
+        .map(|object| object.bytes)
+}
+
+/// A whole object and the Content-Type it was stored with.
+pub(crate) struct Fetched {
+    pub(crate) bytes: Bytes,
+    pub(crate) content_type: Option<String>,
+}
+
+/// Downloads a whole object into memory, keeping its Content-Type.
+pub(crate) async fn get_object(client: &Client, bucket: &str, key: &str) -> Result<Fetched> {
     let response = client
         .get_object()
         .bucket(bucket)
@@ -29,6 +42,7 @@ pub(crate) async fn get_bytes(client: &Client, bucket: &str, key: &str) -> Resul
         .await
         .map_err(Error::from_sdk)?;
     let expected = response.content_length();
+    let content_type = response.content_type().map(str::to_owned);
     let body = response.body.collect().await.map_err(|e| {
         Error::new(
             ErrorKind::Transport,
@@ -45,7 +59,10 @@ pub(crate) async fn get_bytes(client: &Client, bucket: &str, key: &str) -> Resul
             format!("the body ended after {} of {expected} bytes", bytes.len()),
         ));
     }
-    Ok(bytes)
+    Ok(Fetched {
+        bytes,
+        content_type,
+    })
 }
 
 /// Uploads one buffer as a whole object.
