@@ -364,6 +364,10 @@ fn excel_cell(value: &DataRef<'_>) -> Cell<'static> {
                 Cell::Float(*f)
             }
         }
+        // pandas reads empty text cells, which odfpy and some exporters write for missing
+        // values, as missing.
+        DataRef::String(s) if s.is_empty() => Cell::Null,
+        DataRef::SharedString("") => Cell::Null,
         DataRef::String(s) => Cell::Str(s.clone().into()),
         DataRef::SharedString(s) => Cell::Str(s.to_string().into()),
         DataRef::Bool(b) => Cell::Bool(*b),
@@ -380,10 +384,47 @@ fn excel_cell(value: &DataRef<'_>) -> Cell<'static> {
                 Cell::Datetime(i64::from(days) * MICROS_PER_DAY + micros_of_day)
             }
         }
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cell::Str(s.clone().into()),
+        DataRef::DateTimeIso(s) => iso_cell(s).unwrap_or_else(|| Cell::Str(s.clone().into())),
+        DataRef::DurationIso(s) => Cell::Str(s.clone().into()),
         DataRef::Error(CellErrorType::NA) => Cell::Null,
         DataRef::Error(e) => Cell::Str(e.to_string().into()),
     }
+}
+
+/// A date (`2024-01-15`) or naive datetime (`2024-01-15T13:45:30[.fff]`), as OpenDocument
+/// stores them; `None` for anything else, which stays text.
+fn iso_cell(text: &str) -> Option<Cell<'static>> {
+    let (date, time) = match text.split_once('T') {
+        Some((date, time)) => (date, Some(time)),
+        None => (text, None),
+    };
+    let mut parts = date.splitn(3, '-').map(str::parse::<u32>);
+    let (y, m, d) = (
+        parts.next()?.ok()?,
+        parts.next()?.ok()?,
+        parts.next()?.ok()?,
+    );
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || y > 9999 {
+        return None;
+    }
+    let days = days_from_civil(i32::try_from(y).ok()?, m, d);
+    let Some(time) = time else {
+        return Some(Cell::Date(days));
+    };
+    let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
+    let mut hms = hms.splitn(3, ':').map(str::parse::<i64>);
+    let (h, mi, sec) = (hms.next()?.ok()?, hms.next()?.ok()?, hms.next()?.ok()?);
+    if h > 23 || mi > 59 || sec > 60 || frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let micros: i64 = format!("{frac:0<6}")[..6].parse().ok()?;
+    let micros = ((h * 60 + mi) * 60 + sec) * 1_000_000 + micros;
+    Some(if micros == 0 {
+        Cell::Date(days)
+    } else {
+        Cell::Datetime(i64::from(days) * MICROS_PER_DAY + micros)
+    })
 }
 
 /// Writes a header row (bold unless turned off), then the cells; dates are numbers with a

@@ -4,6 +4,7 @@
 
 mod errors;
 mod fixtures;
+mod formats;
 mod moto;
 mod python;
 mod roundtrip;
