@@ -40,6 +40,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::listing::{ListOptions, ObjectInfo, VersionInfo};
 use crate::many::ManyOptions;
 use crate::object::ObjectMeta;
+use crate::options::{ReadOptions, Sheets, WriteOptions};
 use crate::session::S3ConnectorBuilder;
 use crate::transfer::{TransferConfig, UploadInfo};
 
@@ -182,6 +183,10 @@ impl S3Connector {
         fn download_text(&self, bucket: &str, key: &str) -> Result<String>;
         fn download_bytes(&self, bucket: &str, key: &str) -> Result<Bytes>;
         fn download_version(&self, bucket: &str, key: &str, version_id: &str) -> Result<Data>;
+        fn download_with(&self, bucket: &str, key: &str, options: ReadOptions) -> Result<Data>;
+        fn download_frame_with(&self, bucket: &str, key: &str, options: ReadOptions) -> Result<DataFrame>;
+        fn download_sheets(&self, bucket: &str, key: &str) -> Result<Sheets>;
+        fn download_sheets_with(&self, bucket: &str, key: &str, options: ReadOptions) -> Result<Sheets>;
         fn download_many(&self, bucket: &str, prefix_or_glob: &str) -> Result<DataFrame>;
         fn download_many_with(&self, bucket: &str, prefix_or_glob: &str, options: ManyOptions) -> Result<DataFrame>;
         fn download_each(&self, bucket: &str, prefix_or_glob: &str) -> Result<Vec<(String, Data)>>;
@@ -239,6 +244,36 @@ impl S3Connector {
     pub fn upload(&self, bucket: &str, key: &str, data: impl Into<Data>) -> Result<UploadInfo> {
         let data = data.into();
         self.block_on(self.inner.upload(bucket, key, data))
+    }
+
+    /// Blocks on [`S3Connector::upload_with`](crate::S3Connector::upload_with).
+    pub fn upload_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        data: impl Into<Data>,
+        options: WriteOptions,
+    ) -> Result<UploadInfo> {
+        let data = data.into();
+        self.block_on(self.inner.upload_with(bucket, key, data, options))
+    }
+
+    /// Blocks on [`S3Connector::upload_sheets`](crate::S3Connector::upload_sheets).
+    pub fn upload_sheets<K, F>(
+        &self,
+        bucket: &str,
+        key: &str,
+        sheets: impl IntoIterator<Item = (K, F)>,
+    ) -> Result<UploadInfo>
+    where
+        K: AsRef<str>,
+        F: std::borrow::Borrow<DataFrame>,
+    {
+        let sheets: Vec<(String, DataFrame)> = sheets
+            .into_iter()
+            .map(|(name, df)| (name.as_ref().to_owned(), df.borrow().clone()))
+            .collect();
+        self.block_on(self.inner.upload_sheets(bucket, key, sheets))
     }
 
     /// Blocks on [`S3Connector::upload_value`](crate::S3Connector::upload_value).

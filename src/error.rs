@@ -12,7 +12,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 
-use crate::format::Format;
+use crate::format::{Compression, Format};
 
 /// The boxed cause behind an [`Error`].
 type Source = Box<dyn StdError + Send + Sync + 'static>;
@@ -185,6 +185,7 @@ struct Inner {
     bucket: Option<String>,
     key: Option<String>,
     format: Option<Format>,
+    compression: Option<Compression>,
     code: Option<String>,
     request_id: Option<String>,
     source: Option<Source>,
@@ -200,6 +201,7 @@ impl Error {
             bucket: None,
             key: None,
             format: None,
+            compression: None,
             code: None,
             request_id: None,
             source: None,
@@ -228,15 +230,16 @@ impl Error {
         self
     }
 
-    /// Sets the bucket and key, unless they are set already. The format follows from the key's
-    /// extension unless one is set already.
+    /// Sets the bucket and key, unless they are set already. The format and compression follow
+    /// from the key's extensions unless a format is set already.
     pub fn with_location(mut self, bucket: &str, key: &str) -> Self {
         self.inner.bucket.get_or_insert_with(|| bucket.to_owned());
         if !key.is_empty() {
             self.inner.key.get_or_insert_with(|| key.to_owned());
-            self.inner
-                .format
-                .get_or_insert_with(|| Format::from_key(key));
+            if self.inner.format.is_none() {
+                self.inner.format = Some(Format::from_key(key));
+                self.inner.compression = Compression::from_key(key);
+            }
         }
         self
     }
@@ -250,6 +253,12 @@ impl Error {
     /// Sets the format, replacing the one guessed from the key.
     pub fn with_format(mut self, format: Format) -> Self {
         self.inner.format = Some(format);
+        self
+    }
+
+    /// Sets the compression around the format, shown as in `csv+gz`.
+    pub fn with_compression(mut self, compression: Compression) -> Self {
+        self.inner.compression = Some(compression);
         self
     }
 
@@ -294,6 +303,11 @@ impl Error {
         self.inner.format
     }
 
+    /// The compression around the format, if any.
+    pub fn compression(&self) -> Option<Compression> {
+        self.inner.compression
+    }
+
     /// The S3 error code, such as `NoSuchKey` or `AccessDenied`, when S3 sent one.
     pub fn code(&self) -> Option<&str> {
         self.inner.code.as_deref()
@@ -316,8 +330,10 @@ impl fmt::Display for Error {
             (Some(b), None) => write!(f, " s3://{b}")?,
             _ => {}
         }
-        if let Some(format) = self.inner.format {
-            write!(f, " ({format})")?;
+        match (self.inner.format, self.inner.compression) {
+            (Some(format), Some(c)) => write!(f, " ({format}+{c})")?,
+            (Some(format), None) => write!(f, " ({format})")?,
+            (None, _) => {}
         }
         write!(f, ": {}", self.inner.message)?;
         if let Some(id) = &self.inner.request_id {
@@ -343,6 +359,9 @@ impl fmt::Debug for Error {
         }
         if let Some(fmt) = &self.inner.format {
             d.field("format", fmt);
+        }
+        if let Some(c) = &self.inner.compression {
+            d.field("compression", c);
         }
         if let Some(c) = &self.inner.code {
             d.field("code", c);

@@ -109,15 +109,64 @@
 //!
 //! ## Formats
 //!
-//! The key's last extension, in any case, picks the [`Format`]:
+//! The key's last extension, in any case, picks the [`Format`]; a compression suffix after it
+//! picks a [`Compression`] around it:
 //!
 //! | extension | download gives | upload accepts |
 //! |---|---|---|
 //! | `.csv` | [`Data::Frame`], types inferred like `pandas.read_csv` | a frame, like `df.to_csv(index=False)` |
-//! | `.xlsx` | [`Data::Frame`] from the first sheet | a frame, one sheet "Sheet1" |
+//! | `.tsv`, `.tab` | [`Data::Frame`], tab-separated | a frame, tab-separated |
+//! | `.jsonl`, `.ndjson` | [`Data::Frame`], one JSON record per line | a frame (one record per row), a JSON array (one item per line) |
+//! | `.parquet`, `.pq` | [`Data::Frame`], every dtype kept (ints, floats, strings, bools, dates, datetimes with zone, decimals, lists, structs) | a frame, zstd-compressed Parquet |
+//! | `.arrow`, `.feather`, `.ipc` | [`Data::Frame`] from an Arrow IPC file (Feather v2) or stream, every dtype kept | a frame, an uncompressed Arrow IPC file |
+//! | `.xlsx` | [`Data::Frame`] from the first sheet; [`S3Connector::download_sheets`] for all | a frame, one sheet "Sheet1"; [`S3Connector::upload_sheets`] for several |
+//! | `.xlsm`, `.xlsb`, `.xls`, `.ods` | [`Data::Frame`] from the first sheet; `download_sheets` for all | nothing: s3io writes only `.xlsx` |
 //! | `.json` | [`Data::Json`]; frames from records | a JSON value, any `Serialize`, a frame as records |
 //! | `.pkl`, `.pickle` | [`Data::Pickle`] of Python builtins | a pickle value, any `Serialize`, a frame as a dict of lists |
-//! | anything else | [`Data::Text`] | text |
+//! | any other or none | by Content-Type (`text/csv`, `application/vnd.apache.parquet`, ...), else [`Data::Text`] | text |
+//! | any of these + `.gz`, `.zst`, `.bz2`, `.xz` | as without the suffix, after decompressing | as without the suffix, compressed with that codec |
+//!
+//! [`Data::Bytes`] upload unchanged under any key. Decompression stops with an
+//! [`ErrorKind::Decode`] error past 100 times the object's size (at least 64 MiB), or the limit
+//! you set with [`ReadOptions::max_decompressed_size`]. Text formats honour a UTF-8 or UTF-16
+//! byte-order mark, and read Latin-1 or Windows-1252 when asked ([`Encoding`]).
+//!
+//! ## Options per call
+//!
+//! [`S3Connector::download_with`] and [`S3Connector::upload_with`] take [`ReadOptions`] and
+//! [`WriteOptions`]: CSV separators, null values, dtype overrides, header rows, sheets, text
+//! encodings, a format for keys with no or a misleading extension, and Excel styling.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> s3io::Result<()> {
+//! use polars::prelude::*;
+//! use s3io::{Format, ReadOptions, WriteOptions};
+//!
+//! let server = s3io::local::LocalS3::start()?;
+//! let s3 = server.connect().await?;
+//! s3.create_bucket("lab").await?;
+//! let df = df!("zip" => ["01234", "98765"], "n" => [1i64, 2]).unwrap();
+//!
+//! // Compressed by suffix, with a European separator.
+//! s3.upload_with("lab", "out/zips.csv.gz", &df, WriteOptions::csv().separator(b';')).await?;
+//! let options = ReadOptions::csv()
+//!     .separator(b';')
+//!     .schema_overrides([("zip", DataType::String)]);
+//! let back = s3.download_with("lab", "out/zips.csv.gz", options).await?.into_frame()?;
+//! assert!(back.equals(&df));
+//!
+//! // Columnar formats keep dtypes; a key without extension names its format in the options.
+//! s3.upload_with("lab", "snapshot", &df, WriteOptions::new().format(Format::PARQUET)).await?;
+//! let snap = s3.download_with("lab", "snapshot", ReadOptions::new().format(Format::PARQUET));
+//! assert!(snap.await?.into_frame()?.equals(&df));
+//!
+//! // Workbooks with several sheets, in order.
+//! s3.upload_sheets("lab", "book.xlsx", [("Zips", &df), ("Again", &df)]).await?;
+//! let sheets = s3.download_sheets("lab", "book.xlsx").await?;
+//! assert_eq!(sheets.keys().collect::<Vec<_>>(), ["Zips", "Again"]);
+//! # Ok(()) }
+//! ```
 //!
 //! A pickle never runs code here: one that names a Python global (`os.system`,
 //! `pandas.DataFrame`) is refused with an [`ErrorKind::Unsupported`] error that names it.
@@ -142,6 +191,7 @@ mod listing;
 mod location;
 mod many;
 mod object;
+mod options;
 mod session;
 mod transfer;
 
@@ -153,11 +203,12 @@ pub use connector::{BucketInfo, S3Connector};
 pub use data::Data;
 pub use display::{Listing, Row};
 pub use error::{Error, ErrorKind, Operation, Result};
-pub use format::Format;
+pub use format::{Compression, Encoding, Format};
 pub use listing::{ListOptions, ObjectInfo, VersionInfo};
 pub use location::{KeyPattern, S3Uri};
 pub use many::ManyOptions;
 pub use object::{ObjectMeta, S3Object};
+pub use options::{ReadOptions, Sheets, WriteOptions};
 pub use session::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REGION, S3ConnectorBuilder};
 pub use transfer::{Progress, ProgressFn, TransferConfig, UploadInfo};
 

@@ -15,9 +15,10 @@ use serde::de::DeserializeOwned;
 use crate::connector::{S3Connector, check_location, off_runtime};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Operation, Result};
-use crate::format::Format;
+use crate::format::{Compression, Format, Layers};
 use crate::location::S3Uri;
-use crate::transfer::{self, UploadInfo};
+use crate::options::{ReadOptions, Sheets, WriteOptions};
+use crate::transfer::{self, Fetched, UploadInfo};
 
 /// An object in a bucket, optionally pinned to one version.
 ///
@@ -114,22 +115,41 @@ impl S3Object {
         Format::from_key(&self.key)
     }
 
-    /// Downloads the object and decodes it by its key's extension.
+    /// Downloads the object and decodes it by its key's extension; a compression suffix
+    /// (`.gz`, `.zst`, `.bz2`, `.xz`) is decompressed first, and a key with no known extension
+    /// is decoded by its Content-Type.
     pub async fn download(&self) -> Result<Data> {
-        let format = self.format();
-        let bytes = self.download_bytes().await?;
-        off_runtime(move || format.decode_data(bytes))
-            .await
-            .map_err(|e| self.context(e, Operation::Download))
+        self.download_with(ReadOptions::new()).await
+    }
+
+    /// Downloads the object and decodes it with `options`; see
+    /// [`S3Connector::download_with`].
+    pub async fn download_with(&self, options: ReadOptions) -> Result<Data> {
+        self.decode_with(options, |layers, bytes, options| {
+            layers.decode(bytes, options)
+        })
+        .await
     }
 
     /// Downloads the object as a polars `DataFrame`.
     pub async fn download_frame(&self) -> Result<DataFrame> {
-        let format = self.format();
-        let bytes = self.download_bytes().await?;
-        off_runtime(move || format.decode_frame_data(bytes))
-            .await
-            .map_err(|e| self.context(e, Operation::Download))
+        self.download_frame_with(ReadOptions::new()).await
+    }
+
+    /// Downloads the object as a polars `DataFrame`, decoded with `options`.
+    pub async fn download_frame_with(&self, options: ReadOptions) -> Result<DataFrame> {
+        self.decode_with(options, |layers, bytes, options| {
+            layers.decode_frame(bytes, options)
+        })
+        .await
+    }
+
+    /// Downloads a workbook and reads every sheet, in order, with `options`.
+    pub async fn download_sheets_with(&self, options: ReadOptions) -> Result<Sheets> {
+        self.decode_with(options, |layers, bytes, options| {
+            layers.decode_sheets(bytes, options)
+        })
+        .await
     }
 
     /// Downloads a `.json` object (or a `.pkl` that JSON can hold) as a `serde_json::Value`.
@@ -142,23 +162,19 @@ impl S3Object {
         self.download_as(Data::deserialize).await
     }
 
-    /// Downloads the object as UTF-8 text, whatever its extension.
+    /// Downloads the object as text, whatever its extension (decompressed when its key has a
+    /// compression suffix); fails on bytes that are not UTF-8 (or UTF-16 with a byte-order
+    /// mark).
     pub async fn download_text(&self) -> Result<String> {
-        let bytes = self.download_bytes().await?;
-        Format::TEXT
-            .decode_data(bytes)
+        self.download_with(ReadOptions::new().format(Format::TEXT))
+            .await
             .and_then(Data::into_text)
             .map_err(|e| self.context(e, Operation::Download))
     }
 
     /// Downloads the object's bytes unchanged.
     pub async fn download_bytes(&self) -> Result<Bytes> {
-        check_location(&self.bucket, &self.key)
-            .map_err(|e| self.context(e, Operation::Download))?;
-        let (version, config) = (self.version.as_deref(), self.s3.transfer_config());
-        transfer::get_bytes(self.s3.client(), config, &self.bucket, &self.key, version)
-            .await
-            .map_err(|e| self.context(e, Operation::Download))
+        self.fetch().await.map(|fetched| fetched.bytes)
     }
 
     /// Downloads the object to a local file, bounded in memory; see
@@ -181,12 +197,15 @@ impl S3Object {
     }
 
     /// Uploads a local file unchanged; see [`S3Connector::upload_from_path`]. The
-    /// Content-Type is the key's format's, or `application/octet-stream`.
+    /// Content-Type is the key's format's (or compression's), or `application/octet-stream`.
     pub async fn upload_from_path(&self, path: impl AsRef<Path>) -> Result<UploadInfo> {
         check_location(&self.bucket, &self.key).map_err(|e| self.context(e, Operation::Upload))?;
-        let content_type = crate::format::extension(&self.key)
-            .and_then(|ext| Format::from_extension(&ext))
-            .map_or("application/octet-stream", Format::content_type);
+        let known = Format::from_key_extension(&self.key).is_some()
+            || Compression::from_key(&self.key).is_some();
+        let content_type = match Layers::for_write(&self.key, &WriteOptions::new()) {
+            Ok(layers) if known => layers.content_type(),
+            _ => "application/octet-stream",
+        };
         let (bucket, key, config) = (&self.bucket, &self.key, self.s3.transfer_config());
         let path = path.as_ref();
         transfer::put_from_path(self.s3.client(), config, bucket, key, path, content_type)
@@ -194,18 +213,83 @@ impl S3Object {
             .map_err(|e| self.context(e, Operation::Upload))
     }
 
-    /// Encodes `data` in the key's format and uploads it. [`Data::Bytes`] upload unchanged.
+    /// Encodes `data` in the key's format (compressed if the key says so) and uploads it.
+    /// [`Data::Bytes`] upload unchanged.
     pub async fn upload(&self, data: impl Into<Data>) -> Result<UploadInfo> {
+        self.upload_with(data, WriteOptions::new()).await
+    }
+
+    /// Encodes `data` with `options` and uploads it; see [`S3Connector::upload_with`].
+    pub async fn upload_with(
+        &self,
+        data: impl Into<Data>,
+        options: WriteOptions,
+    ) -> Result<UploadInfo> {
         let data = data.into();
-        let format = self.format();
-        check_location(&self.bucket, &self.key).map_err(|e| self.context(e, Operation::Upload))?;
-        let content_type = match &data {
-            Data::Bytes(_) => "application/octet-stream",
-            _ => format.content_type(),
-        };
-        let body = off_runtime(move || format.encode_data(&data))
+        self.encode_with(options, move |layers, options| {
+            let content_type = match &data {
+                Data::Bytes(_) => "application/octet-stream",
+                _ => layers.content_type(),
+            };
+            layers
+                .encode(&data, options)
+                .map(|body| (body, content_type))
+        })
+        .await
+    }
+
+    /// Writes frames as the sheets of one workbook; see [`S3Connector::upload_sheets`].
+    pub async fn upload_sheets_with(
+        &self,
+        sheets: Vec<(String, DataFrame)>,
+        options: WriteOptions,
+    ) -> Result<UploadInfo> {
+        self.encode_with(options, move |layers, options| {
+            layers
+                .encode_sheets(&sheets, options)
+                .map(|body| (body, layers.content_type()))
+        })
+        .await
+    }
+
+    /// Fetches the object's bytes and Content-Type.
+    async fn fetch(&self) -> Result<Fetched> {
+        check_location(&self.bucket, &self.key)
+            .map_err(|e| self.context(e, Operation::Download))?;
+        let (version, config) = (self.version.as_deref(), self.s3.transfer_config());
+        transfer::get_bytes(self.s3.client(), config, &self.bucket, &self.key, version)
             .await
-            .map_err(|e| self.context(e, Operation::Upload))?;
+            .map_err(|e| self.context(e, Operation::Download))
+    }
+
+    /// Fetches the object, picks its format and compression layers, and decodes it off the
+    /// async runtime.
+    async fn decode_with<T: Send + 'static>(
+        &self,
+        options: ReadOptions,
+        decode: impl FnOnce(Layers, Bytes, &ReadOptions) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let context = |e| self.context(e, Operation::Download);
+        let fetched = self.fetch().await?;
+        let layers = Layers::for_read(&self.key, fetched.content_type.as_deref(), &options)
+            .map_err(context)?;
+        off_runtime(move || decode(layers, fetched.bytes, &options))
+            .await
+            .map_err(context)
+    }
+
+    /// Picks the layers for the key, encodes off the async runtime and uploads.
+    async fn encode_with(
+        &self,
+        options: WriteOptions,
+        encode: impl FnOnce(Layers, &WriteOptions) -> Result<(Vec<u8>, &'static str)> + Send + 'static,
+    ) -> Result<UploadInfo> {
+        let context = |e| self.context(e, Operation::Upload);
+        check_location(&self.bucket, &self.key).map_err(context)?;
+        let layers = Layers::for_write(&self.key, &options).map_err(context)?;
+        let (body, content_type) = off_runtime(move || encode(layers, &options))
+            .await
+            .map_err(context)?;
         let (bucket, key, config) = (&self.bucket, &self.key, self.s3.transfer_config());
         transfer::put_bytes(
             self.s3.client(),
@@ -216,7 +300,7 @@ impl S3Object {
             content_type,
         )
         .await
-        .map_err(|e| self.context(e, Operation::Upload))
+        .map_err(context)
     }
 
     /// Serializes any `Serialize` value as `.pkl` when the key says so, else as JSON.

@@ -1,6 +1,8 @@
-//! `.csv`: comma-separated values with a header row, read and written by polars.
+//! `.csv` and `.tsv`: delimited text with a header row, read and written by polars. The two
+//! differ only in their default separator.
 
 use std::io::Cursor;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use polars::prelude::*;
@@ -8,56 +10,131 @@ use polars::prelude::*;
 use super::{Codec, cannot_encode, decode_error, encode_error};
 use crate::data::Data;
 use crate::error::Result;
+use crate::options::{ReadOptions, WriteOptions};
 
 /// Rows read to infer column types before parsing. When a later row does not fit, the file
 /// is read again with every row inferred, so the result matches pandas' whole-file inference.
 const INFER_ROWS: usize = 10_000;
 
-pub(crate) struct Csv;
+/// A delimited text format.
+pub(crate) struct Delimited {
+    name: &'static str,
+    extensions: &'static [&'static str],
+    content_type: &'static str,
+    other_content_types: &'static [&'static str],
+    separator: u8,
+}
 
-impl Codec for Csv {
+/// Comma-separated values.
+pub(crate) static CSV: Delimited = Delimited {
+    name: "csv",
+    extensions: &["csv"],
+    content_type: "text/csv; charset=utf-8",
+    other_content_types: &["application/csv", "text/x-csv", "application/x-csv"],
+    separator: b',',
+};
+
+/// Tab-separated values, as Excel's "Text (Tab delimited)" and many databases export them.
+pub(crate) static TSV: Delimited = Delimited {
+    name: "tsv",
+    extensions: &["tsv", "tab"],
+    content_type: "text/tab-separated-values; charset=utf-8",
+    other_content_types: &[],
+    separator: b'\t',
+};
+
+impl Codec for Delimited {
     fn name(&self) -> &'static str {
-        "csv"
+        self.name
     }
 
     fn extensions(&self) -> &'static [&'static str] {
-        &["csv"]
+        self.extensions
     }
 
     fn content_type(&self) -> &'static str {
-        "text/csv; charset=utf-8"
+        self.content_type
     }
 
-    fn decode(&self, bytes: Bytes) -> Result<Data> {
-        self.decode_frame(bytes).map(Data::Frame)
+    fn other_content_types(&self) -> &'static [&'static str] {
+        self.other_content_types
     }
 
-    fn decode_frame(&self, bytes: Bytes) -> Result<DataFrame> {
-        read(bytes.clone(), Some(INFER_ROWS))
-            .or_else(|_| read(bytes, None))
-            .map_err(|e| decode_error("not a valid CSV table", e))
+    fn is_text(&self) -> bool {
+        true
     }
 
-    fn encode(&self, data: &Data) -> Result<Vec<u8>> {
+    fn decode(&self, bytes: Bytes, options: &ReadOptions) -> Result<Data> {
+        self.decode_frame(bytes, options).map(Data::Frame)
+    }
+
+    fn decode_frame(&self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
+        let what = format!("not a valid {} table", self.name.to_ascii_uppercase());
+        match options.infer_schema_rows {
+            Some(rows) => self.read(bytes, Some(rows), options),
+            None => self
+                .read(bytes.clone(), Some(INFER_ROWS), options)
+                .or_else(|_| self.read(bytes, None, options)),
+        }
+        .map_err(|e| decode_error(&what, e))
+    }
+
+    fn encode(&self, data: &Data, options: &WriteOptions) -> Result<Vec<u8>> {
         let Data::Frame(df) = data else {
-            return Err(cannot_encode(data, "csv", "a frame"));
+            return Err(cannot_encode(data, self.name, "a frame"));
         };
+        let datetime_format = options
+            .datetime_format
+            .as_deref()
+            .unwrap_or("%Y-%m-%d %H:%M:%S%.f");
         let mut out = Vec::new();
-        CsvWriter::new(&mut out)
-            .include_header(true)
-            .with_datetime_format(Some("%Y-%m-%d %H:%M:%S%.f".into()))
+        let mut writer = CsvWriter::new(&mut out)
+            .include_header(options.include_header.unwrap_or(true))
+            .include_bom(options.bom)
+            .with_separator(options.separator.unwrap_or(self.separator))
+            .with_datetime_format(Some(datetime_format.into()))
+            .with_date_format(options.date_format.as_deref().map(Into::into));
+        if let Some(null) = &options.null_value {
+            writer = writer.with_null_value(null.into());
+        }
+        writer
             .finish(&mut df.clone())
-            .map_err(|e| encode_error("cannot write CSV", e))?;
+            .map_err(|e| encode_error(&format!("cannot write {}", self.name), e))?;
         Ok(out)
     }
 }
 
-/// Parses a whole CSV held in memory, inferring types from the first `infer_rows` rows (all
-/// rows with `None`).
-fn read(bytes: Bytes, infer_rows: Option<usize>) -> PolarsResult<DataFrame> {
-    CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(infer_rows)
-        .into_reader_with_file_handle(Cursor::new(bytes))
-        .finish()
+impl Delimited {
+    /// Parses a whole file held in memory, inferring types from the first `infer_rows` rows
+    /// (all rows with `None`).
+    fn read(
+        &self,
+        bytes: Bytes,
+        infer_rows: Option<usize>,
+        options: &ReadOptions,
+    ) -> PolarsResult<DataFrame> {
+        let overrides = (!options.schema_overrides.is_empty()).then(|| {
+            let fields = options
+                .schema_overrides
+                .iter()
+                .map(|(name, dtype)| Field::new(name.into(), dtype.clone()));
+            Arc::new(Schema::from_iter(fields))
+        });
+        let null_values = (!options.null_values.is_empty())
+            .then(|| NullValues::AllColumns(options.null_values.iter().map(Into::into).collect()));
+        let separator = options.separator.unwrap_or(self.separator);
+        CsvReadOptions::default()
+            .with_has_header(options.has_header.unwrap_or(true))
+            .with_skip_rows(options.header_row.unwrap_or(0))
+            .with_skip_rows_after_header(options.skip_rows)
+            .with_infer_schema_length(infer_rows)
+            .with_schema_overwrite(overrides)
+            .map_parse_options(|parse| {
+                parse
+                    .with_separator(separator)
+                    .with_null_values(null_values.clone())
+            })
+            .into_reader_with_file_handle(Cursor::new(bytes))
+            .finish()
+    }
 }

@@ -1,21 +1,36 @@
-//! `.xlsx`: Excel workbooks. Reads the first sheet with calamine; writes one sheet "Sheet1"
-//! with rust_xlsxwriter.
+//! Workbooks: `.xlsx`, `.xlsm`, `.xlsb`, `.xls` and `.ods`, read with calamine (whatever
+//! the extension says, the file's own signature picks the reader); `.xlsx` written with
+//! rust_xlsxwriter, one sheet per frame.
 //!
-//! Reading streams the sheet's cells instead of asking calamine for the sheet's declared
-//! range, so a tiny file that declares a huge sheet cannot make s3io allocate for it; the
-//! frame is built from the cells actually present, up to [`MAX_CELLS`].
+//! Reading `.xlsx` and `.xlsb` streams the sheet's cells instead of asking calamine for the
+//! sheet's declared range, so a tiny file that declares a huge sheet cannot make s3io
+//! allocate for it; the frame is built from the cells actually present, up to
+//! [`MAX_CELLS`]. calamine reads `.xls` and `.ods` sheets whole.
+//!
+//! Writing keeps dtypes: numbers as numbers, booleans as booleans, dates and datetimes as
+//! Excel dates with a date format. The header row is bold and frozen and the columns are
+//! fitted to their contents, each optional through [`WriteOptions`].
+//!
+//! `polars_excel_writer` was considered for writing: its 0.27 release fits polars 0.55 but
+//! pins rust_xlsxwriter 0.98 (s3io uses 0.102, so two copies would be built) and pulls in
+//! chrono and polars' `temporal` feature. The writer below is small and shares its cell
+//! rules with JSON and pickle through [`FrameCells`].
 
 use std::io::Cursor;
 
 use bytes::Bytes;
-use calamine::{CellErrorType, DataRef, Reader, Xlsx};
+use calamine::{
+    CellErrorType, Data as CalData, DataRef, Reader, SheetType, Sheets as Workbook,
+    open_workbook_auto_from_rs,
+};
 use polars::prelude::DataFrame;
-use rust_xlsxwriter::{Format as CellFormat, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{Format as CellFormat, Workbook as XlsxBook, Worksheet, XlsxError};
 
 use super::table::{Cell, FrameBuilder, FrameCells, MICROS_PER_DAY, days_from_civil, iso_date};
 use super::{Codec, cannot_encode, decode_error, encode_error};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
+use crate::options::{ReadOptions, SheetRef, Sheets, WriteOptions};
 
 /// The most cells (rows × columns of the used area) a sheet may span.
 pub(crate) const MAX_CELLS: u64 = 50_000_000;
@@ -26,50 +41,162 @@ const EXCEL_EPOCH_OFFSET: i32 = 25_569;
 /// The largest integer Excel's doubles store exactly; larger ones are written as text.
 const MAX_EXACT_INT: i64 = 1 << 53;
 
-pub(crate) struct Excel;
+/// A workbook format. All are read the same way; only `.xlsx` is written.
+pub(crate) struct Spreadsheet {
+    name: &'static str,
+    extensions: &'static [&'static str],
+    content_type: &'static str,
+    writes: bool,
+}
 
-impl Codec for Excel {
+/// Office Open XML workbooks, the one format s3io writes.
+pub(crate) static XLSX: Spreadsheet = Spreadsheet {
+    name: "xlsx",
+    extensions: &["xlsx"],
+    content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    writes: true,
+};
+
+/// Macro-enabled workbooks; the macros are never run, nor kept.
+pub(crate) static XLSM: Spreadsheet = Spreadsheet {
+    name: "xlsm",
+    extensions: &["xlsm"],
+    content_type: "application/vnd.ms-excel.sheet.macroenabled.12",
+    writes: false,
+};
+
+/// Excel's binary workbooks.
+pub(crate) static XLSB: Spreadsheet = Spreadsheet {
+    name: "xlsb",
+    extensions: &["xlsb"],
+    content_type: "application/vnd.ms-excel.sheet.binary.macroenabled.12",
+    writes: false,
+};
+
+/// Excel 97–2003 workbooks (BIFF8).
+pub(crate) static XLS: Spreadsheet = Spreadsheet {
+    name: "xls",
+    extensions: &["xls"],
+    content_type: "application/vnd.ms-excel",
+    writes: false,
+};
+
+/// OpenDocument spreadsheets, LibreOffice's own format.
+pub(crate) static ODS: Spreadsheet = Spreadsheet {
+    name: "ods",
+    extensions: &["ods"],
+    content_type: "application/vnd.oasis.opendocument.spreadsheet",
+    writes: false,
+};
+
+impl Codec for Spreadsheet {
     fn name(&self) -> &'static str {
-        "xlsx"
+        self.name
     }
 
     fn extensions(&self) -> &'static [&'static str] {
-        &["xlsx"]
+        self.extensions
     }
 
     fn content_type(&self) -> &'static str {
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        self.content_type
     }
 
-    fn decode(&self, bytes: Bytes) -> Result<Data> {
-        self.decode_frame(bytes).map(Data::Frame)
+    fn decode(&self, bytes: Bytes, options: &ReadOptions) -> Result<Data> {
+        self.decode_frame(bytes, options).map(Data::Frame)
     }
 
-    fn decode_frame(&self, bytes: Bytes) -> Result<DataFrame> {
-        let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
-            .map_err(|e| decode_error("not a valid xlsx workbook", e))?;
-        let first = workbook
-            .sheet_names()
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::new(ErrorKind::Decode, "the workbook has no sheets"))?;
-        let sheet = read_sheet(&mut workbook, &first)?;
-        sheet_to_frame(sheet)
-            .map_err(|m| Error::new(ErrorKind::Decode, format!("sheet {first:?}: {m}")))
-    }
-
-    fn encode(&self, data: &Data) -> Result<Vec<u8>> {
-        let Data::Frame(df) = data else {
-            return Err(cannot_encode(data, "xlsx", "a frame"));
+    /// The sheet the options name, else the first worksheet.
+    fn decode_frame(&self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
+        let mut workbook = open(bytes)?;
+        let names = worksheet_names(&workbook);
+        let name = match &options.sheet {
+            None => names.first(),
+            Some(SheetRef::Name(wanted)) => names.iter().find(|n| *n == wanted),
+            Some(SheetRef::Index(i)) => names.get(*i),
         };
-        let cells = FrameCells::new(df).map_err(|m| Error::new(ErrorKind::Unsupported, m))?;
-        let mut workbook = Workbook::new();
-        let sheet = workbook.add_worksheet();
-        write_sheet(sheet, &cells).map_err(|e| encode_error("cannot write the xlsx sheet", e))?;
+        let Some(name) = name else {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                match &options.sheet {
+                    None => "the workbook has no worksheets".to_owned(),
+                    Some(wanted) => format!("no sheet {wanted:?}; the sheets are {names:?}"),
+                },
+            ));
+        };
+        read_frame(&mut workbook, name, options)
+    }
+
+    fn decode_sheets(&self, bytes: Bytes, options: &ReadOptions) -> Result<Sheets> {
+        let mut workbook = open(bytes)?;
+        worksheet_names(&workbook)
+            .into_iter()
+            .map(|name| {
+                let df = read_frame(&mut workbook, &name, options)?;
+                Ok((name, df))
+            })
+            .collect()
+    }
+
+    fn encode(&self, data: &Data, options: &WriteOptions) -> Result<Vec<u8>> {
+        let Data::Frame(df) = data else {
+            return Err(cannot_encode(data, self.name, "a frame"));
+        };
+        let name = options.sheet_name.as_deref().unwrap_or("Sheet1");
+        self.encode_sheets(&[(name.to_owned(), df.clone())], options)
+    }
+
+    fn encode_sheets(
+        &self,
+        sheets: &[(String, DataFrame)],
+        options: &WriteOptions,
+    ) -> Result<Vec<u8>> {
+        if !self.writes {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "s3io reads {} workbooks but writes only .xlsx; use an .xlsx key",
+                    self.name
+                ),
+            ));
+        }
+        let mut workbook = XlsxBook::new();
+        for (name, df) in sheets {
+            let cells = FrameCells::new(df)
+                .map_err(|m| Error::new(ErrorKind::Unsupported, format!("sheet {name:?}: {m}")))?;
+            let sheet = workbook.add_worksheet();
+            write_sheet(sheet, name, &cells, options)
+                .map_err(|e| encode_error(&format!("cannot write the xlsx sheet {name:?}"), e))?;
+        }
         workbook
             .save_to_buffer()
             .map_err(|e| encode_error("cannot write the xlsx workbook", e))
     }
+}
+
+fn open(bytes: Bytes) -> Result<Workbook<Cursor<Bytes>>> {
+    open_workbook_auto_from_rs(Cursor::new(bytes))
+        .map_err(|e| decode_error("not a valid workbook (xlsx, xlsm, xlsb, xls or ods)", e))
+}
+
+/// The names of the worksheets, in the workbook's order; chart sheets have no cells.
+fn worksheet_names(workbook: &Workbook<Cursor<Bytes>>) -> Vec<String> {
+    workbook
+        .sheets_metadata()
+        .iter()
+        .filter(|sheet| sheet.typ == SheetType::WorkSheet)
+        .map(|sheet| sheet.name.clone())
+        .collect()
+}
+
+fn read_frame(
+    workbook: &mut Workbook<Cursor<Bytes>>,
+    name: &str,
+    options: &ReadOptions,
+) -> Result<DataFrame> {
+    let sheet = read_sheet(workbook, name)?;
+    sheet_to_frame(sheet, options)
+        .map_err(|m| Error::new(ErrorKind::Decode, format!("sheet {name:?}: {m}")))
 }
 
 /// The non-empty cells of a sheet, with their positions.
@@ -79,35 +206,94 @@ struct SheetCells {
     cols: (u32, u32),
 }
 
-fn read_sheet(workbook: &mut Xlsx<Cursor<Bytes>>, name: &str) -> Result<SheetCells> {
+impl SheetCells {
+    fn push(&mut self, (row, col): (u32, u32), value: Cell<'static>) {
+        if value == Cell::Null {
+            return;
+        }
+        self.rows = (self.rows.0.min(row), self.rows.1.max(row));
+        self.cols = (self.cols.0.min(col), self.cols.1.max(col));
+        self.cells.push((row, col, value));
+    }
+}
+
+fn read_sheet(workbook: &mut Workbook<Cursor<Bytes>>, name: &str) -> Result<SheetCells> {
     let bad_sheet = |e| decode_error(&format!("cannot read sheet {name:?}"), e);
-    let mut reader = workbook.worksheet_cells_reader(name).map_err(bad_sheet)?;
     let mut sheet = SheetCells {
         cells: Vec::new(),
         rows: (u32::MAX, 0),
         cols: (u32::MAX, 0),
     };
-    while let Some(cell) = reader.next_cell().map_err(bad_sheet)? {
-        let value = excel_cell(cell.get_value());
-        if value == Cell::Null {
-            continue;
+    // Each reader yields cells with a different lifetime and error type; one macro body
+    // keeps the loop in one place.
+    macro_rules! stream {
+        ($reader:expr, $err:expr) => {{
+            let mut reader = $reader.map_err($err)?;
+            while let Some(cell) = reader.next_cell().map_err($err)? {
+                sheet.push(cell.get_position(), excel_cell(cell.get_value()));
+            }
+        }};
+    }
+    match workbook {
+        Workbook::Xlsx(book) => stream!(book.worksheet_cells_reader(name), |e| bad_sheet(
+            calamine::Error::Xlsx(e)
+        )),
+        Workbook::Xlsb(book) => stream!(book.worksheet_cells_reader(name), |e| bad_sheet(
+            calamine::Error::Xlsb(e)
+        )),
+        Workbook::Xls(_) | Workbook::Ods(_) => {
+            let range = workbook.worksheet_range(name).map_err(bad_sheet)?;
+            let (top, left) = range.start().unwrap_or((0, 0));
+            for (row, col, value) in range.used_cells() {
+                let at = (top + row as u32, left + col as u32);
+                sheet.push(at, excel_cell(&data_ref(value)));
+            }
         }
-        let (row, col) = cell.get_position();
-        sheet.rows = (sheet.rows.0.min(row), sheet.rows.1.max(row));
-        sheet.cols = (sheet.cols.0.min(col), sheet.cols.1.max(col));
-        sheet.cells.push((row, col, value));
     }
     Ok(sheet)
 }
 
-/// The frame of a sheet: the first used row is the header, the rest are values.
-fn sheet_to_frame(sheet: SheetCells) -> Result<DataFrame, String> {
+/// An owned calamine value, as the borrowed kind the streaming readers give.
+fn data_ref(value: &CalData) -> DataRef<'_> {
+    match value {
+        CalData::Int(i) => DataRef::Int(*i),
+        CalData::Float(f) => DataRef::Float(*f),
+        CalData::String(s) => DataRef::SharedString(s),
+        CalData::Bool(b) => DataRef::Bool(*b),
+        CalData::DateTime(dt) => DataRef::DateTime(*dt),
+        CalData::DateTimeIso(s) => DataRef::DateTimeIso(s.clone()),
+        CalData::DurationIso(s) => DataRef::DurationIso(s.clone()),
+        CalData::Error(e) => DataRef::Error(e.clone()),
+        CalData::Empty => DataRef::Empty,
+    }
+}
+
+/// The frame of a sheet: the header row (by default the first used row), then after
+/// `skip_rows` more, the values. Without a header, columns are `column_1`, `column_2`, ...
+fn sheet_to_frame(mut sheet: SheetCells, options: &ReadOptions) -> Result<DataFrame, String> {
+    let header = options.has_header.unwrap_or(true);
+    let first = match options.header_row {
+        Some(row) => u32::try_from(row).unwrap_or(u32::MAX),
+        None => sheet.rows.0,
+    };
+    let skip = u32::try_from(options.skip_rows).unwrap_or(u32::MAX);
+    let data_top = first.saturating_add(u32::from(header)).saturating_add(skip);
+    sheet
+        .cells
+        .retain(|&(row, _, _)| row == first && header || row >= data_top);
     if sheet.cells.is_empty() {
         return Ok(DataFrame::empty());
     }
-    let (top, bottom) = sheet.rows;
-    let (left, right) = sheet.cols;
-    let height = u64::from(bottom - top);
+    // The header row may be empty; the data start at `data_top` either way.
+    let top = data_top.min(sheet.rows.1.saturating_add(1));
+    let bottom = sheet.rows.1.max(top.saturating_sub(1));
+    let (left, right) = sheet
+        .cells
+        .iter()
+        .fold((u32::MAX, 0), |(l, r), &(_, col, _)| {
+            (l.min(col), r.max(col))
+        });
+    let height = u64::from(bottom + 1 - top);
     let width = u64::from(right - left) + 1;
     if (height + 1) * width > MAX_CELLS {
         return Err(format!(
@@ -120,16 +306,21 @@ fn sheet_to_frame(sheet: SheetCells) -> Result<DataFrame, String> {
         vec![vec![Cell::Null; height as usize]; width as usize];
     for (row, col, value) in sheet.cells {
         let col = (col - left) as usize;
-        if row == top {
+        if header && row == first {
             headers[col] = Some(header_text(value));
         } else {
-            columns[col][(row - top - 1) as usize] = value;
+            columns[col][(row - top) as usize] = value;
         }
     }
     let mut builder = FrameBuilder::default();
     let mut used: Vec<String> = Vec::new();
-    for (i, (header, cells)) in headers.into_iter().zip(columns).enumerate() {
-        let name = unique_name(header.unwrap_or_else(|| format!("Unnamed: {i}")), &used);
+    for (i, (name, cells)) in headers.into_iter().zip(columns).enumerate() {
+        let name = match name {
+            Some(name) => name,
+            None if header => format!("Unnamed: {i}"),
+            None => format!("column_{}", i + 1),
+        };
+        let name = unique_name(name, &used);
         builder.push(&name, cells)?;
         used.push(name);
     }
@@ -173,6 +364,10 @@ fn excel_cell(value: &DataRef<'_>) -> Cell<'static> {
                 Cell::Float(*f)
             }
         }
+        // pandas reads empty text cells, which odfpy and some exporters write for missing
+        // values, as missing.
+        DataRef::String(s) if s.is_empty() => Cell::Null,
+        DataRef::SharedString("") => Cell::Null,
         DataRef::String(s) => Cell::Str(s.clone().into()),
         DataRef::SharedString(s) => Cell::Str(s.to_string().into()),
         DataRef::Bool(b) => Cell::Bool(*b),
@@ -189,17 +384,63 @@ fn excel_cell(value: &DataRef<'_>) -> Cell<'static> {
                 Cell::Datetime(i64::from(days) * MICROS_PER_DAY + micros_of_day)
             }
         }
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cell::Str(s.clone().into()),
+        DataRef::DateTimeIso(s) => iso_cell(s).unwrap_or_else(|| Cell::Str(s.clone().into())),
+        DataRef::DurationIso(s) => Cell::Str(s.clone().into()),
         DataRef::Error(CellErrorType::NA) => Cell::Null,
         DataRef::Error(e) => Cell::Str(e.to_string().into()),
     }
 }
 
-/// Writes a header row in bold, then the cells; dates are numbers with a date format, as
-/// Excel stores them.
-fn write_sheet(sheet: &mut Worksheet, cells: &FrameCells) -> Result<(), XlsxError> {
-    sheet.set_name("Sheet1")?;
-    let bold = CellFormat::new().set_bold();
+/// A date (`2024-01-15`) or naive datetime (`2024-01-15T13:45:30[.fff]`), as OpenDocument
+/// stores them; `None` for anything else, which stays text.
+fn iso_cell(text: &str) -> Option<Cell<'static>> {
+    let (date, time) = match text.split_once('T') {
+        Some((date, time)) => (date, Some(time)),
+        None => (text, None),
+    };
+    let mut parts = date.splitn(3, '-').map(str::parse::<u32>);
+    let (y, m, d) = (
+        parts.next()?.ok()?,
+        parts.next()?.ok()?,
+        parts.next()?.ok()?,
+    );
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || y > 9999 {
+        return None;
+    }
+    let days = days_from_civil(i32::try_from(y).ok()?, m, d);
+    let Some(time) = time else {
+        return Some(Cell::Date(days));
+    };
+    let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
+    let mut hms = hms.splitn(3, ':').map(str::parse::<i64>);
+    let (h, mi, sec) = (hms.next()?.ok()?, hms.next()?.ok()?, hms.next()?.ok()?);
+    if h > 23 || mi > 59 || sec > 60 || frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let micros: i64 = format!("{frac:0<6}")[..6].parse().ok()?;
+    let micros = ((h * 60 + mi) * 60 + sec) * 1_000_000 + micros;
+    Some(if micros == 0 {
+        Cell::Date(days)
+    } else {
+        Cell::Datetime(i64::from(days) * MICROS_PER_DAY + micros)
+    })
+}
+
+/// Writes a header row (bold unless turned off), then the cells; dates are numbers with a
+/// date format, as Excel stores them.
+fn write_sheet(
+    sheet: &mut Worksheet,
+    name: &str,
+    cells: &FrameCells,
+    options: &WriteOptions,
+) -> Result<(), XlsxError> {
+    sheet.set_name(name)?;
+    let bold = if options.bold_header.unwrap_or(true) {
+        CellFormat::new().set_bold()
+    } else {
+        CellFormat::new()
+    };
     let date = CellFormat::new().set_num_format("yyyy-mm-dd");
     let datetime = CellFormat::new().set_num_format("yyyy-mm-dd hh:mm:ss");
     for (col, name) in cells.names().iter().enumerate() {
@@ -248,7 +489,12 @@ fn write_sheet(sheet: &mut Worksheet, cells: &FrameCells) -> Result<(), XlsxErro
             }
         }
     }
-    sheet.set_freeze_panes(1, 0)?;
+    if options.freeze_header.unwrap_or(true) {
+        sheet.set_freeze_panes(1, 0)?;
+    }
+    if options.autofit.unwrap_or(true) {
+        sheet.autofit();
+    }
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use super::table::{Cell, FrameBuilder, FrameCells, Records, frame_from_records};
 use super::{Codec, cannot_encode, decode_error, encode_error};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
+use crate::options::{ReadOptions, WriteOptions};
 
 pub(crate) struct Json;
 
@@ -24,14 +25,22 @@ impl Codec for Json {
         "application/json"
     }
 
-    fn decode(&self, bytes: Bytes) -> Result<Data> {
+    fn other_content_types(&self) -> &'static [&'static str] {
+        &["text/json"]
+    }
+
+    fn is_text(&self) -> bool {
+        true
+    }
+
+    fn decode(&self, bytes: Bytes, _: &ReadOptions) -> Result<Data> {
         // serde_json's recursion limit (128) stays on: deep documents fail, never overflow.
         serde_json::from_slice(&bytes)
             .map(Data::Json)
             .map_err(|e| decode_error("not valid JSON", e))
     }
 
-    fn encode(&self, data: &Data) -> Result<Vec<u8>> {
+    fn encode(&self, data: &Data, _: &WriteOptions) -> Result<Vec<u8>> {
         let written = match data {
             Data::Json(value) => serde_json::to_vec(value),
             Data::Pickle(value) => {
@@ -106,7 +115,7 @@ pub(crate) fn frame_from_value(value: &Value) -> Result<DataFrame> {
 }
 
 /// One JSON value as a table cell; nested arrays and objects keep their JSON text.
-fn cell(value: &Value) -> Cell<'_> {
+pub(crate) fn cell(value: &Value) -> Cell<'_> {
     match value {
         Value::Null => Cell::Null,
         Value::Bool(b) => Cell::Bool(*b),

@@ -1,18 +1,25 @@
-//! File formats, chosen by the key's extension.
+//! File formats, chosen by the key's extension, with compression by a second suffix.
 //!
 //! Each format is one module here implementing the small [`Codec`] trait: bytes in, [`Data`]
 //! out, and back. Codecs know nothing about S3. [`CODECS`] is the one place a format is
-//! registered; the extensions it claims live in its own module.
+//! registered; the extensions it claims live in its own module. [`Layers`] puts the
+//! compression of [`compression`] and the text encodings of [`encoding`] around a codec.
 //!
 //! | extension | download gives | upload accepts |
 //! |---|---|---|
 //! | `.csv` | [`Data::Frame`] | a frame |
+//! | `.tsv`, `.tab` | [`Data::Frame`] | a frame |
+//! | `.jsonl`, `.ndjson` | [`Data::Frame`], one record per line | a frame, a JSON array (one item per line) |
+//! | `.parquet`, `.pq` | [`Data::Frame`], dtypes kept | a frame |
+//! | `.arrow`, `.feather`, `.ipc` | [`Data::Frame`], dtypes kept | a frame |
 //! | `.xlsx` | [`Data::Frame`] from the first sheet | a frame |
+//! | `.xlsm`, `.xlsb`, `.xls`, `.ods` | [`Data::Frame`] from the first sheet | nothing (read only) |
 //! | `.json` | [`Data::Json`] | a JSON value, a pickle value, a frame (as records) |
 //! | `.pkl`, `.pickle` | [`Data::Pickle`] | a pickle value, a JSON value, text, a frame (as a dict of lists) |
 //! | anything else | [`Data::Text`] | text |
+//! | any of these + `.gz`, `.zst`, `.bz2`, `.xz` | as without the suffix, decompressed | as without the suffix, compressed |
 //!
-//! [`Data::Bytes`] upload unchanged under any extension.
+//! [`Data::Bytes`] upload unchanged under any extension, compressed or not.
 
 use std::fmt;
 
@@ -21,19 +28,36 @@ use polars::prelude::DataFrame;
 
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Operation, Result};
+use crate::options::{ReadOptions, Sheets, WriteOptions};
 
+pub(crate) mod compression;
 mod csv;
+pub(crate) mod encoding;
 mod excel;
+mod ipc;
 pub(crate) mod json;
+mod ndjson;
+mod parquet;
 pub(crate) mod pickle;
 pub(crate) mod table;
 mod text;
 
+pub use compression::Compression;
+pub use encoding::Encoding;
+
 /// Every format s3io knows, in the order extensions are matched. The last one, text, is also
 /// the fallback for keys whose extension no format claims.
 static CODECS: &[&dyn Codec] = &[
-    &csv::Csv,
-    &excel::Excel,
+    &csv::CSV,
+    &csv::TSV,
+    &ndjson::Ndjson,
+    &parquet::Parquet,
+    &ipc::Ipc,
+    &excel::XLSX,
+    &excel::XLSM,
+    &excel::XLSB,
+    &excel::XLS,
+    &excel::ODS,
     &json::Json,
     &pickle::Pickle,
     &text::Text,
@@ -47,14 +71,41 @@ pub(crate) trait Codec: Sync {
     fn extensions(&self) -> &'static [&'static str];
     /// The Content-Type uploads get.
     fn content_type(&self) -> &'static str;
+    /// Other media types (without parameters) that name this format in a Content-Type.
+    fn other_content_types(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Whether the format is text, so that byte-order marks and [`Encoding`]s apply.
+    fn is_text(&self) -> bool {
+        false
+    }
     /// Decodes a whole object.
-    fn decode(&self, bytes: Bytes) -> Result<Data>;
+    fn decode(&self, bytes: Bytes, options: &ReadOptions) -> Result<Data>;
     /// Decodes a whole object into a frame.
-    fn decode_frame(&self, bytes: Bytes) -> Result<DataFrame> {
-        self.decode(bytes)?.into_frame()
+    fn decode_frame(&self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
+        self.decode(bytes, options)?.into_frame()
+    }
+    /// Decodes every sheet of a workbook.
+    fn decode_sheets(&self, _bytes: Bytes, _options: &ReadOptions) -> Result<Sheets> {
+        Err(not_a_workbook(self.name()))
     }
     /// Encodes `data` into one buffer.
-    fn encode(&self, data: &Data) -> Result<Vec<u8>>;
+    fn encode(&self, data: &Data, options: &WriteOptions) -> Result<Vec<u8>>;
+    /// Encodes frames as the sheets of one workbook.
+    fn encode_sheets(
+        &self,
+        _sheets: &[(String, DataFrame)],
+        _options: &WriteOptions,
+    ) -> Result<Vec<u8>> {
+        Err(not_a_workbook(self.name()))
+    }
+}
+
+fn not_a_workbook(name: &str) -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!("{name} has no sheets; only workbooks (xlsx, xlsm, xlsb, xls, ods) do"),
+    )
 }
 
 /// A file format: which codec reads and writes an object.
@@ -65,15 +116,42 @@ pub(crate) trait Codec: Sync {
 /// assert_eq!(Format::from_key("2024/report.XLSX"), Format::EXCEL);
 /// assert_eq!(Format::from_key("model.pickle").name(), "pickle");
 /// assert_eq!(Format::from_key("README"), Format::TEXT);
+/// // A compression suffix is not the format: see [`Compression::from_key`].
+/// assert_eq!(Format::from_key("sales.csv.zst"), Format::CSV);
 /// ```
 #[derive(Clone, Copy)]
 pub struct Format(&'static dyn Codec);
 
 impl Format {
     /// Comma-separated values with a header row (`.csv`).
-    pub const CSV: Format = Format(&csv::Csv);
+    pub const CSV: Format = Format(&csv::CSV);
+    /// Tab-separated values with a header row (`.tsv`, `.tab`).
+    pub const TSV: Format = Format(&csv::TSV);
+    /// Newline-delimited JSON, one record per line (`.jsonl`, `.ndjson`).
+    pub const NDJSON: Format = Format(&ndjson::Ndjson);
+    /// Apache Parquet (`.parquet`, `.pq`).
+    pub const PARQUET: Format = Format(&parquet::Parquet);
+    /// Arrow IPC files, also known as Feather v2 (`.arrow`, `.feather`, `.ipc`); Arrow IPC
+    /// streams are read too.
+    pub const IPC: Format = Format(&ipc::Ipc);
     /// Excel workbooks (`.xlsx`).
-    pub const EXCEL: Format = Format(&excel::Excel);
+    pub const EXCEL: Format = Format(&excel::XLSX);
+    /// Macro-enabled Excel workbooks (`.xlsm`), read only.
+    pub const XLSM: Format = Format(&excel::XLSM);
+    /// Excel binary workbooks (`.xlsb`), read only.
+    pub const XLSB: Format = Format(&excel::XLSB);
+    /// Excel 97–2003 workbooks (`.xls`), read only.
+    pub const XLS: Format = Format(&excel::XLS);
+    /// OpenDocument spreadsheets (`.ods`) from LibreOffice, read only.
+    pub const ODS: Format = Format(&excel::ODS);
+    /// Every workbook format; [`Format::EXCEL`] is the one s3io writes.
+    pub const WORKBOOKS: [Format; 5] = [
+        Format::EXCEL,
+        Format::XLSM,
+        Format::XLSB,
+        Format::XLS,
+        Format::ODS,
+    ];
     /// JSON documents (`.json`).
     pub const JSON: Format = Format(&json::Json);
     /// Python pickles of builtin values (`.pkl`, `.pickle`).
@@ -81,12 +159,39 @@ impl Format {
     /// UTF-8 text: any other extension, or none.
     pub const TEXT: Format = Format(&text::Text);
 
-    /// The format a key's extension selects, ignoring case. Keys with no extension, or one no
-    /// format claims, are text.
+    /// The format a key's extension selects, ignoring case and a compression suffix
+    /// (`sales.csv.gz` is CSV). Keys with no extension, or one no format claims, are text.
     pub fn from_key(key: &str) -> Format {
-        extension(key)
-            .and_then(|ext| Format::from_extension(&ext))
-            .unwrap_or(Format::TEXT)
+        Format::from_key_extension(key).unwrap_or(Format::TEXT)
+    }
+
+    /// The format the key's extension (before any compression suffix) names, if any.
+    pub(crate) fn from_key_extension(key: &str) -> Option<Format> {
+        inner_extension(key).and_then(|ext| Format::from_extension(&ext))
+    }
+
+    /// The format a Content-Type names (`text/csv`, `application/vnd.apache.parquet`, ...),
+    /// if any. Parameters such as `charset` are ignored.
+    ///
+    /// ```
+    /// use s3io::Format;
+    ///
+    /// assert_eq!(Format::from_content_type("text/csv; charset=utf-8"), Some(Format::CSV));
+    /// assert_eq!(Format::from_content_type("application/octet-stream"), None);
+    /// ```
+    pub fn from_content_type(content_type: &str) -> Option<Format> {
+        let essence = media_type(content_type);
+        // Says "bytes", which is what a pickle is uploaded as, but names no format.
+        if essence == "application/octet-stream" || essence == "binary/octet-stream" {
+            return None;
+        }
+        CODECS
+            .iter()
+            .find(|codec| {
+                media_type(codec.content_type()) == essence
+                    || codec.other_content_types().contains(&essence.as_str())
+            })
+            .map(|codec| Format(*codec))
     }
 
     /// The format registered for `ext` (without the dot, any case), if any.
@@ -128,13 +233,21 @@ impl Format {
     /// assert_eq!(df.shape(), (2, 2));
     /// ```
     pub fn decode(self, bytes: impl Into<Bytes>) -> Result<Data> {
-        self.decode_data(bytes.into())
+        self.decode_with(bytes, &ReadOptions::default())
+    }
+
+    /// Decodes bytes that are already in memory with `options`. There is no key, so only a
+    /// [`ReadOptions::compression`] set explicitly decompresses.
+    pub fn decode_with(self, bytes: impl Into<Bytes>, options: &ReadOptions) -> Result<Data> {
+        self.layers(options.compression.flatten())
+            .decode(bytes.into(), options)
             .map_err(|e| e.with_operation(Operation::Decode))
     }
 
     /// Decodes bytes that are already in memory into a frame.
     pub fn decode_frame(self, bytes: impl Into<Bytes>) -> Result<DataFrame> {
-        self.decode_frame_data(bytes.into())
+        self.layers(None)
+            .decode_frame(bytes.into(), &ReadOptions::default())
             .map_err(|e| e.with_operation(Operation::Decode))
     }
 
@@ -147,25 +260,164 @@ impl Format {
     /// assert_eq!(bytes, br#"{"a":1}"#);
     /// ```
     pub fn encode(self, data: &Data) -> Result<Vec<u8>> {
-        self.encode_data(data)
+        self.encode_with(data, &WriteOptions::default())
+    }
+
+    /// Encodes `data` with `options`; only a [`WriteOptions::compression`] set explicitly
+    /// compresses.
+    pub fn encode_with(self, data: &Data, options: &WriteOptions) -> Result<Vec<u8>> {
+        self.layers(options.compression.flatten())
+            .encode(data, options)
             .map_err(|e| e.with_operation(Operation::Encode))
     }
 
-    /// Decodes without setting an operation, for callers that set their own.
-    pub(crate) fn decode_data(self, bytes: Bytes) -> Result<Data> {
-        guarded(|| self.0.decode(bytes)).map_err(|e| e.with_format(self))
+    /// This format inside `compression`.
+    pub(crate) fn layers(self, compression: Option<Compression>) -> Layers {
+        Layers {
+            format: self,
+            compression,
+        }
+    }
+}
+
+/// A format with the compression around it: how the bytes of one object become data, and
+/// back. Errors name both, as in `csv+gz`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Layers {
+    pub(crate) format: Format,
+    pub(crate) compression: Option<Compression>,
+}
+
+impl Layers {
+    /// The layers for reading `key`. The format is, in order: the options' format, the key's
+    /// extension, the options' family, the Content-Type, text. The compression is the
+    /// options', else the key's suffix, else the Content-Type's when the key names no format.
+    pub(crate) fn for_read(
+        key: &str,
+        content_type: Option<&str>,
+        options: &ReadOptions,
+    ) -> Result<Layers> {
+        let from_key = Format::from_key_extension(key);
+        let format = options
+            .format
+            .or(from_key)
+            .or(options.family.map(|f| f.default_format()))
+            .or_else(|| content_type.and_then(Format::from_content_type))
+            .unwrap_or(Format::TEXT);
+        let compression = match options.compression {
+            Some(compression) => compression,
+            None => Compression::from_key(key).or_else(|| {
+                from_key
+                    .is_none()
+                    .then(|| content_type.and_then(Compression::from_content_type))
+                    .flatten()
+            }),
+        };
+        options.check_family(format)?;
+        Ok(format.layers(compression))
     }
 
-    /// Decodes into a frame without setting an operation.
-    pub(crate) fn decode_frame_data(self, bytes: Bytes) -> Result<DataFrame> {
-        guarded(|| self.0.decode_frame(bytes)).map_err(|e| e.with_format(self))
+    /// The layers for writing `key`: the options' format, else the key's extension, else the
+    /// options' family, else text; the options' compression, else the key's suffix.
+    pub(crate) fn for_write(key: &str, options: &WriteOptions) -> Result<Layers> {
+        let format = options
+            .format
+            .or(Format::from_key_extension(key))
+            .or(options.family.map(|f| f.default_format()))
+            .unwrap_or(Format::TEXT);
+        let compression = options
+            .compression
+            .unwrap_or_else(|| Compression::from_key(key));
+        options.check_family(format)?;
+        Ok(format.layers(compression))
     }
 
-    /// Encodes without setting an operation. Bytes pass through unchanged in every format.
-    pub(crate) fn encode_data(self, data: &Data) -> Result<Vec<u8>> {
+    /// The Content-Type of an upload: the compression's, else the format's.
+    pub(crate) fn content_type(self) -> &'static str {
+        match self.compression {
+            Some(c) => c.content_type(),
+            None => self.format.content_type(),
+        }
+    }
+
+    pub(crate) fn decode(self, bytes: Bytes, options: &ReadOptions) -> Result<Data> {
+        self.decoded(bytes, options, |codec, bytes| codec.decode(bytes, options))
+    }
+
+    pub(crate) fn decode_frame(self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
+        self.decoded(bytes, options, |codec, bytes| {
+            codec.decode_frame(bytes, options)
+        })
+    }
+
+    pub(crate) fn decode_sheets(self, bytes: Bytes, options: &ReadOptions) -> Result<Sheets> {
+        self.decoded(bytes, options, |codec, bytes| {
+            codec.decode_sheets(bytes, options)
+        })
+    }
+
+    /// Encodes, then compresses. Bytes pass through unchanged in every format.
+    pub(crate) fn encode(self, data: &Data, options: &WriteOptions) -> Result<Vec<u8>> {
         match data {
             Data::Bytes(b) => Ok(b.to_vec()),
-            _ => guarded(|| self.0.encode(data)).map_err(|e| e.with_format(self)),
+            _ => self.encoded(|codec| codec.encode(data, options)),
+        }
+    }
+
+    pub(crate) fn encode_sheets(
+        self,
+        sheets: &[(String, DataFrame)],
+        options: &WriteOptions,
+    ) -> Result<Vec<u8>> {
+        self.encoded(|codec| codec.encode_sheets(sheets, options))
+    }
+
+    /// Decompresses, turns text into UTF-8, then runs `decode` on the codec, guarded.
+    fn decoded<T>(
+        self,
+        bytes: Bytes,
+        options: &ReadOptions,
+        decode: impl FnOnce(&dyn Codec, Bytes) -> Result<T>,
+    ) -> Result<T> {
+        let codec = self.format.0;
+        guarded(|| {
+            let bytes = match self.compression {
+                Some(c) => {
+                    let limit = options
+                        .max_decompressed_size
+                        .unwrap_or_else(|| compression::default_limit(bytes.len()));
+                    Bytes::from(c.decompress(&bytes, limit)?)
+                }
+                None => bytes,
+            };
+            let bytes = if codec.is_text() {
+                encoding::to_utf8(bytes, options.encoding)?
+            } else {
+                bytes
+            };
+            decode(codec, bytes)
+        })
+        .map_err(|e| self.label(e))
+    }
+
+    /// Runs `encode` on the codec, guarded, then compresses.
+    fn encoded(self, encode: impl FnOnce(&dyn Codec) -> Result<Vec<u8>>) -> Result<Vec<u8>> {
+        guarded(|| {
+            let body = encode(self.format.0)?;
+            match self.compression {
+                Some(c) => c.compress(&body),
+                None => Ok(body),
+            }
+        })
+        .map_err(|e| self.label(e))
+    }
+
+    /// Names the format and compression in an error.
+    fn label(self, e: Error) -> Error {
+        let e = e.with_format(self.format);
+        match self.compression {
+            Some(c) => e.with_compression(c),
+            None => e,
         }
     }
 }
@@ -190,6 +442,25 @@ pub(crate) fn extension(key: &str) -> Option<String> {
     let name = key.rsplit('/').next().unwrap_or(key);
     let (stem, ext) = name.rsplit_once('.')?;
     (!stem.is_empty() && !ext.is_empty()).then(|| ext.to_ascii_lowercase())
+}
+
+/// The extension of `key` before a compression suffix: `csv` for `a.csv.gz` and `a.csv`.
+fn inner_extension(key: &str) -> Option<String> {
+    let ext = extension(key)?;
+    if Compression::from_extension(&ext).is_none() {
+        return Some(ext);
+    }
+    extension(&key[..key.len() - ext.len() - 1])
+}
+
+/// The lower-case media type of a Content-Type, without parameters.
+pub(crate) fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
 }
 
 impl PartialEq for Format {
@@ -252,6 +523,28 @@ mod tests {
         assert_eq!(Format::from_key("x.PKL"), Format::PICKLE);
         assert_eq!(Format::from_key("x.json"), Format::JSON);
         assert_eq!(Format::from_key("x.log"), Format::TEXT);
+        assert_eq!(Format::from_key("a/b.CSV.GZ"), Format::CSV);
+        assert_eq!(Format::from_key("events.jsonl.zst"), Format::NDJSON);
+        assert_eq!(Format::from_key("x.gz"), Format::TEXT);
+        assert_eq!(Format::from_key("dir.csv/x.gz"), Format::TEXT);
+        assert_eq!(Compression::from_key("x.tsv.bz2"), Some(Compression::Bzip2));
+        assert_eq!(Compression::from_key("x.tsv"), None);
+    }
+
+    #[test]
+    fn content_types_select_formats() {
+        for format in Format::all().filter(|f| *f != Format::PICKLE) {
+            assert_eq!(
+                Format::from_content_type(format.content_type()),
+                Some(format),
+                "{format}"
+            );
+        }
+        assert_eq!(Format::from_content_type(" Text/TSV "), None);
+        assert_eq!(
+            Format::from_content_type("text/tab-separated-values"),
+            Some(Format::TSV)
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use super::table::{Cell, Columns, FrameBuilder, FrameCells, OrderedTable, frame_
 use super::{Codec, decode_error, encode_error};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
+use crate::options::{ReadOptions, WriteOptions};
 
 /// Stack size of the thread that decodes pickles. serde-pickle recurses once per nesting
 /// level; this leaves room for hundreds of thousands of levels.
@@ -33,7 +34,7 @@ impl Codec for Pickle {
         "application/octet-stream"
     }
 
-    fn decode(&self, bytes: Bytes) -> Result<Data> {
+    fn decode(&self, bytes: Bytes, _: &ReadOptions) -> Result<Data> {
         unpickle(&bytes, |b| {
             serde_pickle::value_from_slice(b, DeOptions::new())
         })
@@ -43,17 +44,17 @@ impl Codec for Pickle {
     /// Reads tables in the pickle's own column order (serde-pickle's `Value::Dict` sorts its
     /// keys), falling back to the value route for cells a frame must keep as text, such as
     /// big ints.
-    fn decode_frame(&self, bytes: Bytes) -> Result<DataFrame> {
+    fn decode_frame(&self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
         match unpickle(&bytes, |b| {
             serde_pickle::from_slice::<OrderedTable>(b, DeOptions::new())
         }) {
             Ok(OrderedTable(df)) => Ok(df),
             Err(e) if e.kind() == ErrorKind::Unsupported => Err(e),
-            Err(_) => self.decode(bytes)?.into_frame(),
+            Err(_) => self.decode(bytes, options)?.into_frame(),
         }
     }
 
-    fn encode(&self, data: &Data) -> Result<Vec<u8>> {
+    fn encode(&self, data: &Data, _: &WriteOptions) -> Result<Vec<u8>> {
         let options = SerOptions::new();
         let written = match data {
             Data::Pickle(value) => serde_pickle::value_to_vec(value, options),

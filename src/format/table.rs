@@ -445,7 +445,7 @@ impl Serialize for Records<'_> {
 }
 
 /// One row of a frame, serialized as a map from column name to cell.
-struct Row<'a>(&'a FrameCells, usize);
+pub(crate) struct Row<'a>(pub(crate) &'a FrameCells, pub(crate) usize);
 
 impl Serialize for Row<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

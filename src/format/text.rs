@@ -5,6 +5,7 @@ use bytes::Bytes;
 use super::{Codec, cannot_encode};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
+use crate::options::{ReadOptions, WriteOptions};
 
 pub(crate) struct Text;
 
@@ -21,7 +22,11 @@ impl Codec for Text {
         "text/plain; charset=utf-8"
     }
 
-    fn decode(&self, bytes: Bytes) -> Result<Data> {
+    fn is_text(&self) -> bool {
+        true
+    }
+
+    fn decode(&self, bytes: Bytes, _: &ReadOptions) -> Result<Data> {
         let bytes = bytes
             .strip_prefix(b"\xEF\xBB\xBF")
             .map_or(bytes.clone(), |rest| {
@@ -42,7 +47,7 @@ impl Codec for Text {
             })
     }
 
-    fn encode(&self, data: &Data) -> Result<Vec<u8>> {
+    fn encode(&self, data: &Data, _: &WriteOptions) -> Result<Vec<u8>> {
         match data {
             Data::Text(text) => Ok(text.as_bytes().to_vec()),
             _ => Err(cannot_encode(

@@ -24,16 +24,23 @@ struct Source<'a> {
 struct Head {
     total: u64,
     etag: Option<String>,
+    content_type: Option<String>,
 }
 
-/// Downloads a whole object, or one version of it, into one buffer.
+/// A whole object and the Content-Type it was stored with.
+pub(crate) struct Fetched {
+    pub(crate) bytes: Bytes,
+    pub(crate) content_type: Option<String>,
+}
+
+/// Downloads a whole object, or one version of it, into one buffer, with its Content-Type.
 pub(crate) async fn get_bytes(
     client: &Client,
     config: &TransferConfig,
     bucket: &str,
     key: &str,
     version: Option<&str>,
-) -> Result<Bytes> {
+) -> Result<Fetched> {
     let source = Source {
         client,
         bucket,
@@ -73,7 +80,10 @@ pub(crate) async fn get_bytes(
         .buffer_unordered(config.concurrency)
         .try_collect::<()>()
         .await?;
-    Ok(Bytes::from(buffer))
+    Ok(Fetched {
+        bytes: Bytes::from(buffer),
+        content_type: head.content_type,
+    })
 }
 
 /// Downloads an object to a file with memory bounded by the part size times the
@@ -200,7 +210,15 @@ impl Source<'_> {
             ));
         }
         let etag = response.e_tag().map(str::to_owned);
-        Ok((response, Head { total, etag }))
+        let content_type = response.content_type().map(str::to_owned);
+        Ok((
+            response,
+            Head {
+                total,
+                etag,
+                content_type,
+            },
+        ))
     }
 
     /// Fills `dst` with the object's bytes from `start` on. A body that breaks off, stalls or

@@ -6,6 +6,7 @@ mod blocking;
 mod errors;
 mod faults;
 mod fixtures;
+mod formats;
 mod moto;
 mod objects;
 mod proxy;

@@ -1,7 +1,7 @@
 //! Python reads what s3io wrote: pandas, pickle and json load the objects s3io uploaded and
 //! compare them with the original fixtures (fixtures/readback.py).
 //!
-//! Needs python3 with pandas, openpyxl and boto3; `.ci/run` installs them. Without them the
+//! Needs python3 with pandas, openpyxl, pyarrow and boto3; `.ci/run` installs them. Without them the
 //! test prints why it skipped, unless `S3IO_REQUIRE_PYTHON=1`, which turns a skip into a
 //! failure.
 
@@ -46,6 +46,25 @@ async fn python_reads_what_s3io_wrote() {
     s3.upload(BUCKET, &format!("{prefix}/notes.txt"), notes)
         .await
         .unwrap();
+    let typed = Format::PARQUET
+        .decode_frame(fixture("parquet/pyarrow_typed.parquet"))
+        .unwrap();
+    for name in ["typed.parquet", "typed.feather"] {
+        s3.upload(BUCKET, &format!("{prefix}/{name}"), &typed)
+            .await
+            .unwrap();
+    }
+    for name in ["sample.jsonl", "sample.tsv", "sample.csv.gz"] {
+        s3.upload(BUCKET, &format!("{prefix}/{name}"), &csv_frame)
+            .await
+            .unwrap();
+    }
+    t.put_fixture("xlsx/openpyxl_multi.xlsx", "in/multi.xlsx")
+        .await;
+    let sheets = s3.download_sheets(BUCKET, "in/multi.xlsx").await.unwrap();
+    s3.upload_sheets(BUCKET, &format!("{prefix}/sheets.xlsx"), &sheets)
+        .await
+        .unwrap();
 
     let python = std::env::var("S3IO_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = format!("{}/fixtures/readback.py", env!("CARGO_MANIFEST_DIR"));
@@ -83,5 +102,5 @@ async fn python_reads_what_s3io_wrote() {
         output.status.success(),
         "Python could not read back what s3io wrote:\n{stdout}\n{stderr}"
     );
-    assert!(stdout.contains("7 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("13 passed, 0 failed"), "{stdout}");
 }

@@ -1,0 +1,475 @@
+//! Options per call: [`ReadOptions`] and [`WriteOptions`], and the connector verbs that take
+//! them ([`S3Connector::download_with`], [`S3Connector::upload_with`]) or need a workbook
+//! ([`S3Connector::download_sheets`], [`S3Connector::upload_sheets`]).
+//!
+//! Both option types are consuming builders. Start from the format family you expect
+//! ([`ReadOptions::csv`], [`ReadOptions::excel`], ...) or from [`ReadOptions::new`], and set
+//! only what differs from the defaults. Options of one family used on a key of another
+//! (CSV options on `report.xlsx`) are an [`ErrorKind::InvalidInput`] error, not ignored.
+
+use std::borrow::Borrow;
+
+use indexmap::IndexMap;
+use polars::prelude::{DataFrame, DataType};
+
+use crate::connector::S3Connector;
+use crate::data::Data;
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::{Compression, Encoding, Format};
+use crate::transfer::UploadInfo;
+
+/// Every sheet of a workbook, by name, in the workbook's order.
+pub type Sheets = IndexMap<String, DataFrame>;
+
+/// Which formats a set of options was made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Family {
+    /// CSV and TSV.
+    Delimited,
+    /// Workbooks: xlsx, xlsm, xlsb, xls, ods.
+    Excel,
+}
+
+impl Family {
+    /// Whether `format` belongs to the family.
+    pub(crate) fn contains(self, format: Format) -> bool {
+        match self {
+            Family::Delimited => [Format::CSV, Format::TSV].contains(&format),
+            Family::Excel => Format::WORKBOOKS.contains(&format),
+        }
+    }
+
+    /// The format to use when neither the key nor the Content-Type names one.
+    pub(crate) fn default_format(self) -> Format {
+        match self {
+            Family::Delimited => Format::CSV,
+            Family::Excel => Format::EXCEL,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Family::Delimited => "CSV/TSV",
+            Family::Excel => "Excel",
+        }
+    }
+}
+
+/// How to read one object: the format and compression when the key does not say, the text
+/// encoding, a decompression limit, and options of CSV/TSV and Excel.
+///
+/// ```
+/// use s3io::{Encoding, Format, ReadOptions};
+/// use s3io::polars::prelude::DataType;
+///
+/// let csv = ReadOptions::csv()
+///     .separator(b';')
+///     .null_values(["NA", ""])
+///     .schema_overrides([("zip", DataType::String)])
+///     .infer_schema_rows(1000)
+///     .encoding(Encoding::Windows1252);
+/// let sheet = ReadOptions::excel().sheet("Data").header_row(2).skip_rows(1);
+/// let untitled = ReadOptions::new().format(Format::PARQUET);
+/// # let _ = (csv, sheet, untitled);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    pub(crate) format: Option<Format>,
+    pub(crate) family: Option<Family>,
+    pub(crate) compression: Option<Option<Compression>>,
+    pub(crate) max_decompressed_size: Option<u64>,
+    pub(crate) encoding: Option<Encoding>,
+    pub(crate) separator: Option<u8>,
+    pub(crate) has_header: Option<bool>,
+    pub(crate) header_row: Option<usize>,
+    pub(crate) skip_rows: usize,
+    pub(crate) null_values: Vec<String>,
+    pub(crate) schema_overrides: Vec<(String, DataType)>,
+    pub(crate) infer_schema_rows: Option<usize>,
+    pub(crate) sheet: Option<SheetRef>,
+}
+
+/// A sheet chosen by name or by position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SheetRef {
+    Name(String),
+    Index(usize),
+}
+
+impl ReadOptions {
+    /// The defaults: everything decided by the key, then the Content-Type.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Options for CSV and TSV. A key whose extension and Content-Type name no format is
+    /// read as CSV.
+    pub fn csv() -> Self {
+        ReadOptions {
+            family: Some(Family::Delimited),
+            ..Self::default()
+        }
+    }
+
+    /// Options for workbooks (xlsx, xlsm, xlsb, xls, ods). A key whose extension and
+    /// Content-Type name no format is read as a workbook of any of these kinds.
+    pub fn excel() -> Self {
+        ReadOptions {
+            family: Some(Family::Excel),
+            ..Self::default()
+        }
+    }
+
+    /// Reads the object in `format`, whatever its key's extension or Content-Type say.
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = Some(format);
+        self
+    }
+
+    /// Decompresses with `compression` (`None`: not at all), whatever the key's suffix says.
+    pub fn compression(mut self, compression: Option<Compression>) -> Self {
+        self.compression = Some(compression);
+        self
+    }
+
+    /// The most bytes decompression may produce. The default is 100 times the object's size,
+    /// and at least 64 MiB.
+    pub fn max_decompressed_size(mut self, bytes: u64) -> Self {
+        self.max_decompressed_size = Some(bytes);
+        self
+    }
+
+    /// The encoding of text formats when the object has no byte-order mark. UTF-8 and UTF-16
+    /// with a BOM are always recognised; Latin-1 and Windows-1252 only when asked for.
+    pub fn encoding(mut self, encoding: Encoding) -> Self {
+        self.encoding = Some(encoding);
+        self
+    }
+
+    /// CSV/TSV: the field separator; `,` for CSV and tab for TSV by default.
+    pub fn separator(mut self, separator: u8) -> Self {
+        self.separator = Some(separator);
+        self
+    }
+
+    /// CSV/TSV and Excel: whether the header row holds column names (default `true`).
+    /// Without one, columns are named `column_1`, `column_2`, ...
+    pub fn has_header(mut self, has_header: bool) -> Self {
+        self.has_header = Some(has_header);
+        self
+    }
+
+    /// CSV/TSV and Excel: the 0-based row of the header; rows above it are skipped. In a
+    /// workbook it counts from the sheet's top (Excel's row 3 is `header_row(2)`); the
+    /// default is the sheet's first non-empty row, or the file's first line.
+    pub fn header_row(mut self, row: usize) -> Self {
+        self.header_row = Some(row);
+        self
+    }
+
+    /// CSV/TSV and Excel: rows to skip after the header, before the data.
+    pub fn skip_rows(mut self, rows: usize) -> Self {
+        self.skip_rows = rows;
+        self
+    }
+
+    /// CSV/TSV: field values that mean "missing". The default is only the empty field.
+    pub fn null_values<S: Into<String>>(mut self, values: impl IntoIterator<Item = S>) -> Self {
+        self.null_values = values.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// CSV/TSV: dtypes for named columns instead of inferred ones, e.g. zip codes as text.
+    pub fn schema_overrides<S: Into<String>>(
+        mut self,
+        columns: impl IntoIterator<Item = (S, DataType)>,
+    ) -> Self {
+        self.schema_overrides = columns
+            .into_iter()
+            .map(|(name, dtype)| (name.into(), dtype))
+            .collect();
+        self
+    }
+
+    /// CSV/TSV: rows read to infer dtypes. By default the first 10,000, then all rows when a
+    /// later row does not fit.
+    pub fn infer_schema_rows(mut self, rows: usize) -> Self {
+        self.infer_schema_rows = Some(rows);
+        self
+    }
+
+    /// Excel: read the sheet named `name` instead of the first.
+    pub fn sheet(mut self, name: impl Into<String>) -> Self {
+        self.sheet = Some(SheetRef::Name(name.into()));
+        self
+    }
+
+    /// Excel: read the sheet at 0-based position `index` instead of the first.
+    pub fn sheet_index(mut self, index: usize) -> Self {
+        self.sheet = Some(SheetRef::Index(index));
+        self
+    }
+
+    /// An error if the options were made for another family than `format`.
+    pub(crate) fn check_family(&self, format: Format) -> Result<()> {
+        check_family(self.family, format)
+    }
+}
+
+/// How to write one object: the format and compression when the key does not say, and
+/// options of CSV/TSV and Excel.
+///
+/// ```
+/// use s3io::WriteOptions;
+///
+/// let tabs = WriteOptions::csv().separator(b'\t').date_format("%d/%m/%Y").bom(true);
+/// let report = WriteOptions::excel().sheet_name("Report").autofit(false);
+/// # let _ = (tabs, report);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    pub(crate) format: Option<Format>,
+    pub(crate) family: Option<Family>,
+    pub(crate) compression: Option<Option<Compression>>,
+    pub(crate) separator: Option<u8>,
+    pub(crate) include_header: Option<bool>,
+    pub(crate) date_format: Option<String>,
+    pub(crate) datetime_format: Option<String>,
+    pub(crate) null_value: Option<String>,
+    pub(crate) bom: bool,
+    pub(crate) sheet_name: Option<String>,
+    pub(crate) bold_header: Option<bool>,
+    pub(crate) autofit: Option<bool>,
+    pub(crate) freeze_header: Option<bool>,
+}
+
+impl WriteOptions {
+    /// The defaults: everything decided by the key.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Options for CSV and TSV. A key whose extension names no format is written as CSV.
+    pub fn csv() -> Self {
+        WriteOptions {
+            family: Some(Family::Delimited),
+            ..Self::default()
+        }
+    }
+
+    /// Options for xlsx workbooks. A key whose extension names no format is written as xlsx.
+    pub fn excel() -> Self {
+        WriteOptions {
+            family: Some(Family::Excel),
+            ..Self::default()
+        }
+    }
+
+    /// Writes in `format`, whatever the key's extension says.
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = Some(format);
+        self
+    }
+
+    /// Compresses with `compression` (`None`: not at all), whatever the key's suffix says.
+    pub fn compression(mut self, compression: Option<Compression>) -> Self {
+        self.compression = Some(compression);
+        self
+    }
+
+    /// CSV/TSV: the field separator; `,` for CSV and tab for TSV by default.
+    pub fn separator(mut self, separator: u8) -> Self {
+        self.separator = Some(separator);
+        self
+    }
+
+    /// CSV/TSV: whether to write the header line (default `true`).
+    pub fn include_header(mut self, include: bool) -> Self {
+        self.include_header = Some(include);
+        self
+    }
+
+    /// CSV/TSV: how dates are written, as a chrono format (default `%Y-%m-%d`).
+    pub fn date_format(mut self, format: impl Into<String>) -> Self {
+        self.date_format = Some(format.into());
+        self
+    }
+
+    /// CSV/TSV: how datetimes are written, as a chrono format (default
+    /// `%Y-%m-%d %H:%M:%S%.f`).
+    pub fn datetime_format(mut self, format: impl Into<String>) -> Self {
+        self.datetime_format = Some(format.into());
+        self
+    }
+
+    /// CSV/TSV: the text written for missing values (default: an empty field).
+    pub fn null_value(mut self, text: impl Into<String>) -> Self {
+        self.null_value = Some(text.into());
+        self
+    }
+
+    /// CSV/TSV: start with a UTF-8 byte-order mark, which makes Windows Excel read UTF-8
+    /// (default `false`).
+    pub fn bom(mut self, bom: bool) -> Self {
+        self.bom = bom;
+        self
+    }
+
+    /// Excel: the sheet's name (default `Sheet1`).
+    pub fn sheet_name(mut self, name: impl Into<String>) -> Self {
+        self.sheet_name = Some(name.into());
+        self
+    }
+
+    /// Excel: a bold header row (default `true`).
+    pub fn bold_header(mut self, bold: bool) -> Self {
+        self.bold_header = Some(bold);
+        self
+    }
+
+    /// Excel: fit column widths to their contents (default `true`).
+    pub fn autofit(mut self, autofit: bool) -> Self {
+        self.autofit = Some(autofit);
+        self
+    }
+
+    /// Excel: keep the header row in view when scrolling (default `true`).
+    pub fn freeze_header(mut self, freeze: bool) -> Self {
+        self.freeze_header = Some(freeze);
+        self
+    }
+
+    /// An error if the options were made for another family than `format`.
+    pub(crate) fn check_family(&self, format: Format) -> Result<()> {
+        check_family(self.family, format)
+    }
+}
+
+fn check_family(family: Option<Family>, format: Format) -> Result<()> {
+    match family {
+        Some(family) if !family.contains(format) => Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "{} options were given, but the object is {format}; use ReadOptions::new() or \
+                 WriteOptions::new() for other formats, or set the format",
+                family.name()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+impl S3Connector {
+    /// Downloads an object and decodes it with `options`.
+    ///
+    /// The format is, in order: [`ReadOptions::format`], the key's extension, the family of
+    /// the options ([`ReadOptions::csv`] → CSV), the object's Content-Type, and text. A
+    /// compression suffix (`.gz`, `.zst`, `.bz2`, `.xz`) is decompressed first.
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: s3io::S3Connector) -> s3io::Result<()> {
+    /// use s3io::{Encoding, Format, ReadOptions};
+    ///
+    /// let euro = ReadOptions::csv().separator(b';').encoding(Encoding::Windows1252);
+    /// let df = s3.download_with("bucket", "exports/2024.csv", euro).await?.into_frame()?;
+    /// let raw = s3.download_with("bucket", "dump", ReadOptions::new().format(Format::NDJSON)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn download_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: ReadOptions,
+    ) -> Result<Data> {
+        self.object(bucket, key).download_with(options).await
+    }
+
+    /// [`download_with`](Self::download_with), then the data as a frame.
+    pub async fn download_frame_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: ReadOptions,
+    ) -> Result<DataFrame> {
+        self.object(bucket, key).download_frame_with(options).await
+    }
+
+    /// Downloads a workbook (xlsx, xlsm, xlsb, xls, ods) and reads every worksheet into a
+    /// frame, in the workbook's order.
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: s3io::S3Connector) -> s3io::Result<()> {
+    /// let sheets = s3.download_sheets("bucket", "budget.xlsx").await?;
+    /// for (name, df) in &sheets {
+    ///     println!("{name}: {} rows", df.height());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn download_sheets(&self, bucket: &str, key: &str) -> Result<Sheets> {
+        self.download_sheets_with(bucket, key, ReadOptions::excel())
+            .await
+    }
+
+    /// [`download_sheets`](Self::download_sheets) with options applied to every sheet
+    /// (`header_row`, `skip_rows`, `has_header`).
+    pub async fn download_sheets_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: ReadOptions,
+    ) -> Result<Sheets> {
+        self.object(bucket, key).download_sheets_with(options).await
+    }
+
+    /// Encodes `data` with `options` and uploads it. The format is [`WriteOptions::format`],
+    /// else the key's extension, else the family of the options, else text; a compression
+    /// suffix compresses with that codec.
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: s3io::S3Connector, df: polars::prelude::DataFrame) -> s3io::Result<()> {
+    /// use s3io::WriteOptions;
+    ///
+    /// s3.upload_with("bucket", "out/report.xlsx", &df, WriteOptions::excel().sheet_name("Report"))
+    ///     .await?;
+    /// s3.upload_with("bucket", "out/data.csv.gz", &df, WriteOptions::csv().separator(b';'))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn upload_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        data: impl Into<Data>,
+        options: WriteOptions,
+    ) -> Result<UploadInfo> {
+        self.object(bucket, key).upload_with(data, options).await
+    }
+
+    /// Writes several frames as the sheets of one xlsx workbook, in order, with a bold header
+    /// row, fitted column widths and the header row frozen.
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: s3io::S3Connector, sales: polars::prelude::DataFrame,
+    /// #     costs: polars::prelude::DataFrame) -> s3io::Result<()> {
+    /// s3.upload_sheets("bucket", "q1.xlsx", [("Sales", &sales), ("Costs", &costs)]).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn upload_sheets<K, F>(
+        &self,
+        bucket: &str,
+        key: &str,
+        sheets: impl IntoIterator<Item = (K, F)>,
+    ) -> Result<UploadInfo>
+    where
+        K: AsRef<str>,
+        F: Borrow<DataFrame>,
+    {
+        let sheets: Vec<(String, DataFrame)> = sheets
+            .into_iter()
+            .map(|(name, df)| (name.as_ref().to_owned(), df.borrow().clone()))
+            .collect();
+        self.object(bucket, key)
+            .upload_sheets_with(sheets, WriteOptions::excel())
+            .await
+    }
+}
