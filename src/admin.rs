@@ -4,8 +4,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use aws_sdk_s3::presigning::PresigningConfig;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
+use aws_sdk_s3::types::{CompletedPart, Delete, ObjectIdentifier};
 use futures_util::TryStreamExt;
 
 use crate::connector::{S3Connector, check_bucket, check_location};
@@ -308,7 +310,7 @@ impl S3Connector {
         .map_err(context)
     }
 
-    /// A multipart copy with UploadPartCopy; aborted on any failure so no parts are left.
+    /// A multipart copy with UploadPartCopy, aborted on any failure so no parts are left.
     async fn copy_in_parts(
         &self,
         source: &ObjectMeta,
@@ -318,76 +320,44 @@ impl S3Connector {
         part_size: u64,
     ) -> Result<UploadInfo> {
         let client = self.client();
-        let upload = client
-            .create_multipart_upload()
-            .bucket(dst_bucket)
-            .key(dst_key)
-            .set_content_type(source.content_type.clone())
-            .send()
-            .await
-            .map_err(Error::from_sdk)?;
-        let upload_id = upload.upload_id().unwrap_or_default().to_owned();
-        let parts = async {
-            let mut parts = Vec::new();
-            let mut start = 0;
-            while start < source.size {
-                let end = (start + part_size).min(source.size) - 1;
-                let number = i32::try_from(parts.len() + 1).unwrap_or(i32::MAX);
-                let part = client
-                    .upload_part_copy()
-                    .bucket(dst_bucket)
-                    .key(dst_key)
-                    .upload_id(&upload_id)
-                    .part_number(number)
-                    .copy_source(copy_source)
-                    .copy_source_range(format!("bytes={start}-{end}"))
-                    .send()
-                    .await
-                    .map_err(Error::from_sdk)?;
-                let etag = part
-                    .copy_part_result()
-                    .and_then(|r| r.e_tag())
-                    .map(str::to_owned);
-                parts.push(
-                    CompletedPart::builder()
-                        .part_number(number)
-                        .set_e_tag(etag)
-                        .build(),
-                );
-                start = end + 1;
-            }
-            client
-                .complete_multipart_upload()
+        let step = usize::try_from(part_size).unwrap_or(usize::MAX);
+        let parts = (0..source.size)
+            .step_by(step)
+            .map(|start| (start, part_size.min(source.size - start)))
+            .collect();
+        let part = |upload_id: String, number: i32, start: u64, len: u64| async move {
+            let copied = client
+                .upload_part_copy()
                 .bucket(dst_bucket)
                 .key(dst_key)
-                .upload_id(&upload_id)
-                .multipart_upload(
-                    CompletedMultipartUpload::builder()
-                        .set_parts(Some(parts))
-                        .build(),
-                )
+                .upload_id(upload_id)
+                .part_number(number)
+                .copy_source(copy_source)
+                .copy_source_range(format!("bytes={start}-{}", start + len - 1))
                 .send()
                 .await
-                .map_err(Error::from_sdk)
-        }
-        .await;
-        match parts {
-            Ok(done) => Ok(UploadInfo {
-                size: source.size,
-                etag: done.e_tag().map(str::to_owned),
-                version_id: done.version_id().map(str::to_owned),
-            }),
-            Err(e) => {
-                let _ = client
-                    .abort_multipart_upload()
-                    .bucket(dst_bucket)
-                    .key(dst_key)
-                    .upload_id(&upload_id)
-                    .send()
-                    .await;
-                Err(e)
-            }
-        }
+                .map_err(Error::from_sdk)?;
+            let etag = copied
+                .copy_part_result()
+                .and_then(|r| r.e_tag())
+                .map(str::to_owned);
+            Ok(CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(etag)
+                .build())
+        };
+        let content_type = source.content_type.as_deref();
+        let concurrency = self.transfer_config().concurrency;
+        crate::transfer::multipart(
+            client,
+            dst_bucket,
+            dst_key,
+            content_type,
+            parts,
+            concurrency,
+            part,
+        )
+        .await
     }
 
     /// Moves an object: a server-side copy, then a delete of the source.
@@ -528,24 +498,15 @@ impl S3Connector {
         key: &str,
         expires_in: Duration,
     ) -> Result<PresignedUrl> {
-        let context = |e: Error| {
-            e.with_operation(Operation::Presign)
-                .with_location(bucket, key)
-        };
-        check_location(bucket, key).map_err(context)?;
+        let config = presigning(bucket, key, expires_in)?;
         let request = self
             .client()
             .get_object()
             .bucket(bucket)
             .key(key)
-            .presigned(presigning(expires_in).map_err(context)?)
-            .await
-            .map_err(|e| context(Error::from_sdk(e)))?;
-        Ok(PresignedUrl {
-            url: request.uri().to_owned(),
-            method: request.method().to_owned(),
-            expires_in,
-        })
+            .presigned(config)
+            .await;
+        presigned_url(request, bucket, key, expires_in)
     }
 
     /// A URL that uploads the object with a plain HTTP PUT of the body until it expires.
@@ -555,25 +516,56 @@ impl S3Connector {
         key: &str,
         expires_in: Duration,
     ) -> Result<PresignedUrl> {
-        let context = |e: Error| {
-            e.with_operation(Operation::Presign)
-                .with_location(bucket, key)
-        };
-        check_location(bucket, key).map_err(context)?;
+        let config = presigning(bucket, key, expires_in)?;
         let request = self
             .client()
             .put_object()
             .bucket(bucket)
             .key(key)
-            .presigned(presigning(expires_in).map_err(context)?)
-            .await
-            .map_err(|e| context(Error::from_sdk(e)))?;
-        Ok(PresignedUrl {
-            url: request.uri().to_owned(),
-            method: request.method().to_owned(),
-            expires_in,
-        })
+            .presigned(config)
+            .await;
+        presigned_url(request, bucket, key, expires_in)
     }
+}
+
+/// The signing settings for a presigned URL, after checking the location.
+fn presigning(bucket: &str, key: &str, expires_in: Duration) -> Result<PresigningConfig> {
+    let context = |e: Error| {
+        e.with_operation(Operation::Presign)
+            .with_location(bucket, key)
+    };
+    check_location(bucket, key).map_err(context)?;
+    PresigningConfig::expires_in(expires_in).map_err(|e| {
+        context(
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("cannot presign for {expires_in:?}: {e}"),
+            )
+            .with_source(e),
+        )
+    })
+}
+
+/// A presigned URL from the SDK's signed request.
+fn presigned_url<E>(
+    request: std::result::Result<PresignedRequest, SdkError<E, HttpResponse>>,
+    bucket: &str,
+    key: &str,
+    expires_in: Duration,
+) -> Result<PresignedUrl>
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let request = request.map_err(|e| {
+        Error::from_sdk(e)
+            .with_operation(Operation::Presign)
+            .with_location(bucket, key)
+    })?;
+    Ok(PresignedUrl {
+        url: request.uri().to_owned(),
+        method: request.method().to_owned(),
+        expires_in,
+    })
 }
 
 /// Checks up to `wait.max_attempts` times, `wait.delay` apart, until `check` gives a value.
@@ -600,16 +592,6 @@ where
             wait.delay.as_secs_f64()
         ),
     ))
-}
-
-fn presigning(expires_in: Duration) -> Result<PresigningConfig> {
-    PresigningConfig::expires_in(expires_in).map_err(|e| {
-        Error::new(
-            ErrorKind::InvalidInput,
-            format!("cannot presign for {expires_in:?}: {e}"),
-        )
-        .with_source(e)
-    })
 }
 
 fn invalid_request(e: impl std::error::Error + Send + Sync + 'static) -> Error {

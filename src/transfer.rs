@@ -15,7 +15,7 @@ mod get;
 mod put;
 
 pub(crate) use get::{Fetched, get_bytes, get_to_path, local_file_error};
-pub(crate) use put::{put_bytes, put_from_path};
+pub(crate) use put::{multipart, put_bytes, put_from_path};
 
 /// What S3 reported about an object it stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -119,8 +119,7 @@ impl Target<'_> {
         })
     }
 
-    /// A multipart upload whose parts come from `load(start, len)`, several in flight. Any
-    /// failure aborts the upload, so S3 keeps no orphaned parts (and bills for none).
+    /// A multipart upload whose parts come from `load(start, len)`, several in flight.
     async fn put_parts<F, Fut>(
         &self,
         config: &TransferConfig,
@@ -132,96 +131,126 @@ impl Target<'_> {
         F: Fn(u64, u64) -> Fut,
         Fut: Future<Output = Result<Bytes>>,
     {
-        let created = self
-            .client
-            .create_multipart_upload()
-            .bucket(self.bucket)
-            .key(self.key)
-            .content_type(self.content_type)
-            .send()
-            .await
-            .map_err(Error::from_sdk)?;
-        let Some(upload_id) = created.upload_id() else {
-            return Err(Error::new(
-                ErrorKind::Service,
-                "S3 started a multipart upload without an id",
-            ));
-        };
-        let uploaded = async {
-            let mut parts: Vec<CompletedPart> = stream::iter(config.parts(0, size).enumerate())
-                .map(|(index, (start, len))| {
-                    let load = &load;
-                    async move {
-                        let number = i32::try_from(index + 1).map_err(|_| {
-                            Error::new(
-                                ErrorKind::InvalidInput,
-                                "more than 10,000 parts; raise the part size",
-                            )
-                        })?;
-                        let body = load(start, len).await?;
-                        let part = self
-                            .client
-                            .upload_part()
-                            .bucket(self.bucket)
-                            .key(self.key)
-                            .upload_id(upload_id)
-                            .part_number(number)
-                            .body(ByteStream::from(body))
-                            .send()
-                            .await
-                            .map_err(Error::from_sdk)?;
-                        meter.add(len);
-                        Ok::<_, Error>(
-                            CompletedPart::builder()
-                                .part_number(number)
-                                .set_e_tag(part.e_tag().map(str::to_owned))
-                                .set_checksum_crc32(part.checksum_crc32().map(str::to_owned))
-                                .build(),
-                        )
-                    }
-                })
-                .buffer_unordered(config.concurrency)
-                .try_collect()
-                .await?;
-            parts.sort_by_key(|p| p.part_number());
-            self.client
-                .complete_multipart_upload()
-                .bucket(self.bucket)
-                .key(self.key)
-                .upload_id(upload_id)
-                .multipart_upload(
-                    CompletedMultipartUpload::builder()
-                        .set_parts(Some(parts))
-                        .build(),
-                )
-                .send()
-                .await
-                .map_err(Error::from_sdk)
-        }
-        .await;
-        match uploaded {
-            Ok(done) => Ok(UploadInfo {
-                size,
-                etag: done.e_tag().map(str::to_owned),
-                version_id: done.version_id().map(str::to_owned),
-            }),
-            Err(e) => {
-                let aborted = self
+        let parts = config.parts(0, size).collect();
+        let part = |upload_id: String, number: i32, start: u64, len: u64| {
+            let load = &load;
+            async move {
+                let body = load(start, len).await?;
+                let part = self
                     .client
-                    .abort_multipart_upload()
+                    .upload_part()
                     .bucket(self.bucket)
                     .key(self.key)
                     .upload_id(upload_id)
+                    .part_number(number)
+                    .body(ByteStream::from(body))
                     .send()
-                    .await;
-                match aborted {
-                    Ok(_) => Err(e),
-                    Err(abort) => Err(e.with_note(&format!(
-                        " (and aborting upload {upload_id} failed too: {}; remove its parts with \
-                         AbortMultipartUpload)",
-                        Error::from_sdk(abort).message()
-                    ))),
-                }
+                    .await
+                    .map_err(Error::from_sdk)?;
+                meter.add(len);
+                Ok(CompletedPart::builder()
+                    .part_number(number)
+                    .set_e_tag(part.e_tag().map(str::to_owned))
+                    .set_checksum_crc32(part.checksum_crc32().map(str::to_owned))
+                    .build())
+            }
+        };
+        multipart(
+            self.client,
+            self.bucket,
+            self.key,
+            Some(self.content_type),
+            parts,
+            config.concurrency,
+            part,
+        )
+        .await
+    }
+}
+
+/// A multipart upload: creates it, makes each part with `part(upload_id, number, start, len)`,
+/// several at once, and completes it. Any failure aborts the upload, so S3 keeps no orphaned
+/// parts (and bills for none). Shared by uploads and server-side copies.
+pub(crate) async fn multipart<F, Fut>(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    content_type: Option<&str>,
+    parts: Vec<(u64, u64)>,
+    concurrency: usize,
+    part: F,
+) -> Result<UploadInfo>
+where
+    F: Fn(String, i32, u64, u64) -> Fut,
+    Fut: Future<Output = Result<CompletedPart>>,
+{
+    let size = parts.iter().map(|(_, len)| len).sum();
+    let created = client
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .set_content_type(content_type.map(str::to_owned))
+        .send()
+        .await
+        .map_err(Error::from_sdk)?;
+    let Some(upload_id) = created.upload_id() else {
+        return Err(Error::new(
+            ErrorKind::Service,
+            "S3 started a multipart upload without an id",
+        ));
+    };
+    let uploaded = async {
+        if parts.len() > 10_000 {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "{} parts, more than S3's 10,000; raise the part size",
+                    parts.len()
+                ),
+            ));
+        }
+        let mut done: Vec<CompletedPart> = stream::iter(parts.into_iter().enumerate())
+            .map(|(index, (start, len))| part(upload_id.to_owned(), index as i32 + 1, start, len))
+            .buffer_unordered(concurrency)
+            .try_collect()
+            .await?;
+        done.sort_by_key(|p| p.part_number());
+        client
+            .complete_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(done))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(Error::from_sdk)
+    }
+    .await;
+    match uploaded {
+        Ok(done) => Ok(UploadInfo {
+            size,
+            etag: done.e_tag().map(str::to_owned),
+            version_id: done.version_id().map(str::to_owned),
+        }),
+        Err(e) => {
+            let aborted = client
+                .abort_multipart_upload()
+                .bucket(bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .send()
+                .await;
+            match aborted {
+                Ok(_) => Err(e),
+                Err(abort) => Err(e.with_note(&format!(
+                    " (and aborting upload {upload_id} failed too: {}; remove its parts with \
+                     AbortMultipartUpload)",
+                    Error::from_sdk(abort).message()
+                ))),
             }
         }
     }
