@@ -54,3 +54,66 @@ async fn connectors_from_sdk_config_and_from_client_reach_the_server() {
     let from_sdk = S3Connector::from_sdk_config(&sdk);
     assert_eq!(from_sdk.download_text(BUCKET, "x.txt").await.unwrap(), "hi");
 }
+
+/// `from_env` reads the same variables as the AWS CLI. Environment variables are global to
+/// the process, so the check runs in a child process: this test binary, running only the
+/// ignored test below, with the variables set.
+#[tokio::test]
+async fn from_env_reads_the_aws_cli_variables() {
+    let t = start().await;
+    t.s3.upload(BUCKET, "env/hello.txt", "from the environment")
+        .await
+        .unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let output = std::process::Command::new(exe)
+        .args([
+            "--ignored",
+            "--exact",
+            "session::from_env_child",
+            "--nocapture",
+        ])
+        .env("AWS_ENDPOINT_URL", t.server.endpoint_url())
+        .env("AWS_ACCESS_KEY_ID", s3io::local::ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", s3io::local::SECRET_ACCESS_KEY)
+        .env("AWS_REGION", "eu-west-3")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env_remove("AWS_PROFILE")
+        .env("S3IO_ENV_CHILD", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("1 passed"),
+        "the child ran the check: {stdout}"
+    );
+}
+
+/// The child half of `from_env_reads_the_aws_cli_variables`.
+#[tokio::test]
+#[ignore = "runs as a child process of from_env_reads_the_aws_cli_variables"]
+async fn from_env_child() {
+    assert_eq!(
+        std::env::var("S3IO_ENV_CHILD").as_deref(),
+        Ok("1"),
+        "run by the parent test"
+    );
+    let s3 = S3Connector::from_env().await.unwrap();
+    assert_eq!(
+        s3.client().config().region().map(|r| r.as_ref()),
+        Some("eu-west-3")
+    );
+    // A custom endpoint from the environment turns on path-style addressing by itself.
+    assert_eq!(
+        s3.download_text(BUCKET, "env/hello.txt").await.unwrap(),
+        "from the environment"
+    );
+    let blocking = tokio::task::spawn_blocking(|| s3io::blocking::S3Connector::from_env().unwrap());
+    let blocking = blocking.await.unwrap();
+    assert!(blocking.exists(BUCKET, "env/hello.txt").unwrap());
+}
