@@ -10,8 +10,8 @@
 
 use futures_util::TryStreamExt;
 use polars::prelude::*;
+use s3io::S3Connector;
 use s3io::local::LocalS3;
-use s3io::{Data, S3Connector};
 use serde_json::json;
 
 #[tokio::main]
@@ -35,12 +35,17 @@ async fn main() -> s3io::Result<()> {
     )
     .expect("a valid frame");
 
-    // One frame, four formats; one value, two formats; and text.
+    // One frame in every table format (and one compressed); one value, two formats; text.
     for key in [
         "sales/2024.csv",
+        "sales/2024.tsv",
+        "sales/2024.jsonl",
+        "sales/2024.parquet",
+        "sales/2024.arrow",
         "sales/2024.xlsx",
         "sales/2024.json",
         "sales/2024.pkl",
+        "sales/2024.csv.gz",
     ] {
         s3.upload(bucket, key, &sales).await?;
     }
@@ -68,13 +73,7 @@ async fn main() -> s3io::Result<()> {
     for o in &objects {
         let data = s3.download(bucket, &o.key).await?;
         println!("\ns3://{bucket}/{} -> {}", o.key, data.kind_name());
-        match data {
-            Data::Frame(df) => println!("{df}"),
-            Data::Json(value) => println!("{value:#}"),
-            Data::Pickle(value) => println!("{value}"),
-            Data::Text(text) => println!("{text}"),
-            other => println!("{other:?}"),
-        }
+        println!("{data}");
     }
 
     // A frame from any of the table formats, ready for polars.
