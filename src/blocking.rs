@@ -129,6 +129,14 @@ impl S3Connector {
         }
     }
 
+    /// The same connector with other [`Limits`](crate::Limits) on decoding downloads.
+    pub fn with_limits(&self, limits: crate::Limits) -> S3Connector {
+        S3Connector {
+            inner: self.inner.with_limits(limits),
+            runtime: self.runtime.clone(),
+        }
+    }
+
     /// Runs any future to completion on the connector's runtime, from any context: for the
     /// async API's extras, such as `s3.block_on(s3.as_async().object_at(uri)?.head())`.
     pub fn block_on<F>(&self, future: F) -> F::Output

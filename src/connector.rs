@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 use crate::data::Data;
 use crate::display::Listing;
 use crate::error::{Error, ErrorKind, Operation, Result};
+use crate::limits::Limits;
 use crate::object::ObjectMeta;
 use crate::session::{S3ConnectorBuilder, s3_config};
 use crate::transfer::{TransferConfig, UploadInfo};
@@ -41,6 +42,7 @@ pub struct S3Connector {
     /// The configuration the client came from, when known, for other AWS services (STS).
     sdk_config: Option<SdkConfig>,
     transfer: Arc<TransferConfig>,
+    limits: Limits,
 }
 
 /// A bucket, as [`S3Connector::list_buckets`] reports it.
@@ -78,6 +80,7 @@ impl S3Connector {
             client: Client::from_conf(s3_config(config, force_path_style)),
             sdk_config: Some(config.clone()),
             transfer: Arc::default(),
+            limits: Limits::default(),
         }
     }
 
@@ -87,6 +90,7 @@ impl S3Connector {
             client,
             sdk_config: None,
             transfer: Arc::default(),
+            limits: Limits::default(),
         }
     }
 
@@ -103,6 +107,26 @@ impl S3Connector {
             transfer: Arc::new(config),
             ..self.clone()
         }
+    }
+
+    /// The same connector with other [`Limits`] on what decoding a downloaded object may
+    /// cost; [`ReadOptions::limits`](crate::ReadOptions::limits) overrides them per call.
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: s3io::S3Connector) -> s3io::Result<()> {
+    /// let s3 = s3.with_limits(s3io::Limits::new().max_object_size(1 << 30));
+    /// # Ok(()) }
+    /// ```
+    pub fn with_limits(&self, limits: Limits) -> S3Connector {
+        S3Connector {
+            limits,
+            ..self.clone()
+        }
+    }
+
+    /// The limits in use.
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// The transfer settings in use.

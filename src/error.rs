@@ -47,6 +47,11 @@ pub enum ErrorKind {
     /// The object changed during the operation, for example between the parts of a
     /// download; nothing mixed was returned.
     Conflict,
+    /// The object, or what it decodes into, passes one of the [`Limits`](crate::Limits):
+    /// too large, inflating too far, too many cells, nested too deep. Unlike
+    /// [`Decode`](ErrorKind::Decode), the file may be fine; raise the limit the message
+    /// names if it is trusted.
+    LimitExceeded,
 }
 
 impl ErrorKind {
@@ -64,6 +69,7 @@ impl ErrorKind {
             ErrorKind::InvalidInput => "invalid input",
             ErrorKind::Timeout => "timed out",
             ErrorKind::Conflict => "conflict",
+            ErrorKind::LimitExceeded => "limit exceeded",
         }
     }
 }

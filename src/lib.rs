@@ -127,8 +127,9 @@
 //! | any of these + `.gz`, `.zst`, `.bz2`, `.xz` | as without the suffix, after decompressing | as without the suffix, compressed with that codec |
 //!
 //! [`Data::Bytes`] upload unchanged under any key. Decompression stops with an
-//! [`ErrorKind::Decode`] error past 100 times the object's size (at least 64 MiB), or the limit
-//! you set with [`ReadOptions::max_decompressed_size`]. Text formats honour a UTF-8 or UTF-16
+//! [`ErrorKind::LimitExceeded`] error past 100 times the object's size (at least 64 MiB), or
+//! the limit you set with [`ReadOptions::max_decompressed_size`]. [`Limits`] bound everything
+//! decoding a download may cost: its size, decompression, sheet cells, pickle nesting. Text formats honour a UTF-8 or UTF-16
 //! byte-order mark, and read Latin-1 or Windows-1252 when asked ([`Encoding`]).
 //!
 //! ## Options per call
@@ -187,6 +188,7 @@ mod dirs;
 mod display;
 mod error;
 mod format;
+mod limits;
 mod listing;
 mod location;
 mod many;
@@ -204,6 +206,7 @@ pub use data::Data;
 pub use display::{Listing, Row};
 pub use error::{Error, ErrorKind, Operation, Result};
 pub use format::{Compression, Encoding, Format};
+pub use limits::Limits;
 pub use listing::{ListOptions, ObjectInfo, VersionInfo};
 pub use location::{KeyPattern, S3Uri};
 pub use many::ManyOptions;

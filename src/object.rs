@@ -174,7 +174,7 @@ impl S3Object {
 
     /// Downloads the object's bytes unchanged.
     pub async fn download_bytes(&self) -> Result<Bytes> {
-        self.fetch().await.map(|fetched| fetched.bytes)
+        self.fetch(|_| Ok(())).await.map(|fetched| fetched.bytes)
     }
 
     /// Downloads the object to a local file, bounded in memory; see
@@ -252,25 +252,28 @@ impl S3Object {
         .await
     }
 
-    /// Fetches the object's bytes and Content-Type.
-    async fn fetch(&self) -> Result<Fetched> {
+    /// Fetches the object's bytes and Content-Type, after `check_size` accepts its size.
+    async fn fetch(&self, check_size: impl FnOnce(u64) -> Result<()>) -> Result<Fetched> {
         check_location(&self.bucket, &self.key)
             .map_err(|e| self.context(e, Operation::Download))?;
         let (version, config) = (self.version.as_deref(), self.s3.transfer_config());
-        transfer::get_bytes(self.s3.client(), config, &self.bucket, &self.key, version)
+        let (bucket, key) = (&self.bucket, &self.key);
+        transfer::get_bytes(self.s3.client(), config, bucket, key, version, check_size)
             .await
             .map_err(|e| self.context(e, Operation::Download))
     }
 
-    /// Fetches the object, picks its format and compression layers, and decodes it off the
-    /// async runtime.
+    /// Fetches the object, unless it is larger than the limits allow, picks its format and
+    /// compression layers, and decodes it off the async runtime.
     async fn decode_with<T: Send + 'static>(
         &self,
-        options: ReadOptions,
+        mut options: ReadOptions,
         decode: impl FnOnce(Layers, Bytes, &ReadOptions) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let context = |e| self.context(e, Operation::Download);
-        let fetched = self.fetch().await?;
+        options.limits = options.limits.or(self.s3.limits());
+        let limits = options.limits;
+        let fetched = self.fetch(|size| limits.check_object_size(size)).await?;
         let layers = Layers::for_read(&self.key, fetched.content_type.as_deref(), &options)
             .map_err(context)?;
         off_runtime(move || decode(layers, fetched.bytes, &options))

@@ -16,6 +16,7 @@ use crate::connector::S3Connector;
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::{Compression, Encoding, Format};
+use crate::limits::Limits;
 use crate::transfer::UploadInfo;
 
 /// Every sheet of a workbook, by name, in the workbook's order.
@@ -77,7 +78,7 @@ pub struct ReadOptions {
     pub(crate) format: Option<Format>,
     pub(crate) family: Option<Family>,
     pub(crate) compression: Option<Option<Compression>>,
-    pub(crate) max_decompressed_size: Option<u64>,
+    pub(crate) limits: Limits,
     pub(crate) encoding: Option<Encoding>,
     pub(crate) separator: Option<u8>,
     pub(crate) has_header: Option<bool>,
@@ -133,9 +134,16 @@ impl ReadOptions {
     }
 
     /// The most bytes decompression may produce. The default is 100 times the object's size,
-    /// and at least 64 MiB.
+    /// and at least 64 MiB. A shorthand for [`Limits::max_decompressed_size`].
     pub fn max_decompressed_size(mut self, bytes: u64) -> Self {
-        self.max_decompressed_size = Some(bytes);
+        self.limits = self.limits.max_decompressed_size(bytes);
+        self
+    }
+
+    /// Limits for this call: the ones set in `limits` replace the connector's (see
+    /// [`S3Connector::with_limits`]); the others stay as they are.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits.or(self.limits);
         self
     }
 

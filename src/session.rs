@@ -12,6 +12,7 @@ use aws_smithy_runtime::client::retries::classifiers::HttpStatusCodeClassifier;
 
 use crate::connector::S3Connector;
 use crate::error::Result;
+use crate::limits::Limits;
 use crate::transfer::TransferConfig;
 
 /// The region used when neither the builder nor the environment names one, as boto3 does.
@@ -50,6 +51,7 @@ pub struct S3ConnectorBuilder {
     profile: Option<String>,
     force_path_style: Option<bool>,
     transfer: Option<TransferConfig>,
+    limits: Option<Limits>,
     max_attempts: Option<u32>,
     initial_backoff: Option<Duration>,
     connect_timeout: Option<Duration>,
@@ -108,6 +110,13 @@ impl S3ConnectorBuilder {
     /// Transfer settings: part size, parallelism, resumes, progress reports.
     pub fn transfer(mut self, config: TransferConfig) -> Self {
         self.transfer = Some(config);
+        self
+    }
+
+    /// Limits on what decoding a downloaded object may cost: its size, decompression, sheet
+    /// cells, pickle nesting. See [`Limits`].
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = Some(limits);
         self
     }
 
@@ -185,8 +194,12 @@ impl S3ConnectorBuilder {
             .load()
             .await;
         let connector = S3Connector::from_sdk_config_with(&sdk_config, self.force_path_style);
-        Ok(match self.transfer {
+        let connector = match self.transfer {
             Some(config) => connector.with_transfer(config),
+            None => connector,
+        };
+        Ok(match self.limits {
+            Some(limits) => connector.with_limits(limits),
             None => connector,
         })
     }
@@ -204,6 +217,7 @@ impl fmt::Debug for S3ConnectorBuilder {
             .field("profile", &self.profile)
             .field("force_path_style", &self.force_path_style)
             .field("transfer", &self.transfer)
+            .field("limits", &self.limits)
             .field("max_attempts", &self.max_attempts)
             .field("initial_backoff", &self.initial_backoff)
             .field("connect_timeout", &self.connect_timeout)

@@ -6,8 +6,8 @@
 //! some HTTP clients inflate the body behind your back. Uploads therefore get the codec's
 //! Content-Type (`application/gzip`, ...) and no Content-Encoding.
 //!
-//! Decompression is bounded: it stops with an [`ErrorKind::Decode`] error as soon as the
-//! output passes a limit, so a decompression bomb costs at most the limit in memory.
+//! Decompression is bounded: it stops with an [`ErrorKind::LimitExceeded`] error as soon as
+//! the output passes a limit, so a decompression bomb costs at most the limit in memory.
 
 use std::io::{self, Read, Write};
 
@@ -107,8 +107,8 @@ impl Compression {
         })
     }
 
-    /// Decompresses `bytes`, failing with an [`ErrorKind::Decode`] error once the output
-    /// would pass `limit` bytes. Memory use stays within about twice the limit.
+    /// Decompresses `bytes`, failing with an [`ErrorKind::LimitExceeded`] error once the
+    /// output would pass `limit` bytes. Memory use stays within about twice the limit.
     pub fn decompress(self, bytes: &[u8], limit: u64) -> Result<Vec<u8>> {
         let read = match self {
             Compression::Gzip => read_bounded(flate2::read::MultiGzDecoder::new(bytes), limit),
@@ -123,12 +123,11 @@ impl Compression {
         };
         match read {
             Ok(Some(out)) => Ok(out),
-            Ok(None) => Err(Error::new(
-                ErrorKind::Decode,
+            Ok(None) => Err(crate::limits::exceeded(
+                "max_decompressed_size",
                 format!(
                     "the {} data inflates past {limit} bytes, the decompression limit for this \
-                     {}-byte object; raise it with ReadOptions::max_decompressed_size if the \
-                     object is trusted",
+                     {}-byte object",
                     self.name(),
                     bytes.len()
                 ),
@@ -215,7 +214,7 @@ mod tests {
                 text.as_bytes()
             );
             let err = c.decompress(&packed, text.len() as u64 - 1).unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::Decode);
+            assert_eq!(err.kind(), ErrorKind::LimitExceeded);
             assert!(err.message().contains("decompression limit"), "{err}");
             let err = c
                 .decompress(&packed[..packed.len() / 2], u64::MAX)

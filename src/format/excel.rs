@@ -5,7 +5,7 @@
 //! Reading `.xlsx` and `.xlsb` streams the sheet's cells instead of asking calamine for the
 //! sheet's declared range, so a tiny file that declares a huge sheet cannot make s3io
 //! allocate for it; the frame is built from the cells actually present, up to
-//! [`MAX_CELLS`]. calamine reads `.xls` and `.ods` sheets whole.
+//! [`Limits::max_sheet_cells`](crate::Limits::max_sheet_cells). calamine reads `.xls` and `.ods` sheets whole.
 //!
 //! Writing keeps dtypes: numbers as numbers, booleans as booleans, dates and datetimes as
 //! Excel dates with a date format. The header row is bold and frozen and the columns are
@@ -16,7 +16,7 @@
 //! chrono and polars' `temporal` feature. The writer below is small and shares its cell
 //! rules with JSON and pickle through [`FrameCells`].
 
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 
 use bytes::Bytes;
 use calamine::{
@@ -30,10 +30,8 @@ use super::table::{Cell, FrameBuilder, FrameCells, MICROS_PER_DAY, days_from_civ
 use super::{Codec, cannot_encode, decode_error, encode_error};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
+use crate::limits::exceeded;
 use crate::options::{ReadOptions, SheetRef, Sheets, WriteOptions};
-
-/// The most cells (rows × columns of the used area) a sheet may span.
-pub(crate) const MAX_CELLS: u64 = 50_000_000;
 
 /// Days between Excel's 1900 epoch (serial 0 = 1899-12-30) and 1970-01-01.
 const EXCEL_EPOCH_OFFSET: i32 = 25_569;
@@ -108,7 +106,7 @@ impl Codec for Spreadsheet {
 
     /// The sheet the options name, else the first worksheet.
     fn decode_frame(&self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
-        let mut workbook = open(bytes)?;
+        let mut workbook = open(bytes, options)?;
         let names = worksheet_names(&workbook);
         let name = match &options.sheet {
             None => names.first(),
@@ -128,7 +126,7 @@ impl Codec for Spreadsheet {
     }
 
     fn decode_sheets(&self, bytes: Bytes, options: &ReadOptions) -> Result<Sheets> {
-        let mut workbook = open(bytes)?;
+        let mut workbook = open(bytes, options)?;
         worksheet_names(&workbook)
             .into_iter()
             .map(|name| {
@@ -174,9 +172,56 @@ impl Codec for Spreadsheet {
     }
 }
 
-fn open(bytes: Bytes) -> Result<Workbook<Cursor<Bytes>>> {
+/// Opens a workbook, after checking that its zip entries (xlsx, xlsm, xlsb, ods) inflate
+/// within the decompression limit.
+fn open(bytes: Bytes, options: &ReadOptions) -> Result<Workbook<Cursor<Bytes>>> {
+    let limit = options
+        .limits
+        .decompressed_size()
+        .unwrap_or_else(|| super::compression::default_limit(bytes.len()));
+    check_zip(&bytes, limit)?;
     open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| decode_error("not a valid workbook (xlsx, xlsm, xlsb, xls or ods)", e))
+}
+
+/// An error if the zip archive in `bytes` declares, or actually inflates to, more than
+/// `limit` bytes in all. The entries are inflated into nothing to measure them, since a zip
+/// header may lie about the size. Bytes that are not a readable zip are left to calamine.
+fn check_zip(bytes: &[u8], limit: u64) -> Result<()> {
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    let too_much = |what: String| {
+        exceeded(
+            "max_decompressed_size",
+            format!(
+                "the workbook's zip entries {what}, more than the {limit}-byte decompression \
+                 limit for this {}-byte object",
+                bytes.len()
+            ),
+        )
+    };
+    let declared = (0..archive.len())
+        .filter_map(|i| archive.by_index_raw(i).ok().map(|entry| entry.size()))
+        .fold(0u64, u64::saturating_add);
+    if declared > limit {
+        return Err(too_much(format!("declare {declared} bytes")));
+    }
+    let mut inflated = 0u64;
+    for i in 0..archive.len() {
+        let Ok(entry) = archive.by_index(i) else {
+            return Ok(());
+        };
+        let budget = limit - inflated;
+        match std::io::copy(&mut entry.take(budget + 1), &mut std::io::sink()) {
+            Ok(n) if n > budget => {
+                return Err(too_much(format!("inflate past {limit} bytes")));
+            }
+            Ok(n) => inflated += n,
+            Err(_) => return Ok(()),
+        }
+    }
+    Ok(())
 }
 
 /// The names of the worksheets, in the workbook's order; chart sheets have no cells.
@@ -195,8 +240,7 @@ fn read_frame(
     options: &ReadOptions,
 ) -> Result<DataFrame> {
     let sheet = read_sheet(workbook, name)?;
-    sheet_to_frame(sheet, options)
-        .map_err(|m| Error::new(ErrorKind::Decode, format!("sheet {name:?}: {m}")))
+    sheet_to_frame(sheet, name, options)
 }
 
 /// The non-empty cells of a sheet, with their positions.
@@ -270,7 +314,8 @@ fn data_ref(value: &CalData) -> DataRef<'_> {
 
 /// The frame of a sheet: the header row (by default the first used row), then after
 /// `skip_rows` more, the values. Without a header, columns are `column_1`, `column_2`, ...
-fn sheet_to_frame(mut sheet: SheetCells, options: &ReadOptions) -> Result<DataFrame, String> {
+fn sheet_to_frame(mut sheet: SheetCells, name: &str, options: &ReadOptions) -> Result<DataFrame> {
+    let bad = |m: String| Error::new(ErrorKind::Decode, format!("sheet {name:?}: {m}"));
     let header = options.has_header.unwrap_or(true);
     let first = match options.header_row {
         Some(row) => u32::try_from(row).unwrap_or(u32::MAX),
@@ -295,12 +340,7 @@ fn sheet_to_frame(mut sheet: SheetCells, options: &ReadOptions) -> Result<DataFr
         });
     let height = u64::from(bottom + 1 - top);
     let width = u64::from(right - left) + 1;
-    if (height + 1) * width > MAX_CELLS {
-        return Err(format!(
-            "its cells span {} rows × {width} columns, more than the {MAX_CELLS} cells s3io reads",
-            height + 1
-        ));
-    }
+    check_cells(name, height + 1, width, options.limits.sheet_cells())?;
     let mut headers: Vec<Option<String>> = vec![None; width as usize];
     let mut columns: Vec<Vec<Cell<'static>>> =
         vec![vec![Cell::Null; height as usize]; width as usize];
@@ -321,10 +361,24 @@ fn sheet_to_frame(mut sheet: SheetCells, options: &ReadOptions) -> Result<DataFr
             None => format!("column_{}", i + 1),
         };
         let name = unique_name(name, &used);
-        builder.push(&name, cells)?;
+        builder.push(&name, cells).map_err(bad)?;
         used.push(name);
     }
-    builder.finish()
+    builder.finish().map_err(bad)
+}
+
+/// An error if a sheet of `rows` × `cols` passes the limit on cells.
+fn check_cells(sheet: &str, rows: u64, cols: u64, limit: u64) -> Result<()> {
+    if rows.saturating_mul(cols) > limit {
+        return Err(exceeded(
+            "max_sheet_cells",
+            format!(
+                "sheet {sheet:?} spans {rows} rows × {cols} columns, more than the {limit} cells \
+                 allowed"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A header cell's text: pandas uses numbers and dates in the header row as names too.

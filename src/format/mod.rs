@@ -381,10 +381,12 @@ impl Layers {
     ) -> Result<T> {
         let codec = self.format.0;
         guarded(|| {
+            options.limits.check_object_size(bytes.len() as u64)?;
             let bytes = match self.compression {
                 Some(c) => {
                     let limit = options
-                        .max_decompressed_size
+                        .limits
+                        .decompressed_size()
                         .unwrap_or_else(|| compression::default_limit(bytes.len()));
                     Bytes::from(c.decompress(&bytes, limit)?)
                 }
@@ -494,12 +496,15 @@ pub(crate) fn cannot_encode(data: &Data, format: &str, accepts: &str) -> Error {
     )
 }
 
-/// A decode error with the decoder's own message.
+/// A decode error with the first line of the decoder's own message (polars explains its
+/// errors over several lines; `Debug` keeps them all).
 pub(crate) fn decode_error(
     what: &str,
     source: impl std::error::Error + Send + Sync + 'static,
 ) -> Error {
-    Error::new(ErrorKind::Decode, format!("{what}: {source}")).with_source(source)
+    let text = source.to_string();
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    Error::new(ErrorKind::Decode, format!("{what}: {}", first.trim())).with_source(source)
 }
 
 /// An encode error with the encoder's own message.

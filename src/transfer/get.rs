@@ -34,12 +34,15 @@ pub(crate) struct Fetched {
 }
 
 /// Downloads a whole object, or one version of it, into one buffer, with its Content-Type.
+/// `check_size` sees the object's size as soon as the first answer tells it, and may refuse
+/// it before the body is read or a buffer is allocated.
 pub(crate) async fn get_bytes(
     client: &Client,
     config: &TransferConfig,
     bucket: &str,
     key: &str,
     version: Option<&str>,
+    check_size: impl FnOnce(u64) -> Result<()>,
 ) -> Result<Fetched> {
     let source = Source {
         client,
@@ -49,6 +52,7 @@ pub(crate) async fn get_bytes(
     };
     let meter = Meter::new(config);
     let (first, head) = source.first(config).await?;
+    check_size(head.total)?;
     meter.set_total(head.total);
     let first_len = first
         .content_length()

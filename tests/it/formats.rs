@@ -326,8 +326,12 @@ async fn broken_and_bomb_compression_fail_cleanly() {
         .unwrap();
     let started = Instant::now();
     let err = t.s3.download(BUCKET, "bomb.csv.gz").await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
     assert!(err.message().contains("decompression limit"), "{err}");
+    assert!(
+        err.message().contains("Limits::max_decompressed_size"),
+        "{err}"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(60),
         "took {:?}",

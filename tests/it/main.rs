@@ -7,6 +7,7 @@ mod errors;
 mod faults;
 mod fixtures;
 mod formats;
+mod hostile;
 mod moto;
 mod objects;
 mod proxy;

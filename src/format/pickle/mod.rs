@@ -3,7 +3,11 @@
 //! A pickle can name any Python callable (`os.system`, `pandas.DataFrame`) and ask the reader
 //! to call it. s3io never runs anything: before decoding, [`refused_global`] walks the opcode
 //! stream and refuses every global except the handful serde-pickle maps to builtins (`set`,
-//! `frozenset`, `bytearray`, ...), naming the one it refused.
+//! `frozenset`, `bytearray`, ...), naming the one it refused. Then [`scan::check`] bounds how
+//! deep the values nest and how much memory they take, so that serde-pickle, which recurses
+//! once per level, never meets a pickle that could overflow its stack or exhaust memory.
+
+use std::error::Error as _;
 
 use bytes::Bytes;
 use polars::prelude::DataFrame;
@@ -15,9 +19,18 @@ use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::{ReadOptions, WriteOptions};
 
-/// Stack size of the thread that decodes pickles. serde-pickle recurses once per nesting
-/// level; this leaves room for hundreds of thousands of levels.
-const DECODE_STACK: usize = 256 << 20;
+mod scan;
+
+/// Stack size of the thread that decodes pickles, at least. serde-pickle recurses once per
+/// nesting level (twice through a memo reference); the depth limit keeps it far inside.
+const DECODE_STACK: usize = 64 << 20;
+/// Stack bytes allowed per level of nesting on top of that, generously: a debug build uses
+/// about 1 KiB per level.
+const STACK_PER_LEVEL: usize = 16 << 10;
+/// The memory a pickle may take by default is this many times its size...
+const DEFAULT_MEMORY_RATIO: u64 = 200;
+/// ...and at least this much (1 GiB).
+const DEFAULT_MIN_MEMORY: u64 = 1 << 30;
 
 pub(crate) struct Pickle;
 
@@ -34,8 +47,8 @@ impl Codec for Pickle {
         "application/octet-stream"
     }
 
-    fn decode(&self, bytes: Bytes, _: &ReadOptions) -> Result<Data> {
-        unpickle(&bytes, |b| {
+    fn decode(&self, bytes: Bytes, options: &ReadOptions) -> Result<Data> {
+        unpickle(&bytes, options, |b| {
             serde_pickle::value_from_slice(b, DeOptions::new())
         })
         .map(Data::Pickle)
@@ -45,11 +58,11 @@ impl Codec for Pickle {
     /// keys), falling back to the value route for cells a frame must keep as text, such as
     /// big ints.
     fn decode_frame(&self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
-        match unpickle(&bytes, |b| {
+        match unpickle(&bytes, options, |b| {
             serde_pickle::from_slice::<OrderedTable>(b, DeOptions::new())
         }) {
             Ok(OrderedTable(df)) => Ok(df),
-            Err(e) if e.kind() == ErrorKind::Unsupported => Err(e),
+            Err(e) if e.kind() != ErrorKind::Decode || e.source().is_none() => Err(e),
             Err(_) => self.decode(bytes, options)?.into_frame(),
         }
     }
@@ -77,19 +90,31 @@ impl Codec for Pickle {
     }
 }
 
-/// Runs `decode` on the pickle after refusing any global it names, on a thread with a large
-/// stack, so deep nesting cannot overflow the caller's stack.
+/// Runs `decode` on the pickle after refusing any global it names and checking it against
+/// the limits, on a thread with a stack sized for the depth allowed.
 fn unpickle<T: Send>(
     bytes: &[u8],
+    options: &ReadOptions,
     decode: impl FnOnce(&[u8]) -> serde_pickle::Result<T> + Send,
 ) -> Result<T> {
     if let Some(global) = refused_global(bytes) {
         return Err(refusal(&global));
     }
+    let limits = &options.limits;
+    let bounds = scan::Bounds {
+        max_depth: limits.pickle_depth(),
+        max_memory: limits.decompressed_size().unwrap_or_else(|| {
+            (bytes.len() as u64)
+                .saturating_mul(DEFAULT_MEMORY_RATIO)
+                .max(DEFAULT_MIN_MEMORY)
+        }),
+    };
+    scan::check(bytes, bounds)?;
+    let stack = DECODE_STACK + STACK_PER_LEVEL * bounds.max_depth as usize;
     let decoded = std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("s3io-unpickle".into())
-            .stack_size(DECODE_STACK)
+            .stack_size(stack)
             .spawn_scoped(scope, || decode(bytes))
             .map(|thread| thread.join())
     });

@@ -1,0 +1,336 @@
+//! The hostile corpus of `fixtures/hostile/`: every file goes up to the embedded server and
+//! comes back down through `download`, and must give a typed error that names the object and
+//! the reason, within a time bound and a memory bound, never a crash, a hang or an exhausted
+//! process. Plus the limits' plumbing: connector, per call, before the download.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use s3io::{ErrorKind, Format, Limits, ReadOptions, TransferConfig};
+
+use crate::support::*;
+
+/// What one file of the corpus must give.
+struct Case {
+    file: &'static str,
+    /// `None`: the file is valid after all and must decode, within the same bounds.
+    kind: Option<ErrorKind>,
+    /// Words the message must hold.
+    says: &'static str,
+}
+
+const fn case(file: &'static str, kind: ErrorKind, says: &'static str) -> Case {
+    Case {
+        file,
+        kind: Some(kind),
+        says,
+    }
+}
+
+/// A file that looks hostile but is valid, and must decode.
+const fn decodes(file: &'static str) -> Case {
+    Case {
+        file,
+        kind: None,
+        says: "",
+    }
+}
+
+use ErrorKind::{Decode, LimitExceeded, Unsupported};
+
+/// The corpus, in the order of `fixtures/hostile/README.md`.
+const CORPUS: &[Case] = &[
+    case("xlsx_truncated.xlsx", Decode, "not a valid workbook"),
+    case("xlsx_corrupt.xlsx", Decode, "sheet"),
+    case("xlsx_not_a_zip.xlsx", Decode, "not a valid workbook"),
+    case("xlsx_dimension_bomb.xlsx", LimitExceeded, "max_sheet_cells"),
+    // calamine overflows computing the column (a panic in debug builds, caught).
+    case("xlsx_huge_column_ref.xlsx", Decode, "xlsx"),
+    case("xlsx_zip_bomb.xlsx", LimitExceeded, "max_decompressed_size"),
+    // The zip reader notices that the entry is not the size its headers say.
+    case(
+        "xlsx_zip_bomb_lying_size.xlsx",
+        Decode,
+        "not a valid workbook",
+    ),
+    case("xls_truncated.xls", Decode, "not a valid workbook"),
+    case("pickle_deep_nesting.pkl", LimitExceeded, "max_pickle_depth"),
+    case("pickle_deep_memo.pkl", LimitExceeded, "max_pickle_depth"),
+    case("pickle_os_system_p0.pkl", Unsupported, "`os.system`"),
+    case("pickle_os_system_p4.pkl", Unsupported, "`posix.system`"),
+    case("pickle_truncated.pkl", Decode, "not a valid pickle"),
+    case(
+        "pickle_memo_bomb.pkl",
+        LimitExceeded,
+        "max_decompressed_size",
+    ),
+    case(
+        "pickle_huge_memo_index.pkl",
+        Decode,
+        "memo entry 4294967294",
+    ),
+    case(
+        "pickle_mark_bomb.pkl",
+        LimitExceeded,
+        "max_decompressed_size",
+    ),
+    case("pickle_recursive.pkl", Unsupported, "recursive structure"),
+    case("csv_ragged_rows.csv", Decode, "CSV"),
+    case("csv_unterminated_quote.csv", Decode, "CSV"),
+    // A NUL is just a character in a field, and 100,000 columns are a wide table.
+    decodes("csv_nul_byte.csv"),
+    case("csv_invalid_utf8.csv", Decode, "utf-8"),
+    decodes("csv_100k_columns.csv"),
+    case("json_deep_10k.json", Decode, "recursion limit"),
+    case("ndjson_deep_10k.jsonl", Decode, "line 2"),
+    case("text_invalid_utf8.txt", Decode, "not UTF-8"),
+    case("parquet_corrupt.parquet", Decode, "parquet"),
+    case("arrow_corrupt.arrow", Decode, "Arrow"),
+    case("gzip_bomb.csv.gz", LimitExceeded, "decompression limit"),
+    case("zstd_bomb.csv.zst", LimitExceeded, "decompression limit"),
+    case("bzip2_bomb.csv.bz2", LimitExceeded, "decompression limit"),
+    case("xz_bomb.csv.xz", LimitExceeded, "decompression limit"),
+    case("gzip_truncated.csv.gz", Decode, "gzip"),
+];
+
+/// How long one hostile download may take in a debug build on a busy machine. The slowest
+/// are the decompression bombs: inflating up to the 64 MiB limit with unoptimized zlib-rs
+/// takes about 9 s in a debug build on 2 loaded cores, 0.1 s in release.
+const TIME_BOUND: Duration = Duration::from_secs(30);
+/// How far one hostile download may raise the process's peak memory.
+const MEMORY_BOUND: u64 = 1 << 30;
+/// The child process's peak memory after the whole corpus.
+const TOTAL_MEMORY_BOUND: u64 = 2 << 30;
+/// Set in the child process that runs the corpus.
+const CHILD: &str = "S3IO_HOSTILE_CHILD";
+
+/// The process's peak resident memory (VmHWM), in bytes.
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|kib| kib.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kib| kib << 10)
+}
+
+/// Runs the corpus in a child process of this test binary, alone, so that its peak memory
+/// (VmHWM only grows, and counts every thread) is the corpus's own, and so that an abort
+/// fails this test instead of killing the whole run.
+#[tokio::test]
+async fn hostile_corpus() {
+    if std::env::var_os(CHILD).is_some() {
+        return run_corpus().await;
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let out = std::process::Command::new(exe)
+        .args(["hostile::hostile_corpus", "--exact", "--nocapture"])
+        .args(["--test-threads", "1"])
+        .env(CHILD, "1")
+        .output()
+        .expect("the child test process runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the corpus failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    assert!(
+        stdout.contains("corpus done"),
+        "the child ran nothing:\n{stdout}"
+    );
+    println!("{stdout}");
+}
+
+async fn run_corpus() {
+    let t = start().await;
+    let baseline = peak_rss();
+    let mut failures = Vec::new();
+    println!("| file | error | ms | peak MiB |\n|---|---|---|---|");
+    for case in CORPUS {
+        t.put_fixture(&format!("hostile/{}", case.file), case.file)
+            .await;
+        let before = peak_rss();
+        let started = Instant::now();
+        let result = t.s3.download(BUCKET, case.file).await;
+        let elapsed = started.elapsed();
+        let grew = peak_rss().saturating_sub(before);
+        let failed = match (result, case.kind) {
+            (Ok(data), None) => {
+                println!(
+                    "| `{}` | decodes: {} | {} | {} |",
+                    case.file,
+                    data.kind_name(),
+                    elapsed.as_millis(),
+                    peak_rss() >> 20
+                );
+                bounds(elapsed, grew)
+            }
+            (Ok(data), Some(_)) => Some(format!("decoded as {}", data.kind_name())),
+            (Err(err), _) => {
+                println!(
+                    "| `{}` | {:?} | {} | {} |",
+                    case.file,
+                    err.kind(),
+                    elapsed.as_millis(),
+                    peak_rss() >> 20
+                );
+                check(case, &err).or_else(|| bounds(elapsed, grew))
+            }
+        };
+        if let Some(why) = failed {
+            failures.push(format!("{}: {why}", case.file));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let peak = peak_rss();
+    assert!(peak < TOTAL_MEMORY_BOUND, "peak memory {} MiB", peak >> 20);
+    println!(
+        "corpus done: {} files, peak {} MiB (from {} MiB)",
+        CORPUS.len(),
+        peak >> 20,
+        baseline >> 20
+    );
+}
+
+/// What is wrong with the error a case gave, if anything.
+fn check(case: &Case, err: &s3io::Error) -> Option<String> {
+    let message = err.to_string();
+    if Some(err.kind()) != case.kind {
+        return Some(format!("expected {:?}: {message}", case.kind));
+    }
+    if !message.contains(&format!("s3://{BUCKET}/{}", case.file)) || message.contains('\n') {
+        return Some(format!("not one line naming the object: {message}"));
+    }
+    if !message.contains(case.says) {
+        return Some(format!("should say {:?}: {message}", case.says));
+    }
+    None
+}
+
+/// What is wrong with the time and memory a case took, if anything.
+fn bounds(elapsed: Duration, grew: u64) -> Option<String> {
+    if elapsed > TIME_BOUND {
+        return Some(format!("took {elapsed:?}"));
+    }
+    if grew > MEMORY_BOUND {
+        return Some(format!("peak memory grew by {} MiB", grew >> 20));
+    }
+    None
+}
+
+/// Every file of `fixtures/hostile/` is in the corpus, so none is forgotten.
+#[test]
+fn the_corpus_lists_every_file() {
+    let dir = format!("{}/fixtures/hostile", env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.ends_with(".py") && !name.ends_with(".md"))
+        .collect();
+    files.sort();
+    let mut listed: Vec<String> = CORPUS.iter().map(|c| c.file.to_owned()).collect();
+    listed.sort();
+    assert_eq!(files, listed);
+    assert!(CORPUS.len() >= 20);
+}
+
+#[tokio::test]
+async fn objects_past_the_size_limit_are_refused_before_their_body_is_read() {
+    let t = start().await;
+    t.s3.upload(BUCKET, "big.txt", "x".repeat(6 << 20))
+        .await
+        .unwrap();
+    let read = Arc::new(AtomicU64::new(0));
+    let counter = read.clone();
+    let s3 =
+        t.s3.with_transfer(TransferConfig::new().on_progress(move |p| {
+            counter.store(p.bytes, Ordering::Relaxed);
+        }))
+        .with_limits(Limits::new().max_object_size(1 << 20));
+    let err = s3.download(BUCKET, "big.txt").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
+    assert!(err.to_string().contains("6291456 bytes"), "{err}");
+    assert!(err.to_string().contains("max_object_size"), "{err}");
+    assert!(err.to_string().contains("s3://s3io-test/big.txt"), "{err}");
+    assert_eq!(read.load(Ordering::Relaxed), 0, "no body was read");
+    // Bytes are not decoded, so not bounded; a call may raise the connector's limit.
+    assert_eq!(
+        s3.download_bytes(BUCKET, "big.txt").await.unwrap().len(),
+        6 << 20
+    );
+    let raised = ReadOptions::new().limits(Limits::new().max_object_size(8 << 20));
+    assert!(s3.download_with(BUCKET, "big.txt", raised).await.is_ok());
+    // The builder takes limits too.
+    let built = t
+        .server
+        .builder()
+        .limits(Limits::new().max_object_size(10))
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(built.limits(), Limits::new().max_object_size(10));
+    let err = built.download_text(BUCKET, "big.txt").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
+}
+
+/// `n` lists nested through memo references (as `pickle_deep_memo.pkl`).
+fn memo_chain(n: u32) -> Vec<u8> {
+    let mut p = b"\x80\x02".to_vec();
+    for i in 0..n {
+        p.push(b']');
+        p.push(b'r');
+        p.extend(i.to_le_bytes());
+        p.push(b'0');
+    }
+    for i in 0..n - 1 {
+        for id in [i, i + 1] {
+            p.push(b'j');
+            p.extend(id.to_le_bytes());
+        }
+        p.extend(b"a0");
+    }
+    p.push(b'j');
+    p.extend(0u32.to_le_bytes());
+    p.push(b'.');
+    p
+}
+
+#[test]
+fn pickle_depth_is_yours_to_set() {
+    let deep = memo_chain(2_000);
+    let err = Format::PICKLE.decode(deep.clone()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
+    assert!(err.to_string().contains("more than 1000 levels"), "{err}");
+    let options = ReadOptions::new().limits(Limits::new().max_pickle_depth(2_000));
+    let value = Format::PICKLE.decode_with(deep, &options).unwrap();
+    drop(value);
+    let shallow = ReadOptions::new().limits(Limits::new().max_pickle_depth(10));
+    let err = Format::PICKLE
+        .decode_with(memo_chain(11), &shallow)
+        .unwrap_err();
+    assert!(err.to_string().contains("more than 10 levels"), "{err}");
+    // Real pickles of builtins are untouched by the checks.
+    for file in [
+        "builtins_p0.pkl",
+        "builtins_p2.pkl",
+        "builtins_p4.pkl",
+        "records.pkl",
+    ] {
+        Format::PICKLE
+            .decode(fixture(&format!("pickle/{file}")))
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+    }
+}
+
+#[test]
+fn sheet_cells_are_yours_to_set() {
+    let book = fixture("xlsx/xlsxwriter.xlsx");
+    let tiny = ReadOptions::new().limits(Limits::new().max_sheet_cells(4));
+    let err = Format::EXCEL.decode_with(book.clone(), &tiny).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
+    assert!(err.to_string().contains("max_sheet_cells"), "{err}");
+    assert!(Format::EXCEL.decode(book).is_ok());
+}
