@@ -425,7 +425,7 @@ def report(cases, results, errors, meta):
             t = statistics.median(r["t"])
             rss = max(r["rss"]) / 1024
             mbs = f"{size / 1e6 / t:.0f}" if size and t > 0 else ""
-            ratio = f"{t / s3io_t:.2f}" if s3io_t and contender != "s3io" else ""
+            ratio = f"{t / s3io_t:.2f}" if size and s3io_t and contender != "s3io" else ""
             summary[(label, contender)] = {"t": t, "rss_mib": rss, "size": size}
             lines.append(
                 f"| {label} | {contender} | {fmt_s(t)} | {mbs} | {rss:.0f} | {ratio} |"
