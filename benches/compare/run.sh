@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of s3io against boto3 + pandas, polars (Python) and awswrangler on
+# one local S3 server. From a fresh clone, with a Rust toolchain and python3:
+#
+#   bash benches/compare/run.sh              # 10 MB and 100 MB CSV, xlsx, JSON, pickle; 3 reps
+#   bash benches/compare/run.sh --with-1g    # ... and the 1 GB CSV (one rep: --reps-1g N)
+#   bash benches/compare/run.sh --quick      # small objects, one rep: checks that all runs
+#   bash benches/compare/run.sh --only xlsx  # only cases whose label contains "xlsx"
+#
+# Options after the script name go to compare.py (--reps N, --timeout S, --out FILE, ...).
+# S3IO_COMPARE_SERVER=embedded skips the s3s-fs install and serves the same s3s-fs 0.14.1
+# library from the compare binary instead.
+#
+# One-time setup, cached under target/: a venv with the pinned contenders
+# (target/compare-venv), the s3s-fs binary (target/compare-tools), the release build of the
+# s3io side (target/release), the generated objects (target/compare-data).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+here=benches/compare
+command="bash $here/run.sh $*"
+
+step() { echo "== $*"; }
+timed() {
+    local start=$SECONDS
+    "$@"
+    echo "   took $((SECONDS - start)) s"
+}
+
+venv=target/compare-venv
+stamp="$venv/.requirements"
+if ! cmp -s "$here/requirements.txt" "$stamp" 2>/dev/null; then
+    step "python contenders into $venv (pip, $here/requirements.txt)"
+    install_venv() {
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+        cp "$here/requirements.txt" "$stamp"
+    }
+    timed install_venv
+fi
+
+server_args=()
+if [ "${S3IO_COMPARE_SERVER:-s3s-fs}" = "s3s-fs" ]; then
+    s3s_fs=target/compare-tools/bin/s3s-fs
+    if [ ! -x "$s3s_fs" ]; then
+        step "S3 server: cargo install s3s-fs 0.14.1 into target/compare-tools"
+        timed cargo install s3s-fs --version 0.14.1 --features binary --locked \
+            --root target/compare-tools --quiet
+    fi
+    server_args=(--s3s-fs "$PWD/$s3s_fs")
+fi
+
+step "s3io side: cargo bench --no-run --bench compare (release)"
+build_rust() {
+    cargo bench --no-run --bench compare --message-format=json-render-diagnostics \
+        | "$venv/bin/python" -c '
+import json, sys
+exe = [m["executable"] for m in map(json.loads, sys.stdin)
+       if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "compare"
+       and m.get("executable")]
+open("target/compare-bin", "w").write(exe[-1])'
+}
+timed build_rust
+rust_bin=$(cat target/compare-bin)
+
+exec "$venv/bin/python" "$here/compare.py" --rust-bin "$rust_bin" "${server_args[@]}" \
+    --command "$command" "$@"

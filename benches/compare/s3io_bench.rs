@@ -1,0 +1,203 @@
+//! The s3io side of the side-by-side comparison (`benches/compare/run.sh`): one operation
+//! per process, so that the caller can read the process's peak RSS, timed from inside so that
+//! process start-up is not counted. Uses only s3io's public API and tokio.
+//!
+//! ```text
+//! compare <op> --key KEY [--file PATH] [--frame]      with S3_ENDPOINT, S3_BUCKET,
+//!                                                     S3_ACCESS_KEY, S3_SECRET_KEY set
+//! compare serve --root DIR                            an embedded s3s-fs server (fallback)
+//! ```
+//!
+//! Operations (the format is the key's extension):
+//! - `get`         download and decode (`download`, or `download_frame` with `--frame`)
+//! - `put`         decode `--file` (by its own extension) untimed, then time encode + upload
+//! - `get-bytes`   the limit: a bare GetObject, no decoding (`download_bytes`)
+//! - `put-bytes`   the limit: a bare PutObject of `--file`'s bytes (`upload(Bytes)`)
+//! - `decode`      read `--file` untimed, time `Format::decode` (`decode_frame` with `--frame`)
+//! - `encode`      decode `--file` (by its own extension) untimed, time `Format::encode`
+//!
+//! Prints one JSON line: `{"wall_s": .., "bytes": .., "vm_hwm_kb": ..}`.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use s3io::{Data, Format, S3Connector};
+
+fn usage<T>() -> T {
+    eprintln!(
+        "usage: compare <get|put|get-bytes|put-bytes|decode|encode> --key KEY [--file PATH] \
+         [--frame]\n       compare serve --root DIR"
+    );
+    std::process::exit(2)
+}
+
+struct Args {
+    op: String,
+    key: String,
+    file: Option<String>,
+    frame: bool,
+    root: Option<String>,
+}
+
+fn args() -> Args {
+    let mut it = std::env::args().skip(1).filter(|a| a != "--bench");
+    let op = it.next().unwrap_or_else(|| {
+        // `cargo bench` with no filter runs every bench target: nothing to do here.
+        println!("compare: run through benches/compare/run.sh");
+        std::process::exit(0)
+    });
+    let mut args = Args {
+        op,
+        key: String::new(),
+        file: None,
+        frame: false,
+        root: None,
+    };
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "--key" => args.key = it.next().unwrap_or_else(usage),
+            "--file" => args.file = Some(it.next().unwrap_or_else(usage)),
+            "--root" => args.root = Some(it.next().unwrap_or_else(usage)),
+            "--frame" => args.frame = true,
+            _ => usage(),
+        }
+    }
+    args
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        eprintln!("compare: {name} is not set");
+        std::process::exit(2)
+    })
+}
+
+/// The peak resident set of this process so far, from /proc/self/status.
+fn vm_hwm_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn read_file(args: &Args) -> Bytes {
+    let path = args.file.as_deref().unwrap_or_else(usage);
+    Bytes::from(std::fs::read(path).unwrap_or_else(|e| {
+        eprintln!("compare: cannot read {path}: {e}");
+        std::process::exit(2)
+    }))
+}
+
+/// Decodes `--file` in the format its own extension names: what an upload starts from.
+fn load_data(args: &Args) -> s3io::Result<Data> {
+    let bytes = read_file(args);
+    let format = Format::from_key(args.file.as_deref().unwrap_or_default());
+    if args.frame {
+        format.decode_frame(bytes).map(Data::Frame)
+    } else {
+        format.decode(bytes)
+    }
+}
+
+fn size_of(data: &Data) -> usize {
+    match data {
+        Data::Frame(df) => df.height(),
+        Data::Text(t) => t.len(),
+        Data::Bytes(b) => b.len(),
+        _ => 0,
+    }
+}
+
+async fn connect() -> s3io::Result<S3Connector> {
+    S3Connector::builder()
+        .region("us-east-1")
+        .endpoint_url(env("S3_ENDPOINT"))
+        .credentials(env("S3_ACCESS_KEY"), env("S3_SECRET_KEY"))
+        .force_path_style(true)
+        .build()
+        .await
+}
+
+fn serve(args: &Args) -> s3io::Result<()> {
+    let root = args.root.as_deref().unwrap_or_else(usage);
+    let server = s3io::local::LocalS3::start_in(root)?;
+    println!(
+        "{} {} {}",
+        server.endpoint_url(),
+        s3io::local::ACCESS_KEY_ID,
+        s3io::local::SECRET_ACCESS_KEY
+    );
+    // Serve until standard input closes (the parent exits or closes the pipe).
+    let mut sink = String::new();
+    while std::io::stdin().read_line(&mut sink).is_ok_and(|n| n > 0) {}
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> s3io::Result<()> {
+    let args = args();
+    if args.op == "serve" {
+        return serve(&args);
+    }
+    let format = Format::from_key(&args.key);
+    let bucket = env("S3_BUCKET");
+    let (wall, amount) = match args.op.as_str() {
+        "get" => {
+            let s3 = connect().await?;
+            let t = Instant::now();
+            let data = if args.frame {
+                Data::Frame(s3.download_frame(&bucket, &args.key).await?)
+            } else {
+                s3.download(&bucket, &args.key).await?
+            };
+            (t.elapsed(), size_of(&data))
+        }
+        "get-bytes" => {
+            let s3 = connect().await?;
+            let t = Instant::now();
+            let bytes = s3.download_bytes(&bucket, &args.key).await?;
+            (t.elapsed(), bytes.len())
+        }
+        "put" => {
+            let data = load_data(&args)?;
+            let s3 = connect().await?;
+            let t = Instant::now();
+            let info = s3.upload(&bucket, &args.key, data).await?;
+            (t.elapsed(), info.size as usize)
+        }
+        "put-bytes" => {
+            let bytes = read_file(&args);
+            let s3 = connect().await?;
+            let t = Instant::now();
+            let info = s3.upload(&bucket, &args.key, bytes).await?;
+            (t.elapsed(), info.size as usize)
+        }
+        "decode" => {
+            let bytes = read_file(&args);
+            let t = Instant::now();
+            let data = if args.frame {
+                Data::Frame(format.decode_frame(bytes)?)
+            } else {
+                format.decode(bytes)?
+            };
+            (t.elapsed(), size_of(&data))
+        }
+        "encode" => {
+            let data = load_data(&args)?;
+            let t = Instant::now();
+            let bytes = format.encode(&data)?;
+            (t.elapsed(), bytes.len())
+        }
+        _ => usage(),
+    };
+    println!(
+        "{{\"wall_s\": {:.6}, \"amount\": {amount}, \"vm_hwm_kb\": {}}}",
+        wall.as_secs_f64(),
+        vm_hwm_kb()
+    );
+    Ok(())
+}
