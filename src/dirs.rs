@@ -33,7 +33,7 @@ impl S3Connector {
         let dir = dir.as_ref();
         let context = |e: Error| {
             e.with_operation(Operation::Download)
-                .with_location(bucket, prefix_or_glob)
+                .with_prefix(bucket, prefix_or_glob)
         };
         let objects: Vec<ObjectInfo> = self
             .list_objects(bucket, prefix_or_glob)
@@ -86,7 +86,7 @@ impl S3Connector {
         let mut files = Vec::new();
         collect_files(dir, dir, &mut files).map_err(|e| {
             e.with_operation(Operation::Upload)
-                .with_location(bucket, prefix)
+                .with_prefix(bucket, prefix)
         })?;
         files.sort();
         stream::iter(files)

@@ -250,6 +250,16 @@ impl Error {
         self
     }
 
+    /// Sets the bucket and a prefix or glob, for operations on many keys: no format is
+    /// implied.
+    pub(crate) fn with_prefix(mut self, bucket: &str, prefix: &str) -> Self {
+        self.inner.bucket.get_or_insert_with(|| bucket.to_owned());
+        if !prefix.is_empty() {
+            self.inner.key.get_or_insert_with(|| prefix.to_owned());
+        }
+        self
+    }
+
     /// Sets the bucket only, for operations on a whole bucket.
     pub fn with_bucket(mut self, bucket: &str) -> Self {
         self.inner.bucket.get_or_insert_with(|| bucket.to_owned());

@@ -171,7 +171,7 @@ impl S3Connector {
             async move {
                 let context = |e: Error| {
                     e.with_operation(Operation::ListObjects)
-                        .with_location(&bucket, &prefix)
+                        .with_prefix(&bucket, &prefix)
                 };
                 check_bucket(&bucket).map_err(context)?;
                 let page = client
@@ -213,7 +213,7 @@ impl S3Connector {
     pub async fn list_dirs(&self, bucket: &str, prefix: &str) -> Result<Vec<String>> {
         let context = |e: Error| {
             e.with_operation(Operation::ListObjects)
-                .with_location(bucket, prefix)
+                .with_prefix(bucket, prefix)
         };
         check_bucket(bucket).map_err(context)?;
         let client = self.client();
@@ -304,7 +304,7 @@ impl S3Connector {
             async move {
                 let context = |e: Error| {
                     e.with_operation(Operation::ListVersions)
-                        .with_location(&bucket, &prefix)
+                        .with_prefix(&bucket, &prefix)
                 };
                 check_bucket(&bucket).map_err(context)?;
                 let (key_marker, version_marker) = markers.unzip();
@@ -449,5 +449,5 @@ fn listing_frame_error(e: PolarsError, bucket: &str, prefix: &str) -> Error {
         format!("cannot build the listing frame: {e}"),
     )
     .with_operation(Operation::ListObjects)
-    .with_location(bucket, prefix)
+    .with_prefix(bucket, prefix)
 }

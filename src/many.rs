@@ -93,7 +93,7 @@ impl S3Connector {
                 format!("cannot stack the downloaded frames: {e}"),
             )
             .with_operation(Operation::Download)
-            .with_location(bucket, prefix_or_glob)
+            .with_prefix(bucket, prefix_or_glob)
         })
     }
 
@@ -183,7 +183,7 @@ impl S3Connector {
         if keys.is_empty() {
             return Err(Error::new(ErrorKind::NotFound, "no objects match")
                 .with_operation(Operation::Download)
-                .with_location(bucket, prefix_or_glob));
+                .with_prefix(bucket, prefix_or_glob));
         }
         Ok(keys)
     }
