@@ -23,7 +23,8 @@
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::AtomicU8;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -47,8 +48,50 @@ use crate::transfer::{TransferConfig, UploadInfo};
 /// A blocking S3 connector; see the [module docs](self). Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct S3Connector {
+    shared: Arc<Shared>,
+}
+
+/// How to make the async connector, and the ones made so far.
+#[derive(Debug)]
+struct Shared {
+    recipe: Recipe,
+    /// One live connector and runtime per copy of this code in the process; see
+    /// [`copy_marker`].
+    live: Mutex<Vec<(usize, Arc<Live>)>>,
+}
+
+#[derive(Debug, Clone)]
+enum Recipe {
+    /// Build from this configuration, once per copy of the code.
+    Builder(Box<S3ConnectorBuilder>),
+    /// Use this connector as it is.
+    Async(crate::S3Connector),
+}
+
+/// An async connector with the runtime that drives it.
+#[derive(Debug)]
+struct Live {
+    runtime: OwnRuntime,
     inner: crate::S3Connector,
-    runtime: Arc<OwnRuntime>,
+}
+
+impl Live {
+    fn run<F>(&self, future: F) -> F::Output
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        S3Connector::drive(&self.runtime, future)
+    }
+}
+
+/// An address unique to this copy of s3io's code. A Jupyter kernel such as evcxr compiles
+/// every cell into its own library with its own copy of s3io and tokio; a runtime and a client
+/// made by one cell's copy panic ("no reactor running") when a later cell's copy drives them,
+/// because each copy has its own thread-local runtime context. So each copy gets its own.
+fn copy_marker() -> usize {
+    static MARKER: AtomicU8 = AtomicU8::new(0);
+    &MARKER as *const AtomicU8 as usize
 }
 
 /// The connector's own runtime. Dropped without blocking, so a connector may be dropped
@@ -70,7 +113,8 @@ macro_rules! blocking {
         $(
             #[doc = concat!("Blocks on [`S3Connector::", stringify!($name), "`](crate::S3Connector::", stringify!($name), ").")]
             pub fn $name(&self $(, $arg: $ty)*) -> $ret {
-                self.block_on(self.inner.$name($($arg),*))
+                let live = self.live()?;
+                live.run(live.inner.$name($($arg),*))
             }
         )*
     };
@@ -79,18 +123,9 @@ macro_rules! blocking {
 impl S3Connector {
     /// A blocking connector from a configured builder.
     pub fn new(builder: S3ConnectorBuilder) -> Result<S3Connector> {
-        let runtime = OwnRuntime(Some(new_runtime()?));
-        let mut inner = Self::drive(&runtime, builder.build())?;
-        // In a notebook, long transfers say how far they are.
-        if std::env::var_os("EVCXR_IS_RUNTIME").is_some()
-            && inner.transfer_config().progress.is_none()
-        {
-            inner = inner.with_transfer(inner.transfer_config().clone().report_progress());
-        }
-        Ok(S3Connector {
-            inner,
-            runtime: Arc::new(runtime),
-        })
+        let connector = Self::from_recipe(Recipe::Builder(Box::new(builder)));
+        connector.live()?;
+        Ok(connector)
     }
 
     /// A blocking connector configured from the environment, like the AWS CLI.
@@ -103,48 +138,92 @@ impl S3Connector {
         crate::S3Connector::builder()
     }
 
-    /// Wraps an async connector.
+    /// Wraps an async connector. In notebooks prefer [`new`](Self::new): a wrapped connector
+    /// cannot be rebuilt for each cell's copy of the code.
     pub fn from_async(inner: crate::S3Connector) -> Result<S3Connector> {
-        Ok(S3Connector {
-            inner,
-            runtime: Arc::new(OwnRuntime(Some(new_runtime()?))),
-        })
+        let connector = Self::from_recipe(Recipe::Async(inner));
+        connector.live()?;
+        Ok(connector)
+    }
+
+    fn from_recipe(recipe: Recipe) -> S3Connector {
+        S3Connector {
+            shared: Arc::new(Shared {
+                recipe,
+                live: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// The connector and runtime for the copy of the code running now, made on first use.
+    fn live(&self) -> Result<Arc<Live>> {
+        let marker = copy_marker();
+        let mut live = self
+            .shared
+            .live
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((_, existing)) = live.iter().find(|(m, _)| *m == marker) {
+            return Ok(existing.clone());
+        }
+        let runtime = OwnRuntime(Some(new_runtime()?));
+        let inner = match &self.shared.recipe {
+            Recipe::Async(inner) => inner.clone(),
+            Recipe::Builder(builder) => {
+                let inner = Self::drive(&runtime, (**builder).clone().build())?;
+                // In a notebook, long transfers say how far they are.
+                let quiet = inner.transfer_config().progress.is_none();
+                if std::env::var_os("EVCXR_IS_RUNTIME").is_some() && quiet {
+                    inner.with_transfer(inner.transfer_config().clone().report_progress())
+                } else {
+                    inner
+                }
+            }
+        };
+        let made = Arc::new(Live { runtime, inner });
+        live.push((marker, made.clone()));
+        Ok(made)
     }
 
     /// The async connector inside, for anything async.
-    pub fn as_async(&self) -> &crate::S3Connector {
-        &self.inner
+    pub fn as_async(&self) -> Result<crate::S3Connector> {
+        Ok(self.live()?.inner.clone())
     }
 
     /// The AWS SDK client underneath.
-    pub fn client(&self) -> &aws_sdk_s3::Client {
-        self.inner.client()
+    pub fn client(&self) -> Result<aws_sdk_s3::Client> {
+        Ok(self.live()?.inner.client().clone())
     }
 
     /// The same connector with other transfer settings.
     pub fn with_transfer(&self, config: TransferConfig) -> S3Connector {
-        S3Connector {
-            inner: self.inner.with_transfer(config),
-            runtime: self.runtime.clone(),
-        }
+        Self::from_recipe(match &self.shared.recipe {
+            Recipe::Builder(builder) => {
+                Recipe::Builder(Box::new((**builder).clone().transfer(config)))
+            }
+            Recipe::Async(inner) => Recipe::Async(inner.with_transfer(config)),
+        })
     }
 
-    /// The same connector with other [`Limits`](crate::Limits) on decoding downloads.
+    /// The same connector with other limits on decoding.
     pub fn with_limits(&self, limits: crate::Limits) -> S3Connector {
-        S3Connector {
-            inner: self.inner.with_limits(limits),
-            runtime: self.runtime.clone(),
-        }
+        Self::from_recipe(match &self.shared.recipe {
+            Recipe::Builder(builder) => {
+                Recipe::Builder(Box::new((**builder).clone().limits(limits)))
+            }
+            Recipe::Async(inner) => Recipe::Async(inner.with_limits(limits)),
+        })
     }
 
     /// Runs any future to completion on the connector's runtime, from any context: for the
-    /// async API's extras, such as `s3.block_on(s3.as_async().object_at(uri)?.head())`.
-    pub fn block_on<F>(&self, future: F) -> F::Output
+    /// async API's extras, such as
+    /// `s3.block_on(s3.as_async()?.object_at(uri)?.head())`.
+    pub fn block_on<F>(&self, future: F) -> Result<F::Output>
     where
         F: Future + Send,
         F::Output: Send,
     {
-        Self::drive(&self.runtime, future)
+        Ok(self.live()?.run(future))
     }
 
     fn drive<F>(runtime: &OwnRuntime, future: F) -> F::Output
@@ -219,7 +298,8 @@ impl S3Connector {
     /// Blocks on [`S3Connector::list_objects`](crate::S3Connector::list_objects), collecting
     /// the whole listing.
     pub fn list_objects(&self, bucket: &str, prefix: &str) -> Result<Listing<ObjectInfo>> {
-        self.block_on(self.inner.list_objects(bucket, prefix).try_collect())
+        let live = self.live()?;
+        live.run(live.inner.list_objects(bucket, prefix).try_collect())
     }
 
     /// Blocks on [`S3Connector::list_objects_with`](crate::S3Connector::list_objects_with),
@@ -229,9 +309,10 @@ impl S3Connector {
         bucket: &str,
         prefix: &str,
         options: ListOptions,
-    ) -> Result<Vec<ObjectInfo>> {
-        self.block_on(
-            self.inner
+    ) -> Result<Listing<ObjectInfo>> {
+        let live = self.live()?;
+        live.run(
+            live.inner
                 .list_objects_with(bucket, prefix, options)
                 .try_collect(),
         )
@@ -240,18 +321,21 @@ impl S3Connector {
     /// Blocks on [`S3Connector::list_versions`](crate::S3Connector::list_versions),
     /// collecting every version.
     pub fn list_versions(&self, bucket: &str, prefix: &str) -> Result<Listing<VersionInfo>> {
-        self.block_on(self.inner.list_versions(bucket, prefix).try_collect())
+        let live = self.live()?;
+        live.run(live.inner.list_versions(bucket, prefix).try_collect())
     }
 
     /// Blocks on [`S3Connector::download_value`](crate::S3Connector::download_value).
     pub fn download_value<T: DeserializeOwned + Send>(&self, bucket: &str, key: &str) -> Result<T> {
-        self.block_on(self.inner.download_value(bucket, key))
+        let live = self.live()?;
+        live.run(live.inner.download_value(bucket, key))
     }
 
     /// Blocks on [`S3Connector::upload`](crate::S3Connector::upload).
     pub fn upload(&self, bucket: &str, key: &str, data: impl Into<Data>) -> Result<UploadInfo> {
         let data = data.into();
-        self.block_on(self.inner.upload(bucket, key, data))
+        let live = self.live()?;
+        live.run(live.inner.upload(bucket, key, data))
     }
 
     /// Blocks on [`S3Connector::upload_with`](crate::S3Connector::upload_with).
@@ -263,7 +347,8 @@ impl S3Connector {
         options: WriteOptions,
     ) -> Result<UploadInfo> {
         let data = data.into();
-        self.block_on(self.inner.upload_with(bucket, key, data, options))
+        let live = self.live()?;
+        live.run(live.inner.upload_with(bucket, key, data, options))
     }
 
     /// Blocks on [`S3Connector::upload_sheets`](crate::S3Connector::upload_sheets).
@@ -281,7 +366,8 @@ impl S3Connector {
             .into_iter()
             .map(|(name, df)| (name.as_ref().to_owned(), df.borrow().clone()))
             .collect();
-        self.block_on(self.inner.upload_sheets(bucket, key, sheets))
+        let live = self.live()?;
+        live.run(live.inner.upload_sheets(bucket, key, sheets))
     }
 
     /// Blocks on [`S3Connector::upload_value`](crate::S3Connector::upload_value).
@@ -291,7 +377,8 @@ impl S3Connector {
         key: &str,
         value: &T,
     ) -> Result<UploadInfo> {
-        self.block_on(self.inner.upload_value(bucket, key, value))
+        let live = self.live()?;
+        live.run(live.inner.upload_value(bucket, key, value))
     }
 
     /// Blocks on [`S3Connector::upload_many`](crate::S3Connector::upload_many).
@@ -305,7 +392,8 @@ impl S3Connector {
         D: Into<Data>,
     {
         let items: Vec<(K, Data)> = items.into_iter().map(|(k, d)| (k, d.into())).collect();
-        self.block_on(self.inner.upload_many(bucket, items))
+        let live = self.live()?;
+        live.run(live.inner.upload_many(bucket, items))
     }
 
     /// Blocks on [`S3Connector::delete_many`](crate::S3Connector::delete_many).
@@ -315,12 +403,14 @@ impl S3Connector {
         keys: impl IntoIterator<Item = K>,
     ) -> Result<Vec<String>> {
         let keys: Vec<String> = keys.into_iter().map(|k| k.as_ref().to_owned()).collect();
-        self.block_on(self.inner.delete_many(bucket, keys))
+        let live = self.live()?;
+        live.run(live.inner.delete_many(bucket, keys))
     }
 
     /// Blocks on [`S3Connector::download_to_path`](crate::S3Connector::download_to_path).
     pub fn download_to_path(&self, bucket: &str, key: &str, path: impl AsRef<Path>) -> Result<u64> {
-        self.block_on(self.inner.download_to_path(bucket, key, path.as_ref()))
+        let live = self.live()?;
+        live.run(live.inner.download_to_path(bucket, key, path.as_ref()))
     }
 
     /// Blocks on [`S3Connector::upload_from_path`](crate::S3Connector::upload_from_path).
@@ -330,7 +420,8 @@ impl S3Connector {
         key: &str,
         path: impl AsRef<Path>,
     ) -> Result<UploadInfo> {
-        self.block_on(self.inner.upload_from_path(bucket, key, path.as_ref()))
+        let live = self.live()?;
+        live.run(live.inner.upload_from_path(bucket, key, path.as_ref()))
     }
 
     /// Blocks on [`S3Connector::download_dir`](crate::S3Connector::download_dir).
@@ -340,8 +431,9 @@ impl S3Connector {
         prefix_or_glob: &str,
         dir: impl AsRef<Path>,
     ) -> Result<Vec<PathBuf>> {
-        self.block_on(
-            self.inner
+        let live = self.live()?;
+        live.run(
+            live.inner
                 .download_dir(bucket, prefix_or_glob, dir.as_ref()),
         )
     }
@@ -353,7 +445,8 @@ impl S3Connector {
         bucket: &str,
         prefix: &str,
     ) -> Result<Vec<(String, UploadInfo)>> {
-        self.block_on(self.inner.upload_dir(dir.as_ref(), bucket, prefix))
+        let live = self.live()?;
+        live.run(live.inner.upload_dir(dir.as_ref(), bucket, prefix))
     }
 }
 

@@ -66,14 +66,26 @@ async fn works_inside_a_multi_thread_runtime_like_evcxr() {
     let s3 = S3Connector::new(server.builder()).unwrap();
     notebook_session(&s3);
     // The async API stays at hand through the same connector.
-    let head = s3
-        .block_on(
-            s3.as_async()
-                .object_at("s3://nbk/weather.csv")
-                .unwrap()
-                .head(),
-        )
+    let object = s3
+        .as_async()
+        .unwrap()
+        .object_at("s3://nbk/weather.csv")
         .unwrap();
+    let head = s3.block_on(object.head()).unwrap().unwrap();
     assert!(head.size > 0);
     drop(s3);
+}
+
+#[test]
+fn settings_carry_over_to_new_connectors() {
+    let server = LocalS3::start().unwrap();
+    let s3 = S3Connector::new(server.builder()).unwrap();
+    s3.create_bucket("limits").unwrap();
+    s3.upload("limits", "big.txt", "0123456789".repeat(100))
+        .unwrap();
+    let strict = s3.with_limits(s3io::Limits::new().max_object_size(10));
+    let err = strict.download("limits", "big.txt").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
+    let text = s3.download_text("limits", "big.txt").unwrap();
+    assert_eq!(text.len(), 1000, "the original keeps its limits");
 }
