@@ -65,7 +65,7 @@ enum Recipe {
     /// Build from this configuration, once per copy of the code.
     Builder(Box<S3ConnectorBuilder>),
     /// Use this connector as it is.
-    Async(crate::S3Connector),
+    Async(Box<crate::S3Connector>),
 }
 
 /// An async connector with the runtime that drives it.
@@ -141,7 +141,7 @@ impl S3Connector {
     /// Wraps an async connector. In notebooks prefer [`new`](Self::new): a wrapped connector
     /// cannot be rebuilt for each cell's copy of the code.
     pub fn from_async(inner: crate::S3Connector) -> Result<S3Connector> {
-        let connector = Self::from_recipe(Recipe::Async(inner));
+        let connector = Self::from_recipe(Recipe::Async(Box::new(inner)));
         connector.live()?;
         Ok(connector)
     }
@@ -168,7 +168,7 @@ impl S3Connector {
         }
         let runtime = OwnRuntime(Some(new_runtime()?));
         let inner = match &self.shared.recipe {
-            Recipe::Async(inner) => inner.clone(),
+            Recipe::Async(inner) => (**inner).clone(),
             Recipe::Builder(builder) => {
                 let inner = Self::drive(&runtime, (**builder).clone().build())?;
                 // In a notebook, long transfers say how far they are.
@@ -201,7 +201,7 @@ impl S3Connector {
             Recipe::Builder(builder) => {
                 Recipe::Builder(Box::new((**builder).clone().transfer(config)))
             }
-            Recipe::Async(inner) => Recipe::Async(inner.with_transfer(config)),
+            Recipe::Async(inner) => Recipe::Async(Box::new(inner.with_transfer(config))),
         })
     }
 
@@ -211,7 +211,7 @@ impl S3Connector {
             Recipe::Builder(builder) => {
                 Recipe::Builder(Box::new((**builder).clone().limits(limits)))
             }
-            Recipe::Async(inner) => Recipe::Async(inner.with_limits(limits)),
+            Recipe::Async(inner) => Recipe::Async(Box::new(inner.with_limits(limits))),
         })
     }
 
