@@ -172,6 +172,29 @@
 //! A pickle never runs code here: one that names a Python global (`os.system`,
 //! `pandas.DataFrame`) is refused with an [`ErrorKind::Unsupported`] error that names it.
 //!
+//! ## Transfers, limits, scripts and notebooks
+//!
+//! Large objects move in parallel parts ([`TransferConfig`]): ranged GETs pinned to one ETag
+//! and resumed where a body broke off, multipart uploads aborted on failure, files in and out
+//! with bounded memory ([`S3Connector::download_to_path`], [`S3Connector::download_dir`]).
+//! [`Limits`] bound what decoding an untrusted object may cost. [`blocking::S3Connector`] has
+//! every method without `async`, for scripts and Jupyter notebooks (evcxr), where [`Data`],
+//! [`Listing`] and [`ObjectMeta`] show as HTML tables.
+//!
+//! ```
+//! # fn main() -> s3io::Result<()> {
+//! use s3io::{Limits, TransferConfig};
+//!
+//! let server = s3io::local::LocalS3::start()?;
+//! let s3 = s3io::blocking::S3Connector::new(
+//!     server.builder().transfer(TransferConfig::new().concurrency(16)).limits(Limits::new().max_pickle_depth(200)),
+//! )?;
+//! s3.create_bucket("scripts")?;
+//! s3.upload("scripts", "hello.txt.gz", "compressed on the way up")?;
+//! assert_eq!(s3.download_text("scripts", "hello.txt.gz")?, "compressed on the way up");
+//! # Ok(()) }
+//! ```
+//!
 //! ## Errors
 //!
 //! Every call returns [`Result`]; an [`Error`] has a [`kind`](Error::kind) to match on and
