@@ -11,8 +11,8 @@
 //! Operations (the format is the key's extension):
 //! - `get`         download and decode (`download`, or `download_frame` with `--frame`)
 //! - `put`         decode `--file` (by its own extension) untimed, then time encode + upload
-//! - `get-bytes`   the limit: a bare GetObject, no decoding (`download_bytes`)
-//! - `put-bytes`   the limit: a bare PutObject of `--file`'s bytes (`upload(Bytes)`)
+//! - `get-bytes`   the limit: s3io's bare transfer (ranged GETs), no decoding (`download_bytes`)
+//! - `put-bytes`   the limit: s3io's bare upload of `--file`'s bytes (`upload(Bytes)`)
 //! - `decode`      read `--file` untimed, time `Format::decode` (`decode_frame` with `--frame`)
 //! - `encode`      decode `--file` (by its own extension) untimed, time `Format::encode`
 //!
