@@ -22,8 +22,25 @@ pub fn options(compression: Option<Compression>) -> ReadOptions {
 /// Decodes `bytes` as `format` through the public API. Ok and ordinary errors are fine; a
 /// panic escaping is a crash, and so is one caught by s3io's guard (under libFuzzer its panic
 /// hook aborts at the panic already; elsewhere the error's message gives it away).
+///
+/// With `S3IO_FUZZ_REPLAY=1` (replaying files: `target/.../release/<target> FILE...`), the
+/// panic hook libFuzzer installs is removed, so s3io's guard catches panics as it does in a
+/// program, and the outcome is printed instead of checked: how a crash is classified as a
+/// caught panic or a real crash.
 pub fn decode(format: Format, compression: Option<Compression>, bytes: &[u8]) {
+    let replay = std::env::var_os("S3IO_FUZZ_REPLAY").is_some();
+    if replay {
+        static UNHOOK: std::sync::Once = std::sync::Once::new();
+        UNHOOK.call_once(|| drop(std::panic::take_hook()));
+    }
     let result = format.decode_with(bytes.to_vec(), &options(compression));
+    if replay {
+        match &result {
+            Ok(data) => eprintln!("S3IO_FUZZ_REPLAY: decoded as {}", data.kind_name()),
+            Err(e) => eprintln!("S3IO_FUZZ_REPLAY: {:?}: {e}", e.kind()),
+        }
+        return;
+    }
     if let Err(e) = result {
         let message = e.to_string();
         assert!(
