@@ -1,0 +1,7 @@
+#![no_main]
+//! `Format::CSV.decode_with` on arbitrary bytes.
+
+use libfuzzer_sys::fuzz_target;
+use s3io::Format;
+
+fuzz_target!(|data: &[u8]| s3io_fuzz::decode(Format::CSV, None, data));
