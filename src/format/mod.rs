@@ -434,7 +434,11 @@ fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
             .unwrap_or_else(|| "unknown panic".to_owned());
         Err(Error::new(
             ErrorKind::Decode,
-            format!("the decoder failed on this input: {what}"),
+            // Panic messages such as assert_eq!'s run over several lines; keep the first.
+            format!(
+                "the decoder failed on this input: {}",
+                what.lines().next().unwrap_or_default()
+            ),
         ))
     })
 }
