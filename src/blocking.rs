@@ -362,10 +362,7 @@ impl S3Connector {
         K: AsRef<str>,
         F: std::borrow::Borrow<DataFrame>,
     {
-        let sheets: Vec<(String, DataFrame)> = sheets
-            .into_iter()
-            .map(|(name, df)| (name.as_ref().to_owned(), df.borrow().clone()))
-            .collect();
+        let sheets = crate::options::owned_sheets(sheets);
         let live = self.live()?;
         live.run(live.inner.upload_sheets(bucket, key, sheets))
     }

@@ -472,12 +472,23 @@ impl S3Connector {
         K: AsRef<str>,
         F: Borrow<DataFrame>,
     {
-        let sheets: Vec<(String, DataFrame)> = sheets
-            .into_iter()
-            .map(|(name, df)| (name.as_ref().to_owned(), df.borrow().clone()))
-            .collect();
+        let sheets = owned_sheets(sheets);
         self.object(bucket, key)
             .upload_sheets_with(sheets, WriteOptions::excel())
             .await
     }
+}
+
+/// Named frames as owned pairs, for the encoder on another thread.
+pub(crate) fn owned_sheets<K, F>(
+    sheets: impl IntoIterator<Item = (K, F)>,
+) -> Vec<(String, DataFrame)>
+where
+    K: AsRef<str>,
+    F: Borrow<DataFrame>,
+{
+    sheets
+        .into_iter()
+        .map(|(name, df)| (name.as_ref().to_owned(), df.borrow().clone()))
+        .collect()
 }

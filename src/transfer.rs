@@ -155,6 +155,11 @@ impl TransferConfig {
         })
     }
 
+    /// Whether an upload of `size` bytes goes as a multipart upload.
+    pub(crate) fn goes_multipart(&self, size: u64) -> bool {
+        size > self.multipart_threshold.max(self.part_size)
+    }
+
     /// Parts for an upload or download of `size` bytes: (start, length) pairs.
     pub(crate) fn parts(&self, from: u64, size: u64) -> impl Iterator<Item = (u64, u64)> {
         let part = self.part_size;

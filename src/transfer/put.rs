@@ -39,7 +39,7 @@ pub(crate) async fn put_bytes(
     let meter = Meter::new(config);
     let size = body.len() as u64;
     meter.set_total(size);
-    if size <= config.multipart_threshold.max(config.part_size) {
+    if !config.goes_multipart(size) {
         return target.put_whole(body, &meter).await;
     }
     target
@@ -92,7 +92,7 @@ pub(crate) async fn put_from_path(
     };
     let meter = Meter::new(config);
     meter.set_total(size);
-    if size <= config.multipart_threshold.max(config.part_size) {
+    if !config.goes_multipart(size) {
         return target.put_whole(read(0, size).await?, &meter).await;
     }
     target.put_parts(config, &meter, size, read).await
