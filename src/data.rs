@@ -129,6 +129,14 @@ impl From<DataFrame> for Data {
     }
 }
 
+impl From<&Data> for Data {
+    /// Clones the value, so `upload(bucket, key, &data)` keeps `data` for later; frames are
+    /// cheap to clone, values and bytes are copied.
+    fn from(data: &Data) -> Self {
+        data.clone()
+    }
+}
+
 impl From<&DataFrame> for Data {
     /// Clones the frame, which is cheap: polars columns are reference-counted.
     fn from(df: &DataFrame) -> Self {
