@@ -87,6 +87,7 @@ pub struct ReadOptions {
     pub(crate) null_values: Vec<String>,
     pub(crate) schema_overrides: Vec<(String, DataType)>,
     pub(crate) infer_schema_rows: Option<usize>,
+    pub(crate) decimal_comma: bool,
     pub(crate) sheet: Option<SheetRef>,
 }
 
@@ -206,6 +207,13 @@ impl ReadOptions {
         self
     }
 
+    /// CSV/TSV: numbers use a decimal comma (`3,14`), as European Excel exports them,
+    /// usually with `separator(b';')` (default `false`). pandas calls it `decimal=","`.
+    pub fn decimal_comma(mut self, decimal_comma: bool) -> Self {
+        self.decimal_comma = decimal_comma;
+        self
+    }
+
     /// Excel: read the sheet named `name` instead of the first.
     pub fn sheet(mut self, name: impl Into<String>) -> Self {
         self.sheet = Some(SheetRef::Name(name.into()));
@@ -245,6 +253,8 @@ pub struct WriteOptions {
     pub(crate) datetime_format: Option<String>,
     pub(crate) null_value: Option<String>,
     pub(crate) bom: bool,
+    pub(crate) decimal_comma: bool,
+    pub(crate) compression_level: Option<u32>,
     pub(crate) sheet_name: Option<String>,
     pub(crate) bold_header: Option<bool>,
     pub(crate) autofit: Option<bool>,
@@ -285,9 +295,24 @@ impl WriteOptions {
         self
     }
 
+    /// The compression level, when the object is compressed: gzip and bzip2 1–9, zstd 1–22,
+    /// xz 0–9. The default is each codec's usual one (gzip 6, zstd 3, bzip2 9, xz 6); a
+    /// level out of range fails the upload with [`ErrorKind::InvalidInput`].
+    pub fn compression_level(mut self, level: u32) -> Self {
+        self.compression_level = Some(level);
+        self
+    }
+
     /// CSV/TSV: the field separator; `,` for CSV and tab for TSV by default.
     pub fn separator(mut self, separator: u8) -> Self {
         self.separator = Some(separator);
+        self
+    }
+
+    /// CSV/TSV: write floats with a decimal comma (`3,14`), for European Excel; pair it
+    /// with `separator(b';')`, or fields with a comma get quoted (default `false`).
+    pub fn decimal_comma(mut self, decimal_comma: bool) -> Self {
+        self.decimal_comma = decimal_comma;
         self
     }
 

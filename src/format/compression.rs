@@ -143,18 +143,67 @@ impl Compression {
     /// Compresses `bytes` at the codec's usual default level (gzip 6, zstd 3, bzip2 9,
     /// xz 6), as the command-line tools and pandas do.
     pub fn compress(self, bytes: &[u8]) -> Result<Vec<u8>> {
+        self.compress_at(bytes, self.default_level())
+    }
+
+    /// The level [`compress`](Self::compress) uses: gzip 6, zstd 3, bzip2 9, xz 6.
+    pub fn default_level(self) -> u32 {
+        match self {
+            Compression::Gzip | Compression::Xz => 6,
+            Compression::Zstd => 3,
+            Compression::Bzip2 => 9,
+        }
+    }
+
+    /// The levels the codec takes: gzip and bzip2 1–9, zstd 1–22, xz 0–9. Higher is
+    /// smaller and slower.
+    pub fn levels(self) -> std::ops::RangeInclusive<u32> {
+        match self {
+            Compression::Gzip | Compression::Bzip2 => 1..=9,
+            Compression::Zstd => 1..=22,
+            Compression::Xz => 0..=9,
+        }
+    }
+
+    /// Compresses `bytes` at `level`; a level outside [`levels`](Self::levels) is an
+    /// [`ErrorKind::InvalidInput`] error.
+    ///
+    /// ```
+    /// use s3io::Compression;
+    ///
+    /// let text = b"id,name\n1,a\n".repeat(1000);
+    /// let fast = Compression::Zstd.compress_at(&text, 1).unwrap();
+    /// let small = Compression::Zstd.compress_at(&text, 19).unwrap();
+    /// assert!(small.len() <= fast.len());
+    /// assert!(Compression::Gzip.compress_at(&text, 10).is_err());
+    /// ```
+    pub fn compress_at(self, bytes: &[u8], level: u32) -> Result<Vec<u8>> {
+        if !self.levels().contains(&level) {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "compression level {level} is out of range for {}, which takes {}–{}",
+                    self.name(),
+                    self.levels().start(),
+                    self.levels().end()
+                ),
+            ));
+        }
         let written = match self {
             Compression::Gzip => {
-                let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+                let mut w =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
                 w.write_all(bytes).and_then(|()| w.finish())
             }
-            Compression::Zstd => zstd::stream::encode_all(bytes, 3),
+            // zstd's levels go up to 22; the range check above keeps the cast exact.
+            Compression::Zstd => zstd::stream::encode_all(bytes, level as i32),
             Compression::Bzip2 => {
-                let mut w = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::best());
+                let mut w =
+                    bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::new(level));
                 w.write_all(bytes).and_then(|()| w.finish())
             }
             Compression::Xz => {
-                lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(6))
+                lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(level))
                     .and_then(|mut w| w.write_all(bytes).and_then(|()| w.finish()))
             }
         };

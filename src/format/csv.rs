@@ -91,6 +91,7 @@ impl Codec for Delimited {
         let mut writer = CsvWriter::new(&mut out)
             .include_header(options.include_header.unwrap_or(true))
             .include_bom(options.bom)
+            .with_decimal_comma(options.decimal_comma)
             .with_separator(options.separator.unwrap_or(self.separator))
             .with_datetime_format(Some(datetime_format.into()))
             .with_date_format(options.date_format.as_deref().map(Into::into));
@@ -133,6 +134,7 @@ impl Delimited {
                 parse
                     .with_separator(separator)
                     .with_null_values(null_values.clone())
+                    .with_decimal_comma(options.decimal_comma)
             })
             .into_reader_with_file_handle(Cursor::new(bytes))
             .finish()

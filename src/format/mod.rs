@@ -360,7 +360,7 @@ impl Layers {
     pub(crate) fn encode(self, data: &Data, options: &WriteOptions) -> Result<Vec<u8>> {
         match data {
             Data::Bytes(b) => Ok(b.to_vec()),
-            _ => self.encoded(|codec| codec.encode(data, options)),
+            _ => self.encoded(options, |codec| codec.encode(data, options)),
         }
     }
 
@@ -369,7 +369,7 @@ impl Layers {
         sheets: &[(String, DataFrame)],
         options: &WriteOptions,
     ) -> Result<Vec<u8>> {
-        self.encoded(|codec| codec.encode_sheets(sheets, options))
+        self.encoded(options, |codec| codec.encode_sheets(sheets, options))
     }
 
     /// Decompresses, turns text into UTF-8, then runs `decode` on the codec, guarded.
@@ -402,12 +402,19 @@ impl Layers {
         .map_err(|e| self.label(e))
     }
 
-    /// Runs `encode` on the codec, guarded, then compresses.
-    fn encoded(self, encode: impl FnOnce(&dyn Codec) -> Result<Vec<u8>>) -> Result<Vec<u8>> {
+    /// Runs `encode` on the codec, guarded, then compresses at the options' level.
+    fn encoded(
+        self,
+        options: &WriteOptions,
+        encode: impl FnOnce(&dyn Codec) -> Result<Vec<u8>>,
+    ) -> Result<Vec<u8>> {
         guarded(|| {
             let body = encode(self.format.0)?;
             match self.compression {
-                Some(c) => c.compress(&body),
+                Some(c) => c.compress_at(
+                    &body,
+                    options.compression_level.unwrap_or(c.default_level()),
+                ),
                 None => Ok(body),
             }
         })

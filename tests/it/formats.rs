@@ -385,6 +385,84 @@ async fn excel_text_encodings_are_read() {
 }
 
 #[tokio::test]
+async fn european_csv_with_decimal_commas_both_ways() {
+    let t = start().await;
+    t.put_fixture("csv/european_decimal_comma.csv", "eu.csv")
+        .await;
+    let european = ReadOptions::csv().separator(b';').decimal_comma(true);
+    let df =
+        t.s3.download_frame_with(BUCKET, "eu.csv", european.clone())
+            .await
+            .unwrap();
+    assert_eq!(
+        strs(&df, "Artikel"),
+        owned(&[Some("Käse"), Some("Brot"), Some("Wein"), Some("Öl")])
+    );
+    assert_eq!(
+        floats(&df, "Preis"),
+        [Some(1234.5), Some(0.25), Some(-3.0), None]
+    );
+    assert_eq!(ints(&df, "Menge"), all(&[1, 2, 3, 4]));
+    // Without the option, "1234,5" is text: the option really reaches the parser.
+    let plain = ReadOptions::csv().separator(b';');
+    let df_plain =
+        t.s3.download_frame_with(BUCKET, "eu.csv", plain)
+            .await
+            .unwrap();
+    assert_eq!(df_plain.column("Preis").unwrap().dtype(), &DataType::String);
+
+    // Written back with a decimal comma, the file is the one pandas wrote.
+    let out = WriteOptions::csv().separator(b';').decimal_comma(true);
+    t.s3.upload_with(BUCKET, "eu-out.csv", &df, out)
+        .await
+        .unwrap();
+    let written = t.s3.download_bytes(BUCKET, "eu-out.csv").await.unwrap();
+    assert_eq!(written, fixture("csv/european_decimal_comma.csv"));
+}
+
+#[tokio::test]
+async fn compression_levels_are_applied_and_checked() {
+    let t = start().await;
+    let df = Format::CSV.decode_frame(fixture("csv/sample.csv")).unwrap();
+    let big = df.clone().vstack(&df.clone()).unwrap();
+    let big = (0..6).fold(big, |acc, _| acc.vstack(&acc).unwrap());
+    for c in Compression::ALL {
+        let key = format!("lv/sample.csv.{}", c.extension());
+        let (low, high) = (*c.levels().start(), *c.levels().end());
+        let mut sizes = Vec::new();
+        for level in [low, high] {
+            let options = WriteOptions::new().compression_level(level);
+            t.s3.upload_with(BUCKET, &key, &big, options).await.unwrap();
+            let raw = t.s3.download_bytes(BUCKET, &key).await.unwrap();
+            assert_eq!(
+                raw,
+                c.compress_at(&c.decompress(&raw, 1 << 24).unwrap(), level)
+                    .unwrap(),
+                "{key} at {level}"
+            );
+            sizes.push(raw.len());
+            let back = t.s3.download_frame(BUCKET, &key).await.unwrap();
+            assert!(back.equals_missing(&big), "{key} at level {level}");
+        }
+        assert!(
+            sizes[1] <= sizes[0],
+            "{key}: level {high} is no smaller than {low}: {sizes:?}"
+        );
+        let err =
+            t.s3.upload_with(
+                BUCKET,
+                &key,
+                &big,
+                WriteOptions::new().compression_level(high + 1),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(err.message().contains("out of range"), "{err}");
+    }
+}
+
+#[tokio::test]
 async fn csv_read_options_reach_the_parser() {
     let t = start().await;
     let body = "# exported 2024-01-15\nzip;n\n;\n01234;1\nNA;2\n";

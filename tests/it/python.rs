@@ -7,7 +7,7 @@
 
 use std::process::Command;
 
-use s3io::Format;
+use s3io::{Format, ReadOptions, WriteOptions};
 
 use crate::support::*;
 
@@ -59,6 +59,19 @@ async fn python_reads_what_s3io_wrote() {
             .await
             .unwrap();
     }
+    let european = ReadOptions::csv().separator(b';').decimal_comma(true);
+    let european = Format::CSV
+        .decode_with(fixture("csv/european_decimal_comma.csv"), &european)
+        .unwrap();
+    let european_out = WriteOptions::csv().separator(b';').decimal_comma(true);
+    s3.upload_with(
+        BUCKET,
+        &format!("{prefix}/european.csv"),
+        &european,
+        european_out,
+    )
+    .await
+    .unwrap();
     t.put_fixture("xlsx/openpyxl_multi.xlsx", "in/multi.xlsx")
         .await;
     let sheets = s3.download_sheets(BUCKET, "in/multi.xlsx").await.unwrap();
@@ -102,5 +115,5 @@ async fn python_reads_what_s3io_wrote() {
         output.status.success(),
         "Python could not read back what s3io wrote:\n{stdout}\n{stderr}"
     );
-    assert!(stdout.contains("13 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("14 passed, 0 failed"), "{stdout}");
 }
