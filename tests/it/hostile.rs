@@ -135,12 +135,48 @@ const CORPUS: &[Case] = &[
         Decode,
         "the schema is unreadable",
     ),
-    // Found by fuzz/ (ipc): a compressed bitmap declaring 34 PB, which polars allocated,
-    // aborting the process, before s3io scanned the IPC metadata.
+    // Each of these made polars abort the process (a failed allocation, a stack overflow)
+    // or allocate a gigabyte and more, before s3io scanned the IPC metadata; see the
+    // corpus README.
     case(
         "arrow_fuzz_compressed_bitmap_huge_len.arrow",
         LimitExceeded,
         "max_decompressed_size",
+    ),
+    case(
+        "arrow_zstd_1tb_buffer.arrow",
+        LimitExceeded,
+        "max_decompressed_size",
+    ),
+    case(
+        "arrow_buffer_past_end.arrow",
+        Decode,
+        "does not fit in its 16-byte message body",
+    ),
+    case(
+        "arrow_null_rows.arrow",
+        LimitExceeded,
+        "max_decompressed_size",
+    ),
+    case(
+        "arrow_repeated_blocks.arrow",
+        LimitExceeded,
+        "max_decompressed_size",
+    ),
+    case(
+        "arrow_stream_deep_schema.arrow",
+        Unsupported,
+        "more than 64 levels deep",
+    ),
+    case(
+        "arrow_stream_shared_fields.arrow",
+        Decode,
+        "more fields, field nodes and buffers than",
+    ),
+    case(
+        "arrow_stream_dictionary_run.arrow",
+        Unsupported,
+        "dictionary batches in a row",
     ),
     case("gzip_bomb.csv.gz", LimitExceeded, "decompression limit"),
     case("zstd_bomb.csv.zst", LimitExceeded, "decompression limit"),
