@@ -656,50 +656,27 @@ async fn sheetjs_xlsb_with_the_xlsx_and_ods_of_the_same_workbook() {
     assert_eq!(ints(&xlsx["Notes"], "count"), all(&[1, 2, 3]));
     assert_sheetjs_sparse(&xlsx["Sparse"], "sheetjs xlsx");
 
-    // The .xlsb: sheet names in order, and every cell SheetJS wrote with a full cell record,
-    // Excel dates (numbers with a yyyy-mm-dd format) included.
+    // The .xlsb: the same sheets, in order, and every cell of each the same as from the .xlsx,
+    // with the same dtypes. After the first cell of a run of adjacent cells in a row, SheetJS
+    // writes the short cell records (BrtShortRk, BrtShortIsst, ... [MS-XLSB] 2.5.10: no
+    // column, it is the previous cell's plus one); calamine 0.38 skips them, so s3io rewrites
+    // them into full records first (src/format/xlsb_fix.rs). In `Sales` and `Notes` every
+    // cell but column A, C4 and D6 is a short record; `Sparse` has none.
     let xlsb = t.s3.download_sheets(BUCKET, "sheetjs/sample.xlsb").await;
     let xlsb = xlsb.unwrap();
     assert_eq!(
         xlsb.keys().collect::<Vec<_>>(),
         ["Sales", "Notes", "Sparse"]
     );
-    assert_sheetjs_sparse(&xlsb["Sparse"], "sheetjs xlsb");
-    assert!(xlsb["Sparse"].equals_missing(&xlsx["Sparse"]));
-    let sparse = ReadOptions::excel().sheet("Sparse");
-    let df =
-        t.s3.download_frame_with(BUCKET, "sheetjs/sample.xlsb", sparse);
-    assert!(df.await.unwrap().equals_missing(&xlsx["Sparse"]));
-    // KNOWN GAP (calamine 0.38): after the first cell of a run of adjacent cells in a row,
-    // SheetJS writes the short cell records (BrtShortRk, BrtShortIsst, ... [MS-XLSB]
-    // 2.4.x: no column, it is the previous cell's plus one), and calamine's xlsb reader skips
-    // them, so only cells that start a row or follow an empty cell are read: in `Sales`, the
-    // `id` column, C4 (`line1\nline2`, after the empty B4) and D6 (FALSE, after the empty C6).
-    // pandas' pyxlsb engine loses the same cells; LibreOffice reads them all. When this
-    // fails, calamine reads short records: assert the whole sample frame here instead, and
-    // drop the gap from README.md and fixtures/README.md.
-    let sales = t.s3.download_frame(BUCKET, "sheetjs/sample.xlsb").await;
-    let sales = sales.unwrap();
-    assert!(sales.equals_missing(&xlsb["Sales"]), "the first sheet");
-    assert_eq!(
-        names(&sales),
-        ["id", "Unnamed: 1", "Unnamed: 2", "Unnamed: 3"]
-    );
-    assert_eq!(ints(&sales, "id"), all(&[1, 2, 3, 4, 5]));
-    assert_eq!(sales.column("Unnamed: 1").unwrap().null_count(), 5);
-    assert_eq!(
-        strs(&sales, "Unnamed: 2"),
-        owned(&[None, None, Some("line1\nline2"), None, None])
-    );
-    assert_eq!(
-        bools(&sales, "Unnamed: 3"),
-        [None, None, None, None, Some(false)]
-    );
-    assert_eq!(
-        names(&xlsb["Notes"]),
-        ["note"],
-        "count is all short records"
-    );
+    for (name, df) in &xlsb {
+        let want = &xlsx[name];
+        assert_eq!(names(df), names(want), "sheet {name}");
+        assert_eq!(df.dtypes(), want.dtypes(), "sheet {name}");
+        assert!(df.equals_missing(want), "sheet {name}: {df}\n{want}");
+    }
+    assert_sample(&xlsb["Sales"], "sheetjs xlsb");
+    assert_sample_days(&xlsb["Sales"], "sheetjs xlsb");
+    assert_eq!(ints(&xlsb["Notes"], "count"), all(&[1, 2, 3]));
     assert_eq!(
         strs(&xlsb["Notes"], "note"),
         owned(&[
@@ -708,6 +685,18 @@ async fn sheetjs_xlsb_with_the_xlsx_and_ods_of_the_same_workbook() {
             Some("Ünïcödé 🚀")
         ])
     );
+    assert_sheetjs_sparse(&xlsb["Sparse"], "sheetjs xlsb");
+    // The first sheet alone, and one by name, as download_sheets gives them.
+    let sales = t.s3.download_frame(BUCKET, "sheetjs/sample.xlsb").await;
+    assert!(
+        sales.unwrap().equals_missing(&xlsx["Sales"]),
+        "the first sheet"
+    );
+    for name in ["Notes", "Sparse"] {
+        let one = ReadOptions::excel().sheet(name);
+        let df = t.s3.download_frame_with(BUCKET, "sheetjs/sample.xlsb", one);
+        assert!(df.await.unwrap().equals_missing(&xlsx[name]), "{name}");
+    }
 
     // KNOWN GAP (calamine 0.38): SheetJS indents content.xml, and calamine's ods reader
     // rejects the whitespace between two cells of a row ("expected table-cell"), so the
