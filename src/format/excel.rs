@@ -6,6 +6,8 @@
 //! sheet's declared range, so a tiny file that declares a huge sheet cannot make s3io
 //! allocate for it; the frame is built from the cells actually present, up to
 //! [`Limits::max_sheet_cells`](crate::Limits::max_sheet_cells). calamine reads `.xls` and `.ods` sheets whole.
+//! calamine 0.38 skips some `.xlsb` cell records (the short forms SheetJS writes, formula
+//! cells holding an error); [`xlsb_fix`] rewrites them first, so no cell is lost.
 //!
 //! Writing keeps dtypes: numbers as numbers, booleans as booleans, dates and datetimes as
 //! Excel dates with a date format. The header row is bold and frozen and the columns are
@@ -27,7 +29,7 @@ use polars::prelude::DataFrame;
 use rust_xlsxwriter::{Format as CellFormat, Workbook as XlsxBook, Worksheet, XlsxError};
 
 use super::table::{Cell, FrameBuilder, FrameCells, MICROS_PER_DAY, days_from_civil, iso_date};
-use super::{Codec, cannot_encode, decode_error, encode_error};
+use super::{Codec, cannot_encode, decode_error, encode_error, xlsb_fix};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::exceeded;
@@ -173,15 +175,28 @@ impl Codec for Spreadsheet {
 }
 
 /// Opens a workbook, after checking that its zip entries (xlsx, xlsm, xlsb, ods) inflate
-/// within the decompression limit.
+/// within the decompression limit. An `.xlsb` whose worksheets hold records calamine would
+/// skip is reopened with them rewritten (see [`xlsb_fix`]).
 fn open(bytes: Bytes, options: &ReadOptions) -> Result<Workbook<Cursor<Bytes>>> {
     let limit = options
         .limits
         .decompressed_size()
         .unwrap_or_else(|| super::compression::default_limit(bytes.len()));
     check_zip(&bytes, limit)?;
-    open_workbook_auto_from_rs(Cursor::new(bytes))
-        .map_err(|e| decode_error("not a valid workbook (xlsx, xlsm, xlsb, xls or ods)", e))
+    let open = |bytes: Bytes| {
+        open_workbook_auto_from_rs(Cursor::new(bytes))
+            .map_err(|e| decode_error("not a valid workbook (xlsx, xlsm, xlsb, xls or ods)", e))
+    };
+    let workbook = open(bytes.clone())?;
+    if !matches!(workbook, Workbook::Xlsb(_)) {
+        return Ok(workbook);
+    }
+    // calamine 0.38 skips the short cell records SheetJS writes, and formula cells holding an
+    // error; xlsb_fix rewrites them into records it reads. Excel's files have none.
+    match xlsb_fix::with_full_cell_records(&bytes, limit)? {
+        Some(rewritten) => open(Bytes::from(rewritten)),
+        None => Ok(workbook),
+    }
 }
 
 /// An error if the zip archive in `bytes` declares, or actually inflates to, more than
@@ -282,6 +297,8 @@ fn read_sheet(workbook: &mut Workbook<Cursor<Bytes>>, name: &str) -> Result<Shee
         Workbook::Xlsx(book) => stream!(book.worksheet_cells_reader(name), |e| bad_sheet(
             calamine::Error::Xlsx(e)
         )),
+        // `open` has rewritten the short cell records (BrtShort*, no column index) that
+        // SheetJS writes, and BrtFmlaError, which calamine 0.38 would skip; see xlsb_fix.
         Workbook::Xlsb(book) => stream!(book.worksheet_cells_reader(name), |e| bad_sheet(
             calamine::Error::Xlsb(e)
         )),

@@ -631,6 +631,239 @@ async fn workbooks_from_odfpy_xlwt_and_openpyxl_xlsm() {
     assert_eq!(err.unwrap_err().kind(), ErrorKind::Unsupported);
 }
 
+fn names(df: &DataFrame) -> Vec<&str> {
+    df.get_column_names().iter().map(|n| n.as_str()).collect()
+}
+
+/// The `day` column of pandas' sample frame, as dates.
+fn assert_sample_days(df: &DataFrame, what: &str) {
+    assert_eq!(df.column("day").unwrap().dtype(), &DataType::Date, "{what}");
+    assert_eq!(
+        temporal(df, "day"),
+        owned(&[
+            Some("2024-01-15"),
+            Some("2024-02-29"),
+            Some("2024-03-31"),
+            Some("2024-12-31"),
+            Some("2025-01-01")
+        ]),
+        "{what}"
+    );
+}
+
+/// The `Sparse` sheet of fixtures/sheetjs: a table from B2 with an empty column between
+/// every two, empty cells and an empty row.
+fn assert_sheetjs_sparse(df: &DataFrame, what: &str) {
+    assert_eq!(
+        names(df),
+        [
+            "key",
+            "Unnamed: 1",
+            "when",
+            "Unnamed: 3",
+            "flag",
+            "Unnamed: 5",
+            "qty",
+            "Unnamed: 7",
+            "price"
+        ],
+        "{what}"
+    );
+    assert_eq!(df.height(), 5, "{what}: the empty row is a row");
+    for empty in ["Unnamed: 1", "Unnamed: 3", "Unnamed: 5", "Unnamed: 7"] {
+        assert_eq!(df.column(empty).unwrap().null_count(), 5, "{what}: {empty}");
+    }
+    assert_eq!(
+        strs(df, "key"),
+        owned(&[Some("a"), None, None, Some("Zoë 🚀"), Some("d")]),
+        "{what}"
+    );
+    // A date at midnight and datetimes, all numbers with a date format: a Datetime column.
+    assert!(
+        matches!(df.column("when").unwrap().dtype(), DataType::Datetime(..)),
+        "{what}"
+    );
+    assert_eq!(
+        temporal(df, "when"),
+        owned(&[
+            Some("2024-01-15 13:45:30"),
+            Some("2024-02-29 00:00:00"),
+            None,
+            None,
+            Some("2000-01-01 08:00:00")
+        ]),
+        "{what}"
+    );
+    assert_eq!(
+        bools(df, "flag"),
+        [Some(true), Some(false), None, None, Some(true)],
+        "{what}"
+    );
+    assert_eq!(
+        ints(df, "qty"),
+        [Some(1), Some(2500), None, Some(-7), Some(10_000_000_000)],
+        "{what}"
+    );
+    assert_eq!(
+        floats(df, "price"),
+        [Some(19.99), None, None, Some(-0.5), Some(0.1)],
+        "{what}"
+    );
+}
+
+#[tokio::test]
+async fn sheetjs_xlsb_with_the_xlsx_and_ods_of_the_same_workbook() {
+    let t = start().await;
+    for ext in ["xlsb", "xlsx", "ods"] {
+        let path = format!("sheetjs/sample.{ext}");
+        t.put_fixture(&path, &path).await;
+    }
+    // The .xlsx SheetJS writes for the same workbook: every value, as written.
+    let xlsx = t.s3.download_sheets(BUCKET, "sheetjs/sample.xlsx").await;
+    let xlsx = xlsx.unwrap();
+    assert_eq!(
+        xlsx.keys().collect::<Vec<_>>(),
+        ["Sales", "Notes", "Sparse"]
+    );
+    assert_eq!(
+        names(&xlsx["Sales"]),
+        ["id", "price", "name", "active", "day"]
+    );
+    assert_sample(&xlsx["Sales"], "sheetjs xlsx");
+    assert_sample_days(&xlsx["Sales"], "sheetjs xlsx");
+    assert_eq!(ints(&xlsx["Notes"], "count"), all(&[1, 2, 3]));
+    assert_sheetjs_sparse(&xlsx["Sparse"], "sheetjs xlsx");
+
+    // The .xlsb: the same sheets, in order, and every cell of each the same as from the .xlsx,
+    // with the same dtypes. After the first cell of a run of adjacent cells in a row, SheetJS
+    // writes the short cell records (BrtShortRk, BrtShortIsst, ... [MS-XLSB] 2.5.10: no
+    // column, it is the previous cell's plus one); calamine 0.38 skips them, so s3io rewrites
+    // them into full records first (src/format/xlsb_fix.rs). In `Sales` and `Notes` every
+    // cell but column A, C4 and D6 is a short record; `Sparse` has none.
+    let xlsb = t.s3.download_sheets(BUCKET, "sheetjs/sample.xlsb").await;
+    let xlsb = xlsb.unwrap();
+    assert_eq!(
+        xlsb.keys().collect::<Vec<_>>(),
+        ["Sales", "Notes", "Sparse"]
+    );
+    for (name, df) in &xlsb {
+        let want = &xlsx[name];
+        assert_eq!(names(df), names(want), "sheet {name}");
+        assert_eq!(df.dtypes(), want.dtypes(), "sheet {name}");
+        assert!(df.equals_missing(want), "sheet {name}: {df}\n{want}");
+    }
+    assert_sample(&xlsb["Sales"], "sheetjs xlsb");
+    assert_sample_days(&xlsb["Sales"], "sheetjs xlsb");
+    assert_eq!(ints(&xlsb["Notes"], "count"), all(&[1, 2, 3]));
+    assert_eq!(
+        strs(&xlsb["Notes"], "note"),
+        owned(&[
+            Some("first"),
+            Some("second, with comma"),
+            Some("Ünïcödé 🚀")
+        ])
+    );
+    assert_sheetjs_sparse(&xlsb["Sparse"], "sheetjs xlsb");
+    // The first sheet alone, and one by name, as download_sheets gives them.
+    let sales = t.s3.download_frame(BUCKET, "sheetjs/sample.xlsb").await;
+    assert!(
+        sales.unwrap().equals_missing(&xlsx["Sales"]),
+        "the first sheet"
+    );
+    for name in ["Notes", "Sparse"] {
+        let one = ReadOptions::excel().sheet(name);
+        let df = t.s3.download_frame_with(BUCKET, "sheetjs/sample.xlsb", one);
+        assert!(df.await.unwrap().equals_missing(&xlsx[name]), "{name}");
+    }
+
+    // KNOWN GAP (calamine 0.38): SheetJS indents content.xml, and calamine's ods reader
+    // rejects the whitespace between two cells of a row ("expected table-cell"), so the
+    // whole file is a decode error. pandas (odfpy) and LibreOffice read it. When this fails,
+    // assert the frames as for the .xlsx.
+    let err = t.s3.download_sheets(BUCKET, "sheetjs/sample.ods").await;
+    assert_eq!(err.unwrap_err().kind(), ErrorKind::Decode);
+}
+
+#[tokio::test]
+async fn workbooks_saved_by_libreoffice() {
+    let t = start().await;
+    for ext in ["ods", "xls", "xlsx"] {
+        let path = format!("workbooks/libreoffice.{ext}");
+        t.put_fixture(&path, &path).await;
+        let sheets = t.s3.download_sheets(BUCKET, &path).await.unwrap();
+        assert_eq!(
+            sheets.keys().collect::<Vec<_>>(),
+            ["Sales", "Notes"],
+            "{path}"
+        );
+        let sales = &sheets["Sales"];
+        assert_eq!(
+            names(sales),
+            ["id", "price", "name", "active", "day", "ts"],
+            "{path}"
+        );
+        let first = t.s3.download_frame(BUCKET, &path).await.unwrap();
+        assert!(first.equals_missing(sales), "{path}: the first sheet");
+        assert_eq!(ints(sales, "id"), all(&[1, 2, 3, 4, 5]), "{path}");
+        assert_eq!(
+            floats(sales, "price"),
+            [Some(19.99), Some(5.0), None, Some(0.1), Some(-1234.5)],
+            "{path}"
+        );
+        assert_eq!(
+            strs(sales, "name"),
+            owned(&[
+                Some("Smith, John"),
+                Some("He said \"hi\""),
+                Some("line1\nline2"),
+                Some("Zoë 東京 🚀"),
+                None
+            ]),
+            "{path}"
+        );
+        if ext == "ods" {
+            // Calc has no boolean cells: it saves TRUE as the number 1 (with the formula
+            // =TRUE()), which is what pandas reads from the .ods too.
+            assert_eq!(ints(sales, "active"), all(&[1, 0, 1, 1, 0]), "{path}");
+        } else {
+            assert_eq!(
+                bools(sales, "active"),
+                [Some(true), Some(false), Some(true), Some(true), Some(false)],
+                "{path}"
+            );
+        }
+        assert_sample_days(sales, &path);
+        // Calc stores 13:45:30 as 45306.5732638889 and 23:59:59 as 45657.9999884259 in the
+        // .xlsx: 15 digits, a microsecond off, which reading rounds away.
+        assert!(
+            matches!(sales.column("ts").unwrap().dtype(), DataType::Datetime(..)),
+            "{path}"
+        );
+        assert_eq!(
+            temporal(sales, "ts"),
+            owned(&[
+                Some("2024-01-15 13:45:30"),
+                None,
+                Some("2024-03-31 00:00:00"),
+                Some("2024-12-31 23:59:59"),
+                Some("2025-01-01 08:00:00")
+            ]),
+            "{path}"
+        );
+        let notes = &sheets["Notes"];
+        assert_eq!(
+            strs(notes, "note"),
+            owned(&[
+                Some("first"),
+                Some("second, with comma"),
+                Some("Ünïcödé 🚀")
+            ]),
+            "{path}"
+        );
+        assert_eq!(ints(notes, "count"), all(&[1, 2, 3]), "{path}");
+    }
+}
+
 #[tokio::test]
 async fn excel_read_options_find_the_table_in_a_report() {
     let t = start().await;
