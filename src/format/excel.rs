@@ -7,7 +7,8 @@
 //! allocate for it; the frame is built from the cells actually present, up to
 //! [`Limits::max_sheet_cells`](crate::Limits::max_sheet_cells). calamine reads `.xls` and `.ods` sheets whole.
 //! calamine 0.38 skips some `.xlsb` cell records (the short forms SheetJS writes, formula
-//! cells holding an error); [`xlsb_fix`] rewrites them first, so no cell is lost.
+//! cells holding an error, rich-text cells); [`xlsb_fix`] rewrites them first, so no cell is
+//! lost.
 //!
 //! Writing keeps dtypes: numbers as numbers, booleans as booleans, dates and datetimes as
 //! Excel dates with a date format. The header row is bold and frozen and the columns are
@@ -191,8 +192,9 @@ fn open(bytes: Bytes, options: &ReadOptions) -> Result<Workbook<Cursor<Bytes>>> 
     if !matches!(workbook, Workbook::Xlsb(_)) {
         return Ok(workbook);
     }
-    // calamine 0.38 skips the short cell records SheetJS writes, and formula cells holding an
-    // error; xlsb_fix rewrites them into records it reads. Excel's files have none.
+    // calamine 0.38 skips the short cell records SheetJS writes, formula cells holding an
+    // error and rich-text cells; xlsb_fix rewrites them into records it reads. Most of
+    // Excel's files have none and are not touched.
     match xlsb_fix::with_full_cell_records(&bytes, limit)? {
         Some(rewritten) => open(Bytes::from(rewritten)),
         None => Ok(workbook),

@@ -7,7 +7,7 @@
 //! row. SheetJS writes the short form for every cell after the first of a run of adjacent
 //! cells; Excel writes full records. calamine 0.38 reads only the full forms and skips the
 //! short ones without an error, and it skips BrtFmlaError (0x0B, a formula whose cached value
-//! is an error) too: those cells would be lost silently.
+//! is an error) and BrtCellRString (0x3E, rich text) too: those cells would be lost silently.
 //!
 //! So when calamine has opened a workbook as an `.xlsb`, [`with_full_cell_records`] rewrites
 //! each worksheet part that holds such records ([`full_cell_records`]), and `excel::open`
@@ -16,7 +16,10 @@
 //! - each short record becomes its full form (0x0C → BrtCellBlank 0x01, ... 0x12 →
 //!   BrtCellIsst 0x07), the column inserted before the style;
 //! - BrtFmlaError becomes BrtCellError (0x03): the cell and its cached error value, which is
-//!   all calamine reads from a BrtCellError; the formula is dropped, s3io reads values only.
+//!   all calamine reads from a BrtCellError; the formula is dropped, s3io reads values only;
+//! - BrtCellRString (0x3E, a cell of rich text, which Excel writes when a cell mixes fonts)
+//!   becomes BrtCellSt (0x06): the cell and its text, without the formatting runs, which
+//!   calamine also skips.
 //!
 //! Every other record is copied byte for byte, and a workbook without these records (any
 //! Excel file) is left as it is: its worksheets are scanned as they inflate, never held in
@@ -55,7 +58,9 @@ const SHORT_BLANK: u16 = 0x000C;
 const SHORT_TO_FULL: u16 = SHORT_BLANK - CELL_BLANK;
 /// BrtShortIsst, the last short cell record.
 const SHORT_ISST: u16 = 0x0012;
-/// BrtCellRString: a full cell record (rich text) with no short form.
+/// BrtCellSt: a cell holding a string; what a BrtCellRString becomes.
+const CELL_ST: u16 = 0x0006;
+/// BrtCellRString: a cell holding rich text (a string with formatting runs), no short form.
 const CELL_RSTRING: u16 = 0x003E;
 
 /// The smallest body of each short record, BrtShortBlank ... BrtShortIsst: the 4-byte style,
@@ -153,7 +158,7 @@ fn holds_records_to_rewrite(reader: impl Read) -> std::io::Result<bool> {
         } else {
             u16::from(first)
         };
-        if (FMLA_ERROR..=SHORT_ISST).contains(&typ) {
+        if (FMLA_ERROR..=SHORT_ISST).contains(&typ) || typ == CELL_RSTRING {
             return Ok(true);
         }
         let mut size = 0u64;
@@ -265,7 +270,24 @@ fn full_cell_records(part: &[u8]) -> std::result::Result<Option<Vec<u8>>, String
                     .ok_or_else(|| format!("the record at byte {start} is too large"))?;
                 copied = at;
             }
-            CELL_BLANK..FMLA_ERROR | CELL_RSTRING => {
+            CELL_RSTRING => {
+                let plain = plain_string_cell(record.body).ok_or_else(|| {
+                    format!(
+                        "the rich-text cell record at byte {start} has {} bytes, too few for \
+                         the string it declares",
+                        record.body.len()
+                    )
+                })?;
+                column = plain
+                    .first()
+                    .and_then(|c| c.first_chunk())
+                    .map(|c| u32::from_le_bytes(*c));
+                out.extend_from_slice(part.get(copied..start).unwrap_or_default());
+                push_record(&mut out, CELL_ST, &plain)
+                    .ok_or_else(|| format!("the record at byte {start} is too large"))?;
+                copied = at;
+            }
+            CELL_BLANK..FMLA_ERROR => {
                 column = record.body.first_chunk().map(|c| u32::from_le_bytes(*c));
             }
             _ => {}
@@ -277,6 +299,20 @@ fn full_cell_records(part: &[u8]) -> std::result::Result<Option<Vec<u8>>, String
     // The rest, a record cut short at the end included, as it is.
     out.extend_from_slice(part.get(copied..).unwrap_or_default());
     Ok(Some(out))
+}
+
+/// The body of a BrtCellSt holding the text of the BrtCellRString body `body`: its 8-byte
+/// cell, then the string (an XLWideString: a 4-byte length in UTF-16 units, then the units),
+/// without the flags byte before the string and the formatting runs after it. `None` if the
+/// body is too short for the string it declares.
+fn plain_string_cell(body: &[u8]) -> Option<[&[u8]; 2]> {
+    let cell = body.get(..8)?;
+    let units = u32::from_le_bytes(*body.get(9..)?.first_chunk()?);
+    let end = usize::try_from(units)
+        .ok()?
+        .checked_mul(2)?
+        .checked_add(13)?;
+    Some([cell, body.get(9..end)?])
 }
 
 fn too_small(typ: u16, at: usize, size: usize, min: usize) -> String {
@@ -474,6 +510,37 @@ mod tests {
         assert_eq!(full_cell_records(&input), Ok(Some(expected)));
     }
 
+    /// A BrtCellRString body's value: fRichStr set, the text, then one formatting run.
+    fn rich(s: &str) -> Vec<u8> {
+        cat(&[&[1], &wide(s), &1u32.to_le_bytes(), &[0, 0, 1, 0]])
+    }
+
+    #[test]
+    fn rich_text_becomes_plain_text_and_is_a_column_for_the_next() {
+        let input = cat(&[
+            &head(),
+            &row(0),
+            &rec(0x3E, &full(2, &rich("Bold, then plain"))),
+            &rec(0x0D, &short(&RK_7)),
+            &tail(),
+        ]);
+        let expected = cat(&[
+            &head(),
+            &row(0),
+            &rec(0x06, &full(2, &wide("Bold, then plain"))),
+            &rec(0x02, &full(3, &RK_7)),
+            &tail(),
+        ]);
+        assert!(holds_records_to_rewrite(&input[..]).unwrap());
+        assert_eq!(full_cell_records(&input), Ok(Some(expected)));
+        // A string longer than its record is an error, not a guess.
+        let mut cut = full(0, &rich("abc"));
+        cut.truncate(8 + 1 + 4 + 4);
+        let input = cat(&[&row(0), &rec(0x3E, &cut)]);
+        let err = full_cell_records(&input).unwrap_err();
+        assert!(err.contains("too few for the string"), "{err}");
+    }
+
     #[test]
     fn a_stream_without_short_records_is_left_alone() {
         let input = cat(&[
@@ -483,7 +550,6 @@ mod tests {
             &rec(0x02, &full(1, &RK_7)),
             &rec(0x06, &full(2, &wide("text"))),
             &rec(0x01, &full(3, &[])),
-            &rec(0x3E, &full(4, &[0, 0, 0, 0, 0])),
             &rec(0x09, &full(5, &[0; 14])),
             &tail(),
             // Records after the sheet data, one with a 3-byte size.
@@ -667,7 +733,8 @@ mod tests {
     #[test]
     fn calamine_reads_the_rewritten_cells() {
         use crate::format::Codec;
-        // SheetJS's Notes sheet, plus a row as a formula error cell, then a short record.
+        // SheetJS's Notes sheet, plus a row of a formula error cell, then a short record, and
+        // a row of a rich-text cell, then a short record.
         let mut archive = ZipArchive::new(Cursor::new(SHEETJS_XLSB)).unwrap();
         let i = archive.index_for_name("xl/worksheets/sheet2.bin").unwrap();
         let mut notes = Vec::new();
@@ -685,6 +752,9 @@ mod tests {
             &row(4),
             &rec(0x0B, &cat(&[&full(0, &[0x07, 0, 0]), &formula])),
             &rec(0x0D, &short(&[(4 << 2) | 2, 0, 0, 0])),
+            &row(5),
+            &rec(0x3E, &full(0, &rich("rich"))),
+            &rec(0x0D, &short(&[(5 << 2) | 2, 0, 0, 0])),
         ]);
         notes.splice(end..end, added);
         let book = rebuild(&mut archive, vec![(i, notes)], SHEETJS_XLSB.len()).unwrap();
@@ -694,8 +764,8 @@ mod tests {
             .decode_sheets(book.into(), &options)
             .unwrap();
         let expected = polars::df!(
-            "note" => ["first", "second, with comma", "Ünïcödé 🚀", "#DIV/0!"],
-            "count" => [1i64, 2, 3, 4],
+            "note" => ["first", "second, with comma", "Ünïcödé 🚀", "#DIV/0!", "rich"],
+            "count" => [1i64, 2, 3, 4, 5],
         )
         .unwrap();
         assert_eq!(sheets["Notes"], expected);
