@@ -410,6 +410,15 @@ impl S3Connector {
         live.run(live.inner.download_to_path(bucket, key, path.as_ref()))
     }
 
+    /// Blocks on [`S3Connector::download_to_writer`](crate::S3Connector::download_to_writer).
+    pub fn download_to_writer<W>(&self, bucket: &str, key: &str, writer: W) -> Result<u64>
+    where
+        W: std::io::Write + Send + 'static,
+    {
+        let live = self.live()?;
+        live.run(live.inner.download_to_writer(bucket, key, writer))
+    }
+
     /// Blocks on [`S3Connector::upload_from_path`](crate::S3Connector::upload_from_path).
     pub fn upload_from_path(
         &self,

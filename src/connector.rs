@@ -308,6 +308,29 @@ impl S3Connector {
         self.object(bucket, key).download_to_path(path).await
     }
 
+    /// Streams an object's bytes, unchanged and in order, into `writer` (standard output, a
+    /// pipe, a socket, a file), like `aws s3 cp s3://bucket/key -`. Parts are fetched in
+    /// parallel a few ahead of the one being written, so memory stays bounded by the part
+    /// size times the concurrency, and a blocking thread does the writing. Returns the
+    /// number of bytes written.
+    ///
+    /// Unlike [`download_to_path`](Self::download_to_path), what was written before a
+    /// failure stays written. When the writer fails (a closed pipe, a full disk) the download
+    /// stops, and the error has the `std::io::Error` as its
+    /// [`source`](std::error::Error::source).
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: s3io::S3Connector) -> s3io::Result<()> {
+    /// let bytes = s3.download_to_writer("my-bucket", "logs/big.log", std::io::stdout()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn download_to_writer<W>(&self, bucket: &str, key: &str, writer: W) -> Result<u64>
+    where
+        W: std::io::Write + Send + 'static,
+    {
+        self.object(bucket, key).download_to_writer(writer).await
+    }
+
     /// Uploads a local file unchanged (boto3's `upload_file`), in parallel parts when large,
     /// reading at most the part size times the concurrency into memory at once.
     pub async fn upload_from_path(

@@ -196,6 +196,21 @@ impl S3Object {
         .map_err(|e| self.context(e, Operation::Download))
     }
 
+    /// Streams the object's bytes, unchanged, into `writer`; see
+    /// [`S3Connector::download_to_writer`].
+    pub async fn download_to_writer<W>(&self, writer: W) -> Result<u64>
+    where
+        W: std::io::Write + Send + 'static,
+    {
+        check_location(&self.bucket, &self.key)
+            .map_err(|e| self.context(e, Operation::Download))?;
+        let (version, config) = (self.version.as_deref(), self.s3.transfer_config());
+        let (bucket, key) = (&self.bucket, &self.key);
+        transfer::get_to_writer(self.s3.client(), config, bucket, key, version, writer)
+            .await
+            .map_err(|e| self.context(e, Operation::Download))
+    }
+
     /// Uploads a local file unchanged; see [`S3Connector::upload_from_path`]. The
     /// Content-Type is the key's format's (or compression's), or `application/octet-stream`.
     pub async fn upload_from_path(&self, path: impl AsRef<Path>) -> Result<UploadInfo> {

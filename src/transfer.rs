@@ -14,7 +14,7 @@ use std::time::Duration;
 mod get;
 mod put;
 
-pub(crate) use get::{Fetched, get_bytes, get_to_path, local_file_error};
+pub(crate) use get::{Fetched, get_bytes, get_to_path, get_to_writer, local_file_error};
 pub(crate) use put::{multipart, put_bytes, put_from_path};
 
 /// What S3 reported about an object it stored.

@@ -143,6 +143,85 @@ pub(crate) async fn get_to_path(
     Ok(head.total)
 }
 
+/// Downloads an object into `writer`, in order, with memory bounded by the part size times
+/// the concurrency: parts are fetched in parallel, up to `concurrency` ahead of the one being
+/// written, and written by a blocking thread so a slow writer never stalls the runtime.
+/// Bytes written before a failure stay written. A writer error stops the download and is
+/// returned with the `io::Error` as its source.
+pub(crate) async fn get_to_writer<W>(
+    client: &Client,
+    config: &TransferConfig,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+    writer: W,
+) -> Result<u64>
+where
+    W: std::io::Write + Send + 'static,
+{
+    let source = Source {
+        client,
+        bucket,
+        key,
+        version,
+    };
+    let meter = Meter::new(config);
+    let (first, head) = source.first(config).await?;
+    meter.set_total(head.total);
+    let first_len = first
+        .content_length()
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(0);
+    let etag = head.etag.as_deref();
+    let (parts_in, mut parts_out) = tokio::sync::mpsc::channel::<Vec<u8>>(config.concurrency);
+    let writing = tokio::task::spawn_blocking(move || {
+        let mut writer = writer;
+        while let Some(part) = parts_out.blocking_recv() {
+            writer.write_all(&part)?;
+        }
+        writer.flush()
+    });
+    let reading = async {
+        let mut part = vec![0u8; to_usize(first_len.min(head.total))?];
+        source
+            .read_range(config, &meter, 0, &mut part, etag, Some(first))
+            .await?;
+        if parts_in.send(part).await.is_err() {
+            return Ok(()); // the writer stopped; its error says why
+        }
+        let rest = config.parts(first_len, head.total).map(|(start, len)| {
+            let (source, meter) = (&source, &meter);
+            async move {
+                let mut part = vec![0u8; to_usize(len)?];
+                source
+                    .read_range(config, meter, start, &mut part, etag, None)
+                    .await?;
+                Ok::<_, Error>(part)
+            }
+        });
+        let mut parts = stream::iter(rest).buffered(config.concurrency);
+        while let Some(part) = parts.try_next().await? {
+            if parts_in.send(part).await.is_err() {
+                break;
+            }
+        }
+        Ok::<_, Error>(())
+    };
+    let read = reading.await;
+    drop(parts_in);
+    let written = writing
+        .await
+        .map_err(|e| Error::new(ErrorKind::Transport, format!("the writer stopped: {e}")))?;
+    if let Err(e) = written {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("cannot write the download: {e}"),
+        )
+        .with_source(e));
+    }
+    read.map(|()| head.total)
+}
+
 impl Source<'_> {
     /// A GET of bytes `start..=end` (to the end with `None`), pinned to `etag` if given.
     async fn request(

@@ -144,6 +144,99 @@ async fn files_go_up_and_down_whole() {
     );
 }
 
+/// A writer the test can read afterwards, which fails with a broken pipe past `limit` bytes.
+#[derive(Clone)]
+struct Sink {
+    written: Arc<Mutex<Vec<u8>>>,
+    writes: Arc<Mutex<usize>>,
+    limit: usize,
+}
+
+impl Sink {
+    fn new(limit: usize) -> Sink {
+        Sink {
+            written: Arc::default(),
+            writes: Arc::default(),
+            limit,
+        }
+    }
+}
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut written = self.written.lock().unwrap();
+        if written.len() + buf.len() > self.limit {
+            return Err(std::io::ErrorKind::BrokenPipe.into());
+        }
+        *self.writes.lock().unwrap() += 1;
+        written.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn downloads_stream_into_a_writer_in_order() {
+    let t = start().await;
+    let s3 = t.s3.with_transfer(small_parts());
+    // Three parts fetched at once must still be written in order.
+    let body = patterned((11 << 20) + 7);
+    s3.upload(BUCKET, "stream/big.bin", body.clone())
+        .await
+        .unwrap();
+    let sink = Sink::new(usize::MAX);
+    let n = s3
+        .download_to_writer(BUCKET, "stream/big.bin", sink.clone())
+        .await
+        .unwrap();
+    assert_eq!(n, body.len() as u64);
+    assert!(*sink.written.lock().unwrap() == body, "bytes differ");
+    assert_eq!(*sink.writes.lock().unwrap(), 3, "one write per part");
+
+    s3.upload(BUCKET, "stream/empty.bin", Bytes::new())
+        .await
+        .unwrap();
+    let sink = Sink::new(usize::MAX);
+    let n = s3
+        .download_to_writer(BUCKET, "stream/empty.bin", sink.clone())
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    assert!(sink.written.lock().unwrap().is_empty());
+
+    // A writer that fails stops the download; its io::Error is the source.
+    let sink = Sink::new(6 << 20);
+    let err = s3
+        .download_to_writer(BUCKET, "stream/big.bin", sink.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    let io = std::error::Error::source(&err)
+        .and_then(|e| e.downcast_ref::<std::io::Error>())
+        .expect("the io::Error is the source");
+    assert_eq!(io.kind(), std::io::ErrorKind::BrokenPipe);
+    assert!(
+        err.to_string()
+            .starts_with("download s3://s3io-test/stream/big.bin"),
+        "{err}"
+    );
+    assert!(
+        *sink.written.lock().unwrap() == body[..5 << 20],
+        "the first part only"
+    );
+
+    // A missing object writes nothing.
+    let sink = Sink::new(usize::MAX);
+    let err = s3
+        .download_to_writer(BUCKET, "stream/nope.bin", sink.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert!(sink.written.lock().unwrap().is_empty());
+}
+
 #[tokio::test]
 async fn folders_go_up_and_down_and_keys_cannot_escape() {
     let t = start().await;
