@@ -8,7 +8,7 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
 use aws_sdk_s3::types::{CompletedPart, Delete, ObjectIdentifier};
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 
 use crate::connector::{S3Connector, check_bucket, check_location};
 use crate::error::{Error, ErrorKind, Operation, Result};
@@ -358,6 +358,54 @@ impl S3Connector {
             part,
         )
         .await
+    }
+
+    /// Copies every object under a prefix (or matching a glob) server-side to `dst_prefix`,
+    /// several at once, like `aws s3 cp --recursive s3://a/data/ s3://b/backup/`. Each key
+    /// keeps its path below the source prefix's last `/` (as in
+    /// [`download_dir`](Self::download_dir)): `data/2024/a.csv` under `data/` goes to
+    /// `backup/2024/a.csv`. Returns (source key, destination key) pairs in key order; the
+    /// first failure stops the copy and names the object.
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: s3io::S3Connector) -> s3io::Result<()> {
+    /// let copied = s3.copy_prefix("lake", "raw/2024-*/", "archive", "raw-2024/").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn copy_prefix(
+        &self,
+        src_bucket: &str,
+        src_prefix_or_glob: &str,
+        dst_bucket: &str,
+        dst_prefix: &str,
+    ) -> Result<Vec<(String, String)>> {
+        check_bucket(dst_bucket).map_err(|e| {
+            e.with_operation(Operation::Copy)
+                .with_prefix(dst_bucket, dst_prefix)
+        })?;
+        let objects: Vec<ObjectInfo> = self
+            .list_objects(src_bucket, src_prefix_or_glob)
+            .try_collect()
+            .await?;
+        let literal = crate::location::KeyPattern::new(src_prefix_or_glob).literal_prefix();
+        let base = &literal[..literal.rfind('/').map_or(0, |i| i + 1)];
+        let pairs: Vec<(String, String)> = objects
+            .into_iter()
+            .map(|o| {
+                let relative = o.key.strip_prefix(base).unwrap_or(&o.key);
+                let target = format!("{dst_prefix}{relative}");
+                (o.key, target)
+            })
+            .collect();
+        futures_util::stream::iter(pairs)
+            .map(|(src_key, dst_key)| async move {
+                self.copy(src_bucket, &src_key, dst_bucket, &dst_key)
+                    .await?;
+                Ok((src_key, dst_key))
+            })
+            .buffered(crate::many::ManyOptions::DEFAULT_CONCURRENCY)
+            .try_collect()
+            .await
     }
 
     /// Moves an object: a server-side copy, then a delete of the source.

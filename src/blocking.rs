@@ -287,6 +287,7 @@ impl S3Connector {
         fn copy(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str) -> Result<UploadInfo>;
         fn copy_with(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str, options: CopyOptions) -> Result<UploadInfo>;
         fn rename(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str) -> Result<UploadInfo>;
+        fn copy_prefix(&self, src_bucket: &str, src_prefix_or_glob: &str, dst_bucket: &str, dst_prefix: &str) -> Result<Vec<(String, String)>>;
         fn wait_for_object(&self, bucket: &str, key: &str, wait: Wait) -> Result<ObjectMeta>;
         fn wait_for_object_gone(&self, bucket: &str, key: &str, wait: Wait) -> Result<()>;
         fn wait_for_bucket(&self, bucket: &str, wait: Wait) -> Result<()>;

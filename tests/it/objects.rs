@@ -350,6 +350,58 @@ async fn copies_and_renames_server_side() {
 }
 
 #[tokio::test]
+async fn prefixes_copy_server_side_keeping_relative_paths() {
+    let t = start().await;
+    for key in [
+        "data/a.csv",
+        "data/2024/b.csv",
+        "data/2024/c.txt",
+        "database.txt",
+    ] {
+        let body = bytes::Bytes::from(format!("body of {key}"));
+        t.s3.upload(BUCKET, key, body).await.unwrap();
+    }
+    t.s3.create_bucket("backup").await.unwrap();
+    let copied =
+        t.s3.copy_prefix(BUCKET, "data/", "backup", "snap/")
+            .await
+            .unwrap();
+    let pairs: Vec<(&str, &str)> = copied
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("data/2024/b.csv", "snap/2024/b.csv"),
+            ("data/2024/c.txt", "snap/2024/c.txt"),
+            ("data/a.csv", "snap/a.csv"),
+        ]
+    );
+    for (src, dst) in &pairs {
+        assert_eq!(
+            t.s3.download_bytes("backup", dst).await.unwrap(),
+            format!("body of {src}").as_bytes()
+        );
+    }
+    // A glob copies what it matches, relative to its literal prefix's last folder.
+    let copied =
+        t.s3.copy_prefix(BUCKET, "data/**/*.csv", BUCKET, "csv-only/")
+            .await
+            .unwrap();
+    let targets: Vec<&str> = copied.iter().map(|(_, b)| b.as_str()).collect();
+    assert_eq!(targets, ["csv-only/2024/b.csv", "csv-only/a.csv"]);
+    // A missing destination bucket names the copy that failed.
+    let err =
+        t.s3.copy_prefix(BUCKET, "data/", "no-such-bucket", "x/")
+            .await
+            .unwrap_err();
+    assert_eq!(err.operation(), Some(Operation::Copy));
+    assert!(err.to_string().contains("s3://s3io-test/data/"), "{err}");
+    assert!(err.to_string().contains("NoSuchBucket"), "{err}");
+}
+
+#[tokio::test]
 async fn large_copies_go_in_parts() {
     let t = start().await;
     // 11 MiB of bytes that differ along the way, so a misplaced part would show.
