@@ -1,0 +1,186 @@
+//! How the command line prints things: times, sizes, listing lines, decoded data.
+
+use std::io::{self, Write};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use s3io::polars::prelude::DataFrame;
+use s3io::{Data, ObjectInfo};
+
+/// `2024-01-15 13:45:30`, in UTC; blanks of the same width when unknown.
+pub fn time(at: Option<SystemTime>) -> String {
+    let Some(at) = at else {
+        return " ".repeat(19);
+    };
+    let seconds = match at.duration_since(UNIX_EPOCH) {
+        Ok(after) => after.as_secs() as i64,
+        Err(before) => -(before.duration().as_secs_f64().ceil() as i64),
+    };
+    let (days, of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60
+    )
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// A size in bytes, or as the AWS CLI's `--human-readable` shows it (`1.5 KiB`).
+pub fn size(bytes: u64, human: bool) -> String {
+    if !human {
+        return bytes.to_string();
+    }
+    const UNITS: [&str; 6] = ["Bytes", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} Bytes")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// One object of a listing, as `aws s3 ls` prints it: time, size, name.
+pub fn object_line(object: &ObjectInfo, name: &str, human: bool) -> String {
+    format!(
+        "{} {:>10} {name}",
+        time(object.last_modified),
+        size(object.size, human)
+    )
+}
+
+/// A folder (common prefix) of a listing, as `aws s3 ls` prints it.
+pub fn folder_line(name: &str) -> String {
+    format!("{:>30} {name}", "PRE")
+}
+
+/// The beginning of decoded data: a frame's first `n` rows, a list's first `n` items (a
+/// dict whole), a text's first `n` lines. What was left out is said on standard error.
+pub fn data_head(out: &mut impl Write, data: Data, n: usize) -> io::Result<()> {
+    let (shown, total, what) = match data {
+        Data::Frame(df) => {
+            frame_head(out, &df, n)?;
+            return Ok(());
+        }
+        Data::Json(mut value) => {
+            let total = match &mut value {
+                serde_json::Value::Array(items) => cut(items, n),
+                _ => 0,
+            };
+            writeln!(out, "{value:#}")?;
+            (n, total, "items")
+        }
+        Data::Pickle(mut value) => {
+            let total = match &mut value {
+                serde_pickle::Value::List(items) | serde_pickle::Value::Tuple(items) => {
+                    cut(items, n)
+                }
+                _ => 0,
+            };
+            writeln!(out, "{value}")?;
+            (n, total, "items")
+        }
+        Data::Text(text) => {
+            for line in text.lines().take(n) {
+                writeln!(out, "{line}")?;
+            }
+            (n, text.lines().count(), "lines")
+        }
+        other => {
+            writeln!(out, "{other}")?;
+            (0, 0, "")
+        }
+    };
+    if total > shown {
+        out.flush()?;
+        eprintln!("(the first {shown} of {total} {what})");
+    }
+    Ok(())
+}
+
+/// A frame's first `n` rows, as polars prints them.
+pub fn frame_head(out: &mut impl Write, df: &DataFrame, n: usize) -> io::Result<()> {
+    writeln!(out, "{}", df.head(Some(n)))?;
+    if df.height() > n {
+        out.flush()?;
+        eprintln!("(the first {n} of {} rows)", df.height());
+    }
+    Ok(())
+}
+
+/// Keeps the first `n` items; returns how many there were.
+fn cut<T>(items: &mut Vec<T>, n: usize) -> usize {
+    let total = items.len();
+    items.truncate(n);
+    total
+}
+
+/// A frame's columns and dtypes, one a line, names aligned.
+pub fn schema(out: &mut impl Write, df: &DataFrame) -> io::Result<()> {
+    let names = df.get_column_names();
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    for (name, dtype) in names.iter().zip(df.dtypes()) {
+        let pad = width - name.chars().count();
+        writeln!(out, "{name}{}  {dtype}", " ".repeat(pad))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn times_are_utc_calendar_dates() {
+        let at = |s: u64| time(Some(UNIX_EPOCH + Duration::from_secs(s)));
+        assert_eq!(at(0), "1970-01-01 00:00:00");
+        assert_eq!(at(1_705_326_330), "2024-01-15 13:45:30");
+        assert_eq!(at(1_709_164_800), "2024-02-29 00:00:00");
+        assert_eq!(at(951_782_400), "2000-02-29 00:00:00");
+        assert_eq!(at(4_102_444_799), "2099-12-31 23:59:59");
+        assert_eq!(
+            time(Some(UNIX_EPOCH - Duration::from_secs(1))),
+            "1969-12-31 23:59:59"
+        );
+        assert_eq!(time(None).len(), 19);
+    }
+
+    #[test]
+    fn sizes_read_like_the_aws_cli() {
+        assert_eq!(size(1536, false), "1536");
+        assert_eq!(size(312, true), "312 Bytes");
+        assert_eq!(size(1536, true), "1.5 KiB");
+        assert_eq!(size(5 << 30, true), "5.0 GiB");
+    }
+
+    #[test]
+    fn heads_cut_lists_and_lines() {
+        let mut out = Vec::new();
+        let json = Data::Json(serde_json::json!([1, 2, 3, 4]));
+        data_head(&mut out, json, 2).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "[\n  1,\n  2\n]\n");
+        let mut out = Vec::new();
+        data_head(&mut out, Data::Text("a\nb\nc\n".into()), 2).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "a\nb\n");
+    }
+}
