@@ -43,6 +43,9 @@ pub enum Fault {
     HtmlPage,
     /// Forward, with another ETag: the object was replaced and the server ignored If-Match.
     OtherEtag,
+    /// Forward, with the first text replaced by the second in the answer's body: a server
+    /// that lists keys no file system would store, such as `../evil`.
+    Rewrite(&'static str, &'static str),
 }
 
 /// Which requests a rule applies to.
@@ -321,6 +324,11 @@ async fn handle(
                 HeaderValue::from_static("\"00000000000000000000000000000000\""),
             );
             Ok(Response::from_parts(parts, full(body)))
+        }
+        Some(Fault::Rewrite(from, to)) => {
+            let text = String::from_utf8_lossy(&body).replacen(from, to, 1);
+            parts.headers.remove("content-length");
+            Ok(Response::from_parts(parts, full(Bytes::from(text))))
         }
         _ => Ok(Response::from_parts(parts, full(body))),
     }
