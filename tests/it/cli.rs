@@ -628,6 +628,20 @@ async fn cli_failures_are_one_line_naming_the_object_and_code() {
         "{err}"
     );
 
+    // A decoder that panics on hostile bytes: a Decode error in one line, no panic text.
+    t.put_fixture(
+        "hostile/parquet_fuzz_thrift_unwrap.parquet",
+        "hostile.parquet",
+    )
+    .await;
+    let err = s3io(&t, &["head", &uri("hostile.parquet")]).fails(1);
+    assert!(
+        err.starts_with(
+            "s3io: download s3://s3io-test/hostile.parquet (parquet): the decoder failed"
+        ),
+        "{err}"
+    );
+
     // Wrong credentials: said so, and the secret is not shown.
     let run = finish(
         s3io_at(&t.server.endpoint_url(), &["ls", &uri("")])

@@ -36,6 +36,9 @@ impl From<s3io::Error> for Failure {
 
 type Outcome = Result<(), Failure>;
 
+/// The message of the last panic, for the one line printed if it reaches `main`.
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
 /// The failure of writing to standard output.
 fn stdout_failed(e: io::Error) -> Failure {
     Failure::Io("cannot write to standard output".to_owned(), e)
@@ -48,11 +51,12 @@ fn main() -> ExitCode {
     };
     let command = match invocation.command {
         Command::Help(text) => {
-            print!("{text}");
+            // A reader that went away early (`s3io --help | head -1`) is not an error.
+            let _ = io::stdout().write_all(text.as_bytes());
             return ExitCode::SUCCESS;
         }
         Command::Version => {
-            println!("s3io {}", env!("CARGO_PKG_VERSION"));
+            let _ = writeln!(io::stdout(), "s3io {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
         command => command,
@@ -64,11 +68,37 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("s3io: cannot start the async runtime: {e}");
+            say(&format!("s3io: cannot start the async runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
-    let outcome = runtime.block_on(run(invocation.global, command));
+    // Panics stay silent: the library turns those of decoders on hostile bytes into errors,
+    // and one that reaches here (a bug) still ends in one line and status 1.
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        if let Ok(mut last) = LAST_PANIC.lock() {
+            *last = Some(format!("{}{place}", one_line(&what)));
+        }
+    }));
+    let run = std::panic::AssertUnwindSafe(|| runtime.block_on(run(invocation.global, command)));
+    let Ok(outcome) = std::panic::catch_unwind(run) else {
+        runtime.shutdown_background();
+        let what = LAST_PANIC.lock().ok().and_then(|mut p| p.take());
+        say(&format!(
+            "s3io: internal error: {} (please report it)",
+            what.unwrap_or_default()
+        ));
+        return ExitCode::FAILURE;
+    };
     // Transfers still winding down after a failure must not hold the exit.
     runtime.shutdown_background();
     let (message, source) = match outcome {
@@ -87,7 +117,7 @@ fn main() -> ExitCode {
     if source {
         return ExitCode::SUCCESS;
     }
-    eprintln!("s3io: {}", one_line(&message));
+    say(&format!("s3io: {}", one_line(&message)));
     ExitCode::FAILURE
 }
 
@@ -95,10 +125,17 @@ fn main() -> ExitCode {
 fn usage_error(usage: &Usage) -> ExitCode {
     let message = one_line(&usage.message);
     match usage.command {
-        Some(command) => eprintln!("s3io {command}: {message} (see `s3io {command} --help`)"),
-        None => eprintln!("s3io: {message}"),
+        Some(command) => say(&format!(
+            "s3io {command}: {message} (see `s3io {command} --help`)"
+        )),
+        None => say(&format!("s3io: {message}")),
     }
     ExitCode::from(2)
+}
+
+/// A line on standard error; unlike `eprintln!`, never a panic when stderr is closed.
+fn say(line: &str) {
+    let _ = writeln!(io::stderr(), "{line}");
 }
 
 /// Error messages are one line, whatever a decoder put in them.

@@ -112,7 +112,7 @@ pub fn data_head(out: &mut impl Write, data: Data, n: usize) -> io::Result<()> {
     };
     if total > shown {
         out.flush()?;
-        eprintln!("(the first {shown} of {total} {what})");
+        note(&format!("(the first {shown} of {total} {what})"));
     }
     Ok(())
 }
@@ -122,9 +122,15 @@ pub fn frame_head(out: &mut impl Write, df: &DataFrame, n: usize) -> io::Result<
     writeln!(out, "{}", df.head(Some(n)))?;
     if df.height() > n {
         out.flush()?;
-        eprintln!("(the first {n} of {} rows)", df.height());
+        note(&format!("(the first {n} of {} rows)", df.height()));
     }
     Ok(())
+}
+
+/// A note for people on standard error, after what went to standard output; never a panic
+/// when stderr is closed.
+fn note(text: &str) {
+    let _ = writeln!(io::stderr(), "{text}");
 }
 
 /// Keeps the first `n` items; returns how many there were.
