@@ -4,6 +4,9 @@
 //! back a polars [`DataFrame`](polars::prelude::DataFrame) or a value. Going the other way, it
 //! encodes a frame or value in the format the key asks for and uploads it.
 //!
+//! The package also builds the `s3io` command (`ls`, `cat`, `head`, `schema`, `cp`,
+//! `convert`, `rm`, `presign`, `whoami`), a thin layer over this API; see the README.
+//!
 //! ## A tour
 //!
 //! Connect with the same configuration the AWS CLI uses ([`S3Connector::from_env`]), or set
