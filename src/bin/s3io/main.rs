@@ -101,7 +101,7 @@ fn main() -> ExitCode {
     };
     // Transfers still winding down after a failure must not hold the exit.
     runtime.shutdown_background();
-    let (message, source) = match outcome {
+    let (message, broken_pipe) = match outcome {
         Ok(()) => return ExitCode::SUCCESS,
         Err(Failure::S3(e)) => {
             let broken_pipe = io_cause(&e).is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe);
@@ -114,7 +114,7 @@ fn main() -> ExitCode {
         Err(Failure::Other(message)) => (message, false),
     };
     // The reader of our output went away (`s3io cat ... | head`): nothing more to say.
-    if source {
+    if broken_pipe {
         return ExitCode::SUCCESS;
     }
     say(&format!("s3io: {}", one_line(&message)));
