@@ -414,9 +414,16 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// `1.5 MiB`, `312 B`.
-fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+/// A size as people read it, in powers of 1024: `312 B`, `1.5 KiB`, `3.2 GiB`. Listings
+/// show sizes this way, and so does the command line's `ls --human-readable`.
+///
+/// ```
+/// assert_eq!(s3io::human_size(312), "312 B");
+/// assert_eq!(s3io::human_size(1536), "1.5 KiB");
+/// assert_eq!(s3io::human_size(5 << 30), "5.0 GiB");
+/// ```
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
     let mut value = bytes as f64;
     let mut unit = 0;
     while value >= 1024.0 && unit < UNITS.len() - 1 {

@@ -257,7 +257,7 @@ async fn cli_ls_lists_exactly_the_uploaded_keys() {
     )
     .ok();
     assert!(summary.contains("Total Objects: 6"), "{summary}");
-    assert!(summary.contains("   9 Bytes top.txt"), "{summary}");
+    assert!(summary.contains(" 9 B top.txt"), "{summary}");
 
     let missing = s3io(&t, &["ls", "s3://no-such-bucket/"]).fails(1);
     assert!(missing.contains("NoSuchBucket"), "{missing}");

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
+use s3io::polars::prelude::DataFrame;
 use s3io::{
     Data, DeleteOptions, Format, KeyPattern, ListOptions, Operation, ReadOptions, S3Connector,
     S3Uri, TransferConfig,
@@ -335,37 +336,43 @@ fn read_options(read: &Read) -> ReadOptions {
 }
 
 async fn head(s3: &S3Connector, uri: &S3Uri, lines: usize, read: &Read) -> Outcome {
-    let (bucket, key) = (uri.bucket(), uri.key());
     let options = read_options(read);
     let mut out = io::stdout();
     if read.all_sheets {
-        let sheets = s3.download_sheets_with(bucket, key, options).await?;
-        for (i, (name, df)) in sheets.iter().enumerate() {
-            let gap = if i == 0 { "" } else { "\n" };
-            writeln!(out, "{gap}{name}:").map_err(stdout_failed)?;
-            show::frame_head(&mut out, df, lines).map_err(stdout_failed)?;
-        }
-        return Ok(());
+        return each_sheet(s3, uri, options, |out, df| show::frame_head(out, df, lines)).await;
     }
-    let data = s3.download_with(bucket, key, options).await?;
+    let data = s3.download_with(uri.bucket(), uri.key(), options).await?;
     show::data_head(&mut out, data, lines).map_err(stdout_failed)
 }
 
 async fn schema(s3: &S3Connector, uri: &S3Uri, read: &Read) -> Outcome {
-    let (bucket, key) = (uri.bucket(), uri.key());
     let options = read_options(read);
-    let mut out = io::stdout();
     if read.all_sheets {
-        let sheets = s3.download_sheets_with(bucket, key, options).await?;
-        for (i, (name, df)) in sheets.iter().enumerate() {
-            let gap = if i == 0 { "" } else { "\n" };
-            writeln!(out, "{gap}{name}:").map_err(stdout_failed)?;
-            show::schema(&mut out, df).map_err(stdout_failed)?;
-        }
-        return Ok(());
+        return each_sheet(s3, uri, options, show::schema).await;
     }
-    let df = s3.download_frame_with(bucket, key, options).await?;
-    show::schema(&mut out, &df).map_err(stdout_failed)
+    let df = s3
+        .download_frame_with(uri.bucket(), uri.key(), options)
+        .await?;
+    show::schema(&mut io::stdout(), &df).map_err(stdout_failed)
+}
+
+/// Shows every sheet of a workbook with `show`, each under its name.
+async fn each_sheet(
+    s3: &S3Connector,
+    uri: &S3Uri,
+    options: ReadOptions,
+    show: impl Fn(&mut io::Stdout, &DataFrame) -> io::Result<()>,
+) -> Outcome {
+    let sheets = s3
+        .download_sheets_with(uri.bucket(), uri.key(), options)
+        .await?;
+    let mut out = io::stdout();
+    for (i, (name, df)) in sheets.iter().enumerate() {
+        let gap = if i == 0 { "" } else { "\n" };
+        writeln!(out, "{gap}{name}:").map_err(stdout_failed)?;
+        show(&mut out, df).map_err(stdout_failed)?;
+    }
+    Ok(())
 }
 
 /// Lines like `upload: a.csv to s3://b/a.csv` on standard output, unless quiet.

@@ -40,22 +40,12 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-/// A size in bytes, or as the AWS CLI's `--human-readable` shows it (`1.5 KiB`).
+/// A size in bytes, or in powers of 1024 as `--human-readable` asks (`1.5 KiB`).
 pub fn size(bytes: u64, human: bool) -> String {
-    if !human {
-        return bytes.to_string();
-    }
-    const UNITS: [&str; 6] = ["Bytes", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} Bytes")
+    if human {
+        s3io::human_size(bytes)
     } else {
-        format!("{value:.1} {}", UNITS[unit])
+        bytes.to_string()
     }
 }
 
@@ -174,7 +164,7 @@ mod tests {
     #[test]
     fn sizes_read_like_the_aws_cli() {
         assert_eq!(size(1536, false), "1536");
-        assert_eq!(size(312, true), "312 Bytes");
+        assert_eq!(size(312, true), "312 B");
         assert_eq!(size(1536, true), "1.5 KiB");
         assert_eq!(size(5 << 30, true), "5.0 GiB");
     }
