@@ -33,6 +33,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::limits::exceeded;
 use crate::options::{ReadOptions, SheetRef, Sheets, WriteOptions};
 
+mod budget;
+mod xls_scan;
+
 /// Days between Excel's 1900 epoch (serial 0 = 1899-12-30) and 1970-01-01.
 const EXCEL_EPOCH_OFFSET: i32 = 25_569;
 
@@ -173,13 +176,16 @@ impl Codec for Spreadsheet {
 }
 
 /// Opens a workbook, after checking that its zip entries (xlsx, xlsm, xlsb, ods) inflate
-/// within the decompression limit.
+/// within the decompression limit, and that what calamine builds on opening an `.xls`
+/// workbook, which it reads whole, stays within the limits.
 fn open(bytes: Bytes, options: &ReadOptions) -> Result<Workbook<Cursor<Bytes>>> {
     let limit = options
         .limits
         .decompressed_size()
         .unwrap_or_else(|| super::compression::default_limit(bytes.len()));
     check_zip(&bytes, limit)?;
+    let mut budget = budget::Budget::new(options.limits.sheet_cells(), limit, bytes.len());
+    xls_scan::check(&bytes, &mut budget)?;
     open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| decode_error("not a valid workbook (xlsx, xlsm, xlsb, xls or ods)", e))
 }
@@ -561,4 +567,85 @@ fn column_index(col: usize) -> Result<u16, XlsxError> {
 fn excel_serial(micros: i64) -> Option<f64> {
     let serial = micros as f64 / MICROS_PER_DAY as f64 + f64::from(EXCEL_EPOCH_OFFSET);
     (61.0..2_958_466.0).contains(&serial).then_some(serial)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Limits;
+
+    fn fixture(path: &str) -> Bytes {
+        let path = format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+            .into()
+    }
+
+    fn cells(limit: u64) -> ReadOptions {
+        ReadOptions::new().limits(Limits::new().max_sheet_cells(limit))
+    }
+
+    /// A workbook of a 4 × 5 sheet and a 3 × 2 one: 26 cells that calamine builds together
+    /// on opening it. It reads within the limit, and is refused past it.
+    fn reads_within_the_limit_only(codec: &Spreadsheet, path: &str) {
+        let bytes = fixture(path);
+        let sheets = codec
+            .decode_sheets(bytes.clone(), &ReadOptions::new())
+            .unwrap();
+        assert_eq!(sheets.len(), 2, "{path}");
+        assert!(
+            codec.decode_sheets(bytes.clone(), &cells(26)).is_ok(),
+            "{path}"
+        );
+        let err = codec.decode_frame(bytes.clone(), &cells(25)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{path}");
+        assert!(err.message().contains("26 cells together"), "{path}: {err}");
+        // An xls sheet declares its size (DIMENSIONS) before its cells span it.
+        let err = codec.decode_frame(bytes, &cells(19)).unwrap_err();
+        assert!(err.message().contains("sheet \"Data\""), "{err}");
+        assert!(err.message().contains("4 rows × 5 columns"), "{err}");
+    }
+
+    #[test]
+    fn an_xls_workbook_reads_within_the_limit_only() {
+        reads_within_the_limit_only(&XLS, "workbooks/xlwt.xls");
+    }
+
+    /// The hostile workbooks are refused before calamine sees them; each would abort or
+    /// exhaust the process without the scan (fixtures/hostile/README.md).
+    #[test]
+    fn hostile_xls_and_ods_are_refused_by_the_scans() {
+        for (file, kind, says) in [
+            (
+                "xls_dimension_bomb.xls",
+                ErrorKind::LimitExceeded,
+                "65536 rows × 65536 columns",
+            ),
+            (
+                "xls_dimensions_record_bomb.xls",
+                ErrorKind::LimitExceeded,
+                "declares 268435456 rows",
+            ),
+            (
+                "xls_shared_substream_bomb.xls",
+                ErrorKind::LimitExceeded,
+                "cells together",
+            ),
+            (
+                "xls_shared_string_bomb.xls",
+                ErrorKind::LimitExceeded,
+                "max_decompressed_size",
+            ),
+            (
+                "xls_cfb_sector_loop.xls",
+                ErrorKind::Decode,
+                "directory sector chain loops",
+            ),
+        ] {
+            let err = open(fixture(&format!("hostile/{file}")), &ReadOptions::new()).err();
+            let err = err.unwrap_or_else(|| panic!("{file} opened"));
+            assert_eq!(err.kind(), kind, "{file}: {err}");
+            assert!(err.message().contains(says), "{file}: {err}");
+        }
+    }
 }

@@ -67,6 +67,24 @@ const CORPUS: &[Case] = &[
         Decode,
         "the decoder failed on this input",
     ),
+    // calamine reads .xls whole, every sheet at once: s3io scans it first.
+    case("xls_dimension_bomb.xls", LimitExceeded, "max_sheet_cells"),
+    case(
+        "xls_dimensions_record_bomb.xls",
+        LimitExceeded,
+        "max_sheet_cells",
+    ),
+    case(
+        "xls_shared_substream_bomb.xls",
+        LimitExceeded,
+        "max_sheet_cells",
+    ),
+    case(
+        "xls_shared_string_bomb.xls",
+        LimitExceeded,
+        "max_decompressed_size",
+    ),
+    case("xls_cfb_sector_loop.xls", Decode, "sector chain loops"),
     case("pickle_deep_nesting.pkl", LimitExceeded, "max_pickle_depth"),
     case("pickle_deep_memo.pkl", LimitExceeded, "max_pickle_depth"),
     case("pickle_os_system_p0.pkl", Unsupported, "`os.system`"),
