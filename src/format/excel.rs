@@ -34,6 +34,7 @@ use crate::limits::exceeded;
 use crate::options::{ReadOptions, SheetRef, Sheets, WriteOptions};
 
 mod budget;
+mod ods_scan;
 mod xls_scan;
 
 /// Days between Excel's 1900 epoch (serial 0 = 1899-12-30) and 1970-01-01.
@@ -176,8 +177,8 @@ impl Codec for Spreadsheet {
 }
 
 /// Opens a workbook, after checking that its zip entries (xlsx, xlsm, xlsb, ods) inflate
-/// within the decompression limit, and that what calamine builds on opening an `.xls`
-/// workbook, which it reads whole, stays within the limits.
+/// within the decompression limit, and that what calamine builds on opening an `.xls` or
+/// `.ods` workbook, which it reads whole, stays within the limits.
 fn open(bytes: Bytes, options: &ReadOptions) -> Result<Workbook<Cursor<Bytes>>> {
     let limit = options
         .limits
@@ -186,6 +187,7 @@ fn open(bytes: Bytes, options: &ReadOptions) -> Result<Workbook<Cursor<Bytes>>> 
     check_zip(&bytes, limit)?;
     let mut budget = budget::Budget::new(options.limits.sheet_cells(), limit, bytes.len());
     xls_scan::check(&bytes, &mut budget)?;
+    ods_scan::check(&bytes, &mut budget)?;
     open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| decode_error("not a valid workbook (xlsx, xlsm, xlsb, xls or ods)", e))
 }
@@ -611,8 +613,13 @@ mod tests {
         reads_within_the_limit_only(&XLS, "workbooks/xlwt.xls");
     }
 
-    /// The hostile workbooks are refused before calamine sees them; each would abort or
-    /// exhaust the process without the scan (fixtures/hostile/README.md).
+    #[test]
+    fn an_ods_workbook_reads_within_the_limit_only() {
+        reads_within_the_limit_only(&ODS, "workbooks/pandas.ods");
+    }
+
+    /// The hostile workbooks are refused before calamine sees them; each would abort, hang
+    /// or exhaust the process without the scans (fixtures/hostile/README.md).
     #[test]
     fn hostile_xls_and_ods_are_refused_by_the_scans() {
         for (file, kind, says) in [
@@ -640,6 +647,21 @@ mod tests {
                 "xls_cfb_sector_loop.xls",
                 ErrorKind::Decode,
                 "directory sector chain loops",
+            ),
+            (
+                "ods_repeat_bomb.ods",
+                ErrorKind::LimitExceeded,
+                "6000 rows × 16384 columns",
+            ),
+            (
+                "ods_text_spaces_bomb.ods",
+                ErrorKind::LimitExceeded,
+                "max_decompressed_size",
+            ),
+            (
+                "ods_unclosed_table.ods",
+                ErrorKind::Decode,
+                "ends inside sheet \"Sheet1\"",
             ),
         ] {
             let err = open(fixture(&format!("hostile/{file}")), &ReadOptions::new()).err();

@@ -67,7 +67,7 @@ const CORPUS: &[Case] = &[
         Decode,
         "the decoder failed on this input",
     ),
-    // calamine reads .xls whole, every sheet at once: s3io scans it first.
+    // calamine reads .xls and .ods whole, every sheet at once: s3io scans them first.
     case("xls_dimension_bomb.xls", LimitExceeded, "max_sheet_cells"),
     case(
         "xls_dimensions_record_bomb.xls",
@@ -85,6 +85,13 @@ const CORPUS: &[Case] = &[
         "max_decompressed_size",
     ),
     case("xls_cfb_sector_loop.xls", Decode, "sector chain loops"),
+    case("ods_repeat_bomb.ods", LimitExceeded, "max_sheet_cells"),
+    case(
+        "ods_text_spaces_bomb.ods",
+        LimitExceeded,
+        "max_decompressed_size",
+    ),
+    case("ods_unclosed_table.ods", Decode, "ends inside sheet"),
     case("pickle_deep_nesting.pkl", LimitExceeded, "max_pickle_depth"),
     case("pickle_deep_memo.pkl", LimitExceeded, "max_pickle_depth"),
     case("pickle_os_system_p0.pkl", Unsupported, "`os.system`"),
