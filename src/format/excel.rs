@@ -16,6 +16,7 @@
 //! chrono and polars' `temporal` feature. The writer below is small and shares its cell
 //! rules with JSON and pickle through [`FrameCells`].
 
+use std::collections::{HashMap, HashSet};
 use std::io::{Cursor, Read};
 
 use bytes::Bytes;
@@ -361,16 +362,15 @@ fn sheet_to_frame(mut sheet: SheetCells, name: &str, options: &ReadOptions) -> R
         }
     }
     let mut builder = FrameBuilder::default();
-    let mut used: Vec<String> = Vec::new();
+    let mut names = UniqueNames::default();
     for (i, (name, cells)) in headers.into_iter().zip(columns).enumerate() {
         let name = match name {
             Some(name) => name,
             None if header => format!("Unnamed: {i}"),
             None => format!("column_{}", i + 1),
         };
-        let name = unique_name(name, &used);
+        let name = names.take(name);
         builder.push(&name, cells).map_err(bad)?;
-        used.push(name);
     }
     builder.finish().map_err(bad)
 }
@@ -402,15 +402,30 @@ fn header_text(cell: Cell<'_>) -> String {
     }
 }
 
-/// `name`, or `name.1`, `name.2`, ... if taken, as pandas renames duplicate headers.
-fn unique_name(name: String, used: &[String]) -> String {
-    if !used.contains(&name) {
-        return name;
+/// Column names made unique as pandas renames duplicate headers: `name`, or `name.1`,
+/// `name.2`, ... if taken. In time linear in the names, since a header row may repeat one
+/// value 16,384 times.
+#[derive(Default)]
+struct UniqueNames {
+    used: HashSet<String>,
+    /// For each name seen taken, the suffix to try next: every smaller one is taken.
+    next: HashMap<String, usize>,
+}
+
+impl UniqueNames {
+    fn take(&mut self, name: String) -> String {
+        if self.used.insert(name.clone()) {
+            return name;
+        }
+        let n = self.next.entry(name.clone()).or_insert(1);
+        loop {
+            let candidate = format!("{name}.{n}");
+            *n += 1;
+            if self.used.insert(candidate.clone()) {
+                return candidate;
+            }
+        }
     }
-    (1..)
-        .map(|n| format!("{name}.{n}"))
-        .find(|candidate| !used.contains(candidate))
-        .unwrap_or(name)
 }
 
 /// A calamine cell as a table cell. Whole numbers become integers, as pandas reads them;
@@ -585,6 +600,19 @@ mod tests {
 
     fn cells(limit: u64) -> ReadOptions {
         ReadOptions::new().limits(Limits::new().max_sheet_cells(limit))
+    }
+
+    #[test]
+    fn duplicate_headers_are_renamed_as_pandas_does_in_linear_time() {
+        let mut names = UniqueNames::default();
+        let taken: Vec<String> = ["a", "a", "a.1", "a", "b", "a.1"]
+            .into_iter()
+            .map(|n| names.take(n.to_owned()))
+            .collect();
+        assert_eq!(taken, ["a", "a.1", "a.1.1", "a.2", "b", "a.1.2"]);
+        let mut names = UniqueNames::default();
+        let last = (0..16_384).map(|_| names.take("x".to_owned())).last();
+        assert_eq!(last.as_deref(), Some("x.16383"));
     }
 
     /// A workbook of a 4 × 5 sheet and a 3 × 2 one: 26 cells that calamine builds together

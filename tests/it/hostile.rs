@@ -54,6 +54,8 @@ const CORPUS: &[Case] = &[
         Decode,
         "not a valid workbook",
     ),
+    // 16,384 columns named alike: pandas-style renaming must stay linear.
+    decodes("xlsx_duplicate_headers.xlsx"),
     case("xls_truncated.xls", Decode, "not a valid workbook"),
     // Found by fuzz/ (excel): calamine's CFB reader panics (an assert_eq!, a slice out of
     // range); s3io's guard catches it. Kept until calamine returns an error instead.
