@@ -5,7 +5,11 @@
 //! Reading `.xlsx` and `.xlsb` streams the sheet's cells instead of asking calamine for the
 //! sheet's declared range, so a tiny file that declares a huge sheet cannot make s3io
 //! allocate for it; the frame is built from the cells actually present, up to
-//! [`Limits::max_sheet_cells`](crate::Limits::max_sheet_cells). calamine reads `.xls` and `.ods` sheets whole.
+//! [`Limits::max_sheet_cells`](crate::Limits::max_sheet_cells). calamine reads `.xls` and
+//! `.ods` workbooks whole as it opens them, every sheet into a dense grid over its cells, so
+//! before it sees one, `xls_scan` and `ods_scan` walk the file as calamine will and refuse
+//! one that would make it allocate past the limits (the cells of each sheet and of all
+//! sheets, the text copied into cells) or never finish; `budget` does the counting.
 //!
 //! Writing keeps dtypes: numbers as numbers, booleans as booleans, dates and datetimes as
 //! Excel dates with a date format. The header row is bold and frozen and the columns are
