@@ -5,9 +5,13 @@
 //! Reading `.xlsx` and `.xlsb` streams the sheet's cells instead of asking calamine for the
 //! sheet's declared range, so a tiny file that declares a huge sheet cannot make s3io
 //! allocate for it; the frame is built from the cells actually present, up to
-//! [`Limits::max_sheet_cells`](crate::Limits::max_sheet_cells). calamine reads `.xls` and `.ods` sheets whole.
+//! [`Limits::max_sheet_cells`](crate::Limits::max_sheet_cells). calamine reads `.xls` and
+//! `.ods` workbooks whole as it opens them, every sheet into a dense grid over its cells, so
+//! before it sees one, `xls_scan` and `ods_scan` walk the file as calamine will and refuse
+//! one that would make it allocate past the limits (the cells of each sheet and of all
+//! sheets, the text copied into cells) or never finish; `budget` does the counting.
 //! calamine 0.38 skips some `.xlsb` cell records (the short forms SheetJS writes, formula
-//! cells holding an error, rich-text cells); [`xlsb_fix`] rewrites them first, so no cell is
+//! cells holding an error, rich-text cells); `xlsb_fix` rewrites them first, so no cell is
 //! lost.
 //!
 //! Writing keeps dtypes: numbers as numbers, booleans as booleans, dates and datetimes as
@@ -19,6 +23,7 @@
 //! chrono and polars' `temporal` feature. The writer below is small and shares its cell
 //! rules with JSON and pickle through [`FrameCells`].
 
+use std::collections::{HashMap, HashSet};
 use std::io::{Cursor, Read};
 
 use bytes::Bytes;
@@ -30,11 +35,16 @@ use polars::prelude::DataFrame;
 use rust_xlsxwriter::{Format as CellFormat, Workbook as XlsxBook, Worksheet, XlsxError};
 
 use super::table::{Cell, FrameBuilder, FrameCells, MICROS_PER_DAY, days_from_civil, iso_date};
-use super::{Codec, cannot_encode, decode_error, encode_error, xlsb_fix};
+use super::{Codec, cannot_encode, decode_error, encode_error};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::exceeded;
 use crate::options::{ReadOptions, SheetRef, Sheets, WriteOptions};
+
+mod budget;
+mod ods_scan;
+mod xls_scan;
+mod xlsb_fix;
 
 /// Days between Excel's 1900 epoch (serial 0 = 1899-12-30) and 1970-01-01.
 const EXCEL_EPOCH_OFFSET: i32 = 25_569;
@@ -176,14 +186,19 @@ impl Codec for Spreadsheet {
 }
 
 /// Opens a workbook, after checking that its zip entries (xlsx, xlsm, xlsb, ods) inflate
-/// within the decompression limit. An `.xlsb` whose worksheets hold records calamine would
-/// skip is reopened with them rewritten (see [`xlsb_fix`]).
+/// within the decompression limit, and that what calamine builds on opening an `.xls` or
+/// `.ods` workbook, which it reads whole, stays within the limits. An `.xlsb` whose
+/// worksheets hold records calamine would skip is reopened with them rewritten (see
+/// `xlsb_fix`).
 fn open(bytes: Bytes, options: &ReadOptions) -> Result<Workbook<Cursor<Bytes>>> {
     let limit = options
         .limits
         .decompressed_size()
         .unwrap_or_else(|| super::compression::default_limit(bytes.len()));
     check_zip(&bytes, limit)?;
+    let mut budget = budget::Budget::new(options.limits.sheet_cells(), limit, bytes.len());
+    xls_scan::check(&bytes, &mut budget)?;
+    ods_scan::check(&bytes, &mut budget)?;
     let open = |bytes: Bytes| {
         open_workbook_auto_from_rs(Cursor::new(bytes))
             .map_err(|e| decode_error("not a valid workbook (xlsx, xlsm, xlsb, xls or ods)", e))
@@ -372,16 +387,15 @@ fn sheet_to_frame(mut sheet: SheetCells, name: &str, options: &ReadOptions) -> R
         }
     }
     let mut builder = FrameBuilder::default();
-    let mut used: Vec<String> = Vec::new();
+    let mut names = UniqueNames::default();
     for (i, (name, cells)) in headers.into_iter().zip(columns).enumerate() {
         let name = match name {
             Some(name) => name,
             None if header => format!("Unnamed: {i}"),
             None => format!("column_{}", i + 1),
         };
-        let name = unique_name(name, &used);
+        let name = names.take(name);
         builder.push(&name, cells).map_err(bad)?;
-        used.push(name);
     }
     builder.finish().map_err(bad)
 }
@@ -413,15 +427,30 @@ fn header_text(cell: Cell<'_>) -> String {
     }
 }
 
-/// `name`, or `name.1`, `name.2`, ... if taken, as pandas renames duplicate headers.
-fn unique_name(name: String, used: &[String]) -> String {
-    if !used.contains(&name) {
-        return name;
+/// Column names made unique as pandas renames duplicate headers: `name`, or `name.1`,
+/// `name.2`, ... if taken. In time linear in the names, since a header row may repeat one
+/// value 16,384 times.
+#[derive(Default)]
+struct UniqueNames {
+    used: HashSet<String>,
+    /// For each name seen taken, the suffix to try next: every smaller one is taken.
+    next: HashMap<String, usize>,
+}
+
+impl UniqueNames {
+    fn take(&mut self, name: String) -> String {
+        if self.used.insert(name.clone()) {
+            return name;
+        }
+        let n = self.next.entry(name.clone()).or_insert(1);
+        loop {
+            let candidate = format!("{name}.{n}");
+            *n += 1;
+            if self.used.insert(candidate.clone()) {
+                return candidate;
+            }
+        }
     }
-    (1..)
-        .map(|n| format!("{name}.{n}"))
-        .find(|candidate| !used.contains(candidate))
-        .unwrap_or(name)
 }
 
 /// A calamine cell as a table cell. Whole numbers become integers, as pandas reads them;
@@ -580,4 +609,118 @@ fn column_index(col: usize) -> Result<u16, XlsxError> {
 fn excel_serial(micros: i64) -> Option<f64> {
     let serial = micros as f64 / MICROS_PER_DAY as f64 + f64::from(EXCEL_EPOCH_OFFSET);
     (61.0..2_958_466.0).contains(&serial).then_some(serial)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Limits;
+
+    fn fixture(path: &str) -> Bytes {
+        let path = format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+            .into()
+    }
+
+    fn cells(limit: u64) -> ReadOptions {
+        ReadOptions::new().limits(Limits::new().max_sheet_cells(limit))
+    }
+
+    #[test]
+    fn duplicate_headers_are_renamed_as_pandas_does_in_linear_time() {
+        let mut names = UniqueNames::default();
+        let taken: Vec<String> = ["a", "a", "a.1", "a", "b", "a.1"]
+            .into_iter()
+            .map(|n| names.take(n.to_owned()))
+            .collect();
+        assert_eq!(taken, ["a", "a.1", "a.1.1", "a.2", "b", "a.1.2"]);
+        let mut names = UniqueNames::default();
+        let last = (0..16_384).map(|_| names.take("x".to_owned())).last();
+        assert_eq!(last.as_deref(), Some("x.16383"));
+    }
+
+    /// A workbook of a 4 × 5 sheet and a 3 × 2 one: 26 cells that calamine builds together
+    /// on opening it. It reads within the limit, and is refused past it.
+    fn reads_within_the_limit_only(codec: &Spreadsheet, path: &str) {
+        let bytes = fixture(path);
+        let sheets = codec
+            .decode_sheets(bytes.clone(), &ReadOptions::new())
+            .unwrap();
+        assert_eq!(sheets.len(), 2, "{path}");
+        assert!(
+            codec.decode_sheets(bytes.clone(), &cells(26)).is_ok(),
+            "{path}"
+        );
+        let err = codec.decode_frame(bytes.clone(), &cells(25)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{path}");
+        assert!(err.message().contains("26 cells together"), "{path}: {err}");
+        // An xls sheet declares its size (DIMENSIONS) before its cells span it.
+        let err = codec.decode_frame(bytes, &cells(19)).unwrap_err();
+        assert!(err.message().contains("sheet \"Data\""), "{err}");
+        assert!(err.message().contains("4 rows × 5 columns"), "{err}");
+    }
+
+    #[test]
+    fn an_xls_workbook_reads_within_the_limit_only() {
+        reads_within_the_limit_only(&XLS, "workbooks/xlwt.xls");
+    }
+
+    #[test]
+    fn an_ods_workbook_reads_within_the_limit_only() {
+        reads_within_the_limit_only(&ODS, "workbooks/pandas.ods");
+    }
+
+    /// The hostile workbooks are refused before calamine sees them; each would abort, hang
+    /// or exhaust the process without the scans (fixtures/hostile/README.md).
+    #[test]
+    fn hostile_xls_and_ods_are_refused_by_the_scans() {
+        for (file, kind, says) in [
+            (
+                "xls_dimension_bomb.xls",
+                ErrorKind::LimitExceeded,
+                "65536 rows × 65536 columns",
+            ),
+            (
+                "xls_dimensions_record_bomb.xls",
+                ErrorKind::LimitExceeded,
+                "declares 268435456 rows",
+            ),
+            (
+                "xls_shared_substream_bomb.xls",
+                ErrorKind::LimitExceeded,
+                "cells together",
+            ),
+            (
+                "xls_shared_string_bomb.xls",
+                ErrorKind::LimitExceeded,
+                "max_decompressed_size",
+            ),
+            (
+                "xls_cfb_sector_loop.xls",
+                ErrorKind::Decode,
+                "directory sector chain loops",
+            ),
+            (
+                "ods_repeat_bomb.ods",
+                ErrorKind::LimitExceeded,
+                "6000 rows × 16384 columns",
+            ),
+            (
+                "ods_text_spaces_bomb.ods",
+                ErrorKind::LimitExceeded,
+                "max_decompressed_size",
+            ),
+            (
+                "ods_unclosed_table.ods",
+                ErrorKind::Decode,
+                "ends inside sheet \"Sheet1\"",
+            ),
+        ] {
+            let err = open(fixture(&format!("hostile/{file}")), &ReadOptions::new()).err();
+            let err = err.unwrap_or_else(|| panic!("{file} opened"));
+            assert_eq!(err.kind(), kind, "{file}: {err}");
+            assert!(err.message().contains(says), "{file}: {err}");
+        }
+    }
 }

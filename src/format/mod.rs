@@ -41,7 +41,6 @@ mod parquet;
 pub(crate) mod pickle;
 pub(crate) mod table;
 mod text;
-mod xlsb_fix;
 
 pub use compression::Compression;
 pub use encoding::Encoding;

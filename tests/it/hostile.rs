@@ -54,6 +54,8 @@ const CORPUS: &[Case] = &[
         Decode,
         "not a valid workbook",
     ),
+    // 16,384 columns named alike: pandas-style renaming must stay linear.
+    decodes("xlsx_duplicate_headers.xlsx"),
     case("xls_truncated.xls", Decode, "not a valid workbook"),
     // Found by fuzz/ (excel): calamine's CFB reader panics (an assert_eq!, a slice out of
     // range); s3io's guard catches it. Kept until calamine returns an error instead.
@@ -67,6 +69,31 @@ const CORPUS: &[Case] = &[
         Decode,
         "the decoder failed on this input",
     ),
+    // calamine reads .xls and .ods whole, every sheet at once: s3io scans them first.
+    case("xls_dimension_bomb.xls", LimitExceeded, "max_sheet_cells"),
+    case(
+        "xls_dimensions_record_bomb.xls",
+        LimitExceeded,
+        "max_sheet_cells",
+    ),
+    case(
+        "xls_shared_substream_bomb.xls",
+        LimitExceeded,
+        "max_sheet_cells",
+    ),
+    case(
+        "xls_shared_string_bomb.xls",
+        LimitExceeded,
+        "max_decompressed_size",
+    ),
+    case("xls_cfb_sector_loop.xls", Decode, "sector chain loops"),
+    case("ods_repeat_bomb.ods", LimitExceeded, "max_sheet_cells"),
+    case(
+        "ods_text_spaces_bomb.ods",
+        LimitExceeded,
+        "max_decompressed_size",
+    ),
+    case("ods_unclosed_table.ods", Decode, "ends inside sheet"),
     case("pickle_deep_nesting.pkl", LimitExceeded, "max_pickle_depth"),
     case("pickle_deep_memo.pkl", LimitExceeded, "max_pickle_depth"),
     case("pickle_os_system_p0.pkl", Unsupported, "`os.system`"),

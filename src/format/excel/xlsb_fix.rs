@@ -39,8 +39,8 @@ use std::io::{BufRead, BufReader, Cursor, Read, Write};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
-use super::decode_error;
 use crate::error::{Error, ErrorKind, Result};
+use crate::format::decode_error;
 use crate::limits::exceeded;
 
 /// BrtRowHdr: starts a row.
@@ -707,8 +707,8 @@ mod tests {
         assert!(rewritten > 1000, "only {rewritten} streams rewritten");
     }
 
-    const SHEETJS_XLSB: &[u8] = include_bytes!("../../fixtures/sheetjs/sample.xlsb");
-    const SHEETJS_XLSX: &[u8] = include_bytes!("../../fixtures/sheetjs/sample.xlsx");
+    const SHEETJS_XLSB: &[u8] = include_bytes!("../../../fixtures/sheetjs/sample.xlsb");
+    const SHEETJS_XLSX: &[u8] = include_bytes!("../../../fixtures/sheetjs/sample.xlsx");
 
     #[test]
     fn only_xlsb_workbooks_with_short_records_are_rebuilt() {
