@@ -127,6 +127,18 @@ const CORPUS: &[Case] = &[
         Decode,
         "the decoder failed on this input",
     ),
+    // Found by the second fuzz run (csv, tsv): the same slice in a CSV, and another in the
+    // reader's builder; caught.
+    case(
+        "csv_fuzz_quote_slice.csv",
+        Decode,
+        "the decoder failed on this input",
+    ),
+    case(
+        "tsv_fuzz_builder_349.tsv",
+        Decode,
+        "the decoder failed on this input",
+    ),
     case("json_deep_10k.json", Decode, "recursion limit"),
     case("ndjson_deep_10k.jsonl", Decode, "line 2"),
     case("text_invalid_utf8.txt", Decode, "not UTF-8"),
@@ -161,6 +173,18 @@ const CORPUS: &[Case] = &[
         "arrow_fuzz_unsupported_dtype.arrow",
         Decode,
         "the schema is unreadable",
+    ),
+    // Found by the second fuzz run (ipc), past the scan: unwraps in polars-arrow's batch
+    // reader and polars-core's field conversion; caught.
+    case(
+        "arrow_fuzz_batch_unwrap.arrow",
+        Decode,
+        "the decoder failed on this input",
+    ),
+    case(
+        "arrow_fuzz_field_unwrap.arrow",
+        Decode,
+        "the decoder failed on this input",
     ),
     // Each of these made polars abort the process (a failed allocation, a stack overflow)
     // or allocate a gigabyte and more, before s3io scanned the IPC metadata; see the
