@@ -16,7 +16,7 @@ use crate::error::{Error, ErrorKind};
 /// | limit | default | guards against |
 /// |---|---|---|
 /// | [`max_object_size`](Self::max_object_size) | 4 GiB | decoding an object too large for memory; checked before the download |
-/// | [`max_decompressed_size`](Self::max_decompressed_size) | 100 × the object (at least 64 MiB); for pickles 200 × (at least 1 GiB) | gzip/zstd/bz2/xz and workbook zip bombs; `.xls` and `.ods` text copied into every cell; pickles whose shared references expand exponentially; Arrow IPC buffers declaring huge lengths |
+/// | [`max_decompressed_size`](Self::max_decompressed_size) | 100 × the object (at least 64 MiB); for pickles 200 × (at least 1 GiB) | gzip/zstd/bz2/xz and workbook zip bombs; `.xls` and `.ods` text copied into every cell; pickles whose shared references expand exponentially; Arrow IPC buffers declaring huge lengths; Parquet pages and column chunks declaring huge (or negative) counts |
 /// | [`max_sheet_cells`](Self::max_sheet_cells) | 50,000,000 | workbooks that declare or span absurd sheets |
 /// | [`max_pickle_depth`](Self::max_pickle_depth) | 1,000 (Python's own recursion limit) | pickles nested deep enough to overflow the stack |
 ///
@@ -82,7 +82,10 @@ impl Limits {
 
     /// The most bytes decompression may produce; for pickles, also the most memory their
     /// decoded values may take, as estimated before decoding; for Arrow IPC, the most its
-    /// batches' buffers may take once decompressed, as their metadata declares; for `.xls`
+    /// batches' buffers may take once decompressed, as their metadata declares; for Parquet,
+    /// the most its pages may take once decompressed and decoded, as its footer and page
+    /// headers declare (uncompressed page sizes, validity bitmaps, each column chunk's values
+    /// at their decoded width); for `.xls`
     /// and `.ods` workbooks, the most text their cells may hold once shared strings,
     /// repeated cells and rows, and repeated spaces are copied out. By default 100 times
     /// the object's size and at least 64 MiB for decompression, and 200 times and at least

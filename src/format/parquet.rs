@@ -1,15 +1,28 @@
 //! `.parquet`: Apache Parquet, read and written by polars. Dtypes travel as they are: integers
 //! of every width, floats, strings, booleans, dates, datetimes with their time zone,
 //! decimals, lists and structs.
+//!
+//! polars trusts the counts a Parquet file declares: a data page's number of values sizes
+//! its validity bitmap, a column chunk's sizes the column it decodes into, a page's
+//! uncompressed size the buffer it inflates into. A negative count becomes a huge `usize`,
+//! and an allocation that fails aborts the process, past any `catch_unwind`. So [`check`]
+//! walks the footer and the page headers, before polars sees the bytes, and refuses
+//! impossible counts and files that would take more than `max_decompressed_size`.
 
 use std::io::Cursor;
 
 use bytes::Bytes;
 use polars::prelude::*;
+use polars_parquet::parquet::metadata::ColumnChunkMetadata;
+use polars_parquet::parquet::page::ParquetPageHeader;
+use polars_parquet::parquet::schema::types::PhysicalType;
+use polars_parquet_format::PageType;
+use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
 
 use super::{Codec, cannot_encode, decode_error, encode_error};
 use crate::data::Data;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
+use crate::limits::exceeded;
 use crate::options::{ReadOptions, WriteOptions};
 
 pub(crate) struct Parquet;
@@ -35,7 +48,12 @@ impl Codec for Parquet {
         self.decode_frame(bytes, options).map(Data::Frame)
     }
 
-    fn decode_frame(&self, bytes: Bytes, _: &ReadOptions) -> Result<DataFrame> {
+    fn decode_frame(&self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
+        let limit = options
+            .limits
+            .decompressed_size()
+            .unwrap_or_else(|| super::compression::default_limit(bytes.len()));
+        check(&bytes, limit)?;
         ParquetReader::new(Cursor::new(bytes))
             .finish()
             .map_err(|e| decode_error("not a valid Parquet file", e))
@@ -52,5 +70,430 @@ impl Codec for Parquet {
             .finish(&mut df.clone())
             .map_err(|e| encode_error("cannot write Parquet", e))?;
         Ok(out)
+    }
+}
+
+/// An error if polars could not read the Parquet file in `bytes` without risking an abort,
+/// checked on its footer and page headers before polars sees it:
+///
+/// - the footer parses (`Decode`; polars-parquet's own reader, whose panics on garbage are
+///   caught like polars');
+/// - every column chunk lies inside the file, with offsets, sizes and a number of values
+///   that are not negative (`Decode`);
+/// - every page header parses, lies inside its column chunk, and declares sizes and counts
+///   (values, nulls, rows, level lengths) that are not negative (`Decode`): polars casts
+///   them to `usize`, and -1 becomes 2^64 - 1;
+/// - all row groups together take at most `limit` bytes (`LimitExceeded`,
+///   `max_decompressed_size`): the uncompressed sizes pages declare, a validity bit per
+///   value of every data page, a bit per row of every column, the values every column
+///   chunk declares at their decoded width (polars reserves them up front), and
+///   dictionaries' values at that width too;
+/// - the walk visits no more column chunks and pages than the file has bytes (`Decode`),
+///   so chunks sharing one byte range cannot make it go quadratic.
+///
+/// The walk reads pages as polars-parquet's page reader does: from the chunk's start, one
+/// after another, until the data pages' values add up to the chunk's. Nothing is
+/// decompressed.
+fn check(bytes: &Bytes, limit: u64) -> Result<()> {
+    let metadata = polars_parquet::parquet::read::read_metadata(&mut Cursor::new(&bytes[..]))
+        .map_err(|e| decode_error("not a valid Parquet file", e))?;
+    let mut scan = Scan {
+        bytes,
+        limit,
+        total: 0,
+        work: bytes.len() as u64,
+    };
+    for (g, group) in metadata.row_groups.iter().enumerate() {
+        let columns = group.parquet_columns();
+        let rows = group.num_rows() as u64;
+        scan.add(rows.div_ceil(8).saturating_mul(columns.len() as u64));
+        scan.within_limit(g, None)?;
+        for (c, column) in columns.iter().enumerate() {
+            scan.chunk(g, c, column)?;
+        }
+    }
+    Ok(())
+}
+
+/// The walk of [`check`]: what the row groups seen so far ask polars to allocate.
+struct Scan<'a> {
+    bytes: &'a [u8],
+    limit: u64,
+    /// The bytes polars would allocate for what was seen so far, as declared.
+    total: u64,
+    /// How many more column chunks and pages the walk may visit: each takes a byte or more
+    /// of the file, unless chunks share their bytes.
+    work: u64,
+}
+
+impl Scan<'_> {
+    fn len(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+
+    fn add(&mut self, n: u64) {
+        self.total = self.total.saturating_add(n);
+    }
+
+    /// Counts one more visit against [`Scan::work`].
+    fn visit(&mut self) -> Result<()> {
+        self.work = self.work.checked_sub(1).ok_or_else(|| {
+            invalid(format!(
+                "its footer lists more column chunks and pages than its {} bytes can hold \
+                 (chunks sharing their bytes)",
+                self.len()
+            ))
+        })?;
+        Ok(())
+    }
+
+    /// An error if what was seen so far, up to row group `g` (column `c`), takes more than
+    /// the limit.
+    fn within_limit(&self, g: usize, c: Option<usize>) -> Result<()> {
+        if self.total > self.limit {
+            let at = match c {
+                Some(c) => format!("row group {g}, column {c}"),
+                None => format!("row group {g}"),
+            };
+            return Err(exceeded(
+                "max_decompressed_size",
+                format!(
+                    "the Parquet file's pages take {} bytes or more once decompressed and \
+                     decoded (at {at}), more than the {}-byte decompression limit for this \
+                     {}-byte object",
+                    self.total,
+                    self.limit,
+                    self.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Column chunk `c` of row group `g`: its byte range, its values, and its pages.
+    fn chunk(&mut self, g: usize, c: usize, column: &ColumnChunkMetadata) -> Result<()> {
+        self.visit()?;
+        let which = || format!("row group {g}, column {c}");
+        let start = column
+            .dictionary_page_offset()
+            .unwrap_or(column.data_page_offset());
+        let (size, values) = (column.compressed_size(), column.num_values());
+        let (Ok(start), Ok(size), Ok(values)) = (
+            u64::try_from(start),
+            u64::try_from(size),
+            u64::try_from(values),
+        ) else {
+            return Err(invalid(format!(
+                "{} declares a negative offset, size or number of values ({start}, {size}, \
+                 {values})",
+                which()
+            )));
+        };
+        let end = start
+            .checked_add(size)
+            .filter(|&end| end <= self.len())
+            .ok_or_else(|| {
+                invalid(format!(
+                    "{} ({size} bytes at {start}) runs past the file's end ({} bytes)",
+                    which(),
+                    self.len()
+                ))
+            })?;
+        let width = Width::of(&column.descriptor().descriptor.primitive_type.physical_type);
+        self.add(width.bytes(values));
+        self.within_limit(g, Some(c))?;
+        // In range: checked against the file's length above.
+        let chunk = self
+            .bytes
+            .get(start as usize..end as usize)
+            .unwrap_or_default();
+        let mut at = 0usize;
+        let mut seen: u64 = 0;
+        while at < chunk.len() && (seen < values || at == 0) {
+            self.visit()?;
+            let rest = chunk.get(at..).unwrap_or_default();
+            let mut reader = rest;
+            let header = ParquetPageHeader::read_from_in_protocol(&mut TCompactInputProtocol::new(
+                &mut reader,
+                rest.len(),
+            ))
+            .map_err(|e| invalid(format!("a page header of {} is unreadable: {e}", which())))?;
+            let header_len = rest.len() - reader.len();
+            let page = || format!("the page at {} of {}", start + at as u64, which());
+            let (Ok(compressed), Ok(uncompressed)) = (
+                usize::try_from(header.compressed_page_size),
+                u64::try_from(header.uncompressed_page_size),
+            ) else {
+                return Err(invalid(format!(
+                    "{} declares a negative size ({} compressed, {} uncompressed)",
+                    page(),
+                    header.compressed_page_size,
+                    header.uncompressed_page_size
+                )));
+            };
+            let next = header_len
+                .checked_add(compressed)
+                .filter(|&n| n <= rest.len())
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "{} ({compressed} bytes) runs past its column chunk's end",
+                        page()
+                    ))
+                })?;
+            self.add(uncompressed);
+            let counts: Vec<(&str, i32)> = match header.type_ {
+                PageType::DATA_PAGE => match &header.data_page_header {
+                    Some(h) => vec![("values", h.num_values)],
+                    None => vec![],
+                },
+                PageType::DATA_PAGE_V2 => match &header.data_page_header_v2 {
+                    Some(h) => vec![
+                        ("values", h.num_values),
+                        ("nulls", h.num_nulls),
+                        ("rows", h.num_rows),
+                        ("definition level bytes", h.definition_levels_byte_length),
+                        ("repetition level bytes", h.repetition_levels_byte_length),
+                    ],
+                    None => vec![],
+                },
+                PageType::DICTIONARY_PAGE => match &header.dictionary_page_header {
+                    Some(h) => vec![("dictionary values", h.num_values)],
+                    None => vec![],
+                },
+                _ => vec![],
+            };
+            for &(what, n) in &counts {
+                let Ok(n) = u64::try_from(n) else {
+                    return Err(invalid(format!("{} declares {n} {what}", page())));
+                };
+                match what {
+                    // The validity bitmap polars reserves for the page's values.
+                    "values" => {
+                        self.add(n.div_ceil(8));
+                        seen = seen.saturating_add(n);
+                    }
+                    "dictionary values" => self.add(width.bytes(n)),
+                    _ => {}
+                }
+            }
+            self.within_limit(g, Some(c))?;
+            at += next;
+        }
+        Ok(())
+    }
+}
+
+/// The bytes a decoded value takes in polars, by physical type.
+#[derive(Clone, Copy)]
+enum Width {
+    Bit,
+    Bytes(u64),
+}
+
+impl Width {
+    fn of(physical: &PhysicalType) -> Self {
+        match physical {
+            PhysicalType::Boolean => Width::Bit,
+            PhysicalType::Int32 | PhysicalType::Float => Width::Bytes(4),
+            PhysicalType::Int64 | PhysicalType::Double => Width::Bytes(8),
+            PhysicalType::Int96 => Width::Bytes(12),
+            // A string or binary view.
+            PhysicalType::ByteArray => Width::Bytes(16),
+            PhysicalType::FixedLenByteArray(n) => Width::Bytes((*n as u64).max(1)),
+        }
+    }
+
+    fn bytes(self, values: u64) -> u64 {
+        match self {
+            Width::Bit => values.div_ceil(8),
+            Width::Bytes(n) => values.saturating_mul(n),
+        }
+    }
+}
+
+/// A `Decode` error for a file whose structure is broken.
+fn invalid(why: impl std::fmt::Display) -> Error {
+    Error::new(
+        ErrorKind::Decode,
+        format!("not a valid Parquet file: {why}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use polars_parquet_format::thrift::protocol::TCompactOutputProtocol;
+
+    use super::*;
+
+    fn fixture(path: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    fn decode(bytes: Vec<u8>) -> Result<DataFrame> {
+        Parquet.decode_frame(Bytes::from(bytes), &ReadOptions::new())
+    }
+
+    /// The error `bytes` give, which must be of `kind` and say `says`.
+    fn refused(bytes: Vec<u8>, kind: ErrorKind, says: &str) {
+        let err = decode(bytes).unwrap_err();
+        assert_eq!(err.kind(), kind, "{err}");
+        assert!(err.message().contains(says), "should say {says:?}: {err}");
+    }
+
+    /// `rows` rows of optional numbers, strings and booleans.
+    fn frame(rows: i64) -> DataFrame {
+        let ints: Vec<Option<i64>> = (0..rows).map(|i| (i % 7 != 0).then_some(i * 3)).collect();
+        let strs: Vec<Option<String>> = (0..rows)
+            .map(|i| (i % 5 != 0).then(|| format!("s{}", i % 11)))
+            .collect();
+        let bools: Vec<Option<bool>> = (0..rows)
+            .map(|i| (i % 3 != 0).then_some(i % 2 == 0))
+            .collect();
+        df!("i" => ints, "s" => strs, "b" => bools).unwrap()
+    }
+
+    fn parquet(df: &DataFrame) -> Vec<u8> {
+        Parquet
+            .encode(&Data::Frame(df.clone()), &WriteOptions::default())
+            .unwrap()
+    }
+
+    /// The first page header of column `c` in the first row group: where it starts in the
+    /// file, how long it is, and the header.
+    fn first_page(bytes: &[u8], c: usize) -> (usize, usize, ParquetPageHeader) {
+        let metadata =
+            polars_parquet::parquet::read::read_metadata(&mut Cursor::new(bytes)).unwrap();
+        let column = &metadata.row_groups[0].parquet_columns()[c];
+        let at = column.byte_range().start as usize;
+        let mut reader = &bytes[at..];
+        let header = ParquetPageHeader::read_from_in_protocol(&mut TCompactInputProtocol::new(
+            &mut reader,
+            usize::MAX,
+        ))
+        .unwrap();
+        (at, bytes.len() - at - reader.len(), header)
+    }
+
+    /// `bytes` with the page header at `at` (`len` bytes) rewritten as `header`, which must
+    /// take as many bytes.
+    fn patched(bytes: &[u8], at: usize, len: usize, header: &ParquetPageHeader) -> Vec<u8> {
+        let mut out = Vec::new();
+        header
+            .write_to_out_protocol(&mut TCompactOutputProtocol::new(&mut out))
+            .unwrap();
+        assert_eq!(out.len(), len, "the patched header must keep its length");
+        let mut bytes = bytes.to_vec();
+        bytes[at..at + len].copy_from_slice(&out);
+        bytes
+    }
+
+    #[test]
+    fn valid_files_pass_the_scan() {
+        for path in [
+            "parquet/pandas_sample.parquet",
+            "parquet/polars_typed.parquet",
+            "parquet/pyarrow_typed.parquet",
+        ] {
+            let bytes = fixture(path);
+            check(&Bytes::from(bytes.clone()), 64 << 20).unwrap_or_else(|e| panic!("{path}: {e}"));
+            decode(bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+        }
+        let df = frame(50_000);
+        let back = decode(parquet(&df)).unwrap();
+        assert!(back.equals_missing(&df));
+    }
+
+    #[test]
+    fn the_fuzzed_page_with_a_huge_validity_bitmap_is_refused() {
+        // Found by fuzzing: polars reserved a validity bitmap of 2^61 bytes, and aborted.
+        refused(
+            fixture("hostile/parquet_fuzz_page_validity_huge.parquet"),
+            ErrorKind::Decode,
+            "not a valid Parquet file",
+        );
+    }
+
+    #[test]
+    fn negative_page_counts_are_refused() {
+        let good = parquet(&frame(1_000));
+        for c in 0..3 {
+            let (at, len, header) = first_page(&good, c);
+            // The header reads back as written, so patches change only what they say.
+            assert_eq!(patched(&good, at, len, &header), good);
+            let mut negative = header.clone();
+            let n = match (
+                &mut negative.data_page_header,
+                &mut negative.data_page_header_v2,
+            ) {
+                (Some(h), _) => {
+                    h.num_values = -h.num_values;
+                    h.num_values
+                }
+                (None, Some(h)) => {
+                    h.num_values = -h.num_values;
+                    h.num_values
+                }
+                // A dictionary page first.
+                _ => match &mut negative.dictionary_page_header {
+                    Some(h) => {
+                        h.num_values = -h.num_values;
+                        h.num_values
+                    }
+                    None => panic!("column {c}: no page header"),
+                },
+            };
+            assert!(n < 0, "column {c}");
+            refused(
+                patched(&good, at, len, &negative),
+                ErrorKind::Decode,
+                &format!("the page at {at} of row group 0, column {c} declares {n}"),
+            );
+            let mut size = header.clone();
+            size.uncompressed_page_size = -size.uncompressed_page_size;
+            refused(
+                patched(&good, at, len, &size),
+                ErrorKind::Decode,
+                "declares a negative size",
+            );
+        }
+    }
+
+    #[test]
+    fn files_declaring_too_much_are_refused() {
+        let good = Bytes::from(parquet(&frame(100_000)));
+        // Decoded, the frame takes about 2.5 MB: 100,000 rows × (8 + 16 + 1/8 bytes).
+        check(&good, 4 << 20).unwrap();
+        let err = check(&good, 1 << 20).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
+        assert!(
+            err.message().contains("Limits::max_decompressed_size"),
+            "{err}"
+        );
+        assert!(err.message().contains("(at row group 0, column"), "{err}");
+    }
+
+    #[test]
+    fn pages_past_their_chunk_are_refused() {
+        let good = parquet(&frame(1_000));
+        let (at, len, header) = first_page(&good, 0);
+        // The largest size whose zigzag varint takes as many bytes as the one written.
+        let bytes = |n: i32| (64 - (2 * n as u64).leading_zeros()).div_ceil(7).max(1);
+        let width = bytes(header.compressed_page_size);
+        let mut long = header.clone();
+        long.compressed_page_size = ((1u64 << (7 * width)) / 2 - 1) as i32;
+        assert_eq!(bytes(long.compressed_page_size), width);
+        assert!(long.compressed_page_size > header.compressed_page_size);
+        refused(
+            patched(&good, at, len, &long),
+            ErrorKind::Decode,
+            "runs past its column chunk's end",
+        );
+        // The truncated fixture: its footer or chunks lie past the end.
+        assert_eq!(
+            decode(fixture("parquet/truncated.parquet"))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::Decode
+        );
     }
 }

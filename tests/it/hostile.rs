@@ -156,6 +156,13 @@ const CORPUS: &[Case] = &[
         Decode,
         "the decoder failed on this input",
     ),
+    // Found by fuzz/ (parquet): a data page declaring -1 values, for which polars reserved a
+    // validity bitmap of 2^61 bytes and aborted; s3io's scan of the page headers refuses it.
+    case(
+        "parquet_fuzz_page_validity_huge.parquet",
+        Decode,
+        "row group 0, column 2 declares -1 values",
+    ),
     case("arrow_corrupt.arrow", Decode, "Arrow"),
     // Found by fuzz/ (ipc) as polars panics (an assert_eq!, todo!(), a dtype polars-core
     // cannot hold); s3io's scan of the IPC metadata now refuses them before polars reads.
