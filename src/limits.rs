@@ -16,7 +16,7 @@ use crate::error::{Error, ErrorKind};
 /// | limit | default | guards against |
 /// |---|---|---|
 /// | [`max_object_size`](Self::max_object_size) | 4 GiB | decoding an object too large for memory; checked before the download |
-/// | [`max_decompressed_size`](Self::max_decompressed_size) | 100 × the object (at least 64 MiB); for pickles 200 × (at least 1 GiB) | gzip/zstd/bz2/xz and workbook zip bombs; `.xls` and `.ods` text copied into every cell; pickles whose shared references expand exponentially; Arrow IPC buffers declaring huge lengths; Parquet pages and column chunks declaring huge (or negative) counts |
+/// | [`max_decompressed_size`](Self::max_decompressed_size) | 100 × the object (at least 64 MiB); for pickles 200 × (at least 1 GiB); for what Parquet and Arrow IPC metadata declare 1,000 × (at least 256 MiB) | gzip/zstd/bz2/xz and workbook zip bombs; `.xls` and `.ods` text copied into every cell; pickles whose shared references expand exponentially; Arrow IPC buffers declaring huge lengths; Parquet pages and column chunks declaring huge (or negative) counts |
 /// | [`max_sheet_cells`](Self::max_sheet_cells) | 50,000,000 | workbooks that declare or span absurd sheets |
 /// | [`max_pickle_depth`](Self::max_pickle_depth) | 1,000 (Python's own recursion limit) | pickles nested deep enough to overflow the stack |
 ///
@@ -59,6 +59,12 @@ impl Limits {
     pub const DEFAULT_MAX_OBJECT_SIZE: u64 = 4 << 30;
     /// The default [`max_sheet_cells`](Self::max_sheet_cells): 50 million.
     pub const DEFAULT_MAX_SHEET_CELLS: u64 = 50_000_000;
+    /// By default, Parquet and Arrow IPC files may declare that they decode to this many
+    /// times their size ([`max_decompressed_size`](Self::max_decompressed_size))...
+    pub const DECLARED_MAX_RATIO: u64 = 1_000;
+    /// ...and at least this many bytes: 256 MiB.
+    pub const DEFAULT_MIN_DECLARED_SIZE: u64 = 256 << 20;
+
     /// The default [`max_pickle_depth`](Self::max_pickle_depth): 1,000 levels, as deep as
     /// Python itself can pickle with its default recursion limit.
     pub const DEFAULT_MAX_PICKLE_DEPTH: u32 = 1_000;
@@ -88,8 +94,9 @@ impl Limits {
     /// at their decoded width); for `.xls`
     /// and `.ods` workbooks, the most text their cells may hold once shared strings,
     /// repeated cells and rows, and repeated spaces are copied out. By default 100 times
-    /// the object's size and at least 64 MiB for decompression, and 200 times and at least
-    /// 1 GiB for pickles.
+    /// the object's size and at least 64 MiB for decompression, 200 times and at least
+    /// 1 GiB for pickles, and 1,000 times and at least 256 MiB for what Parquet and Arrow IPC
+    /// metadata declare.
     pub fn max_decompressed_size(mut self, bytes: u64) -> Self {
         self.decompressed_size = Some(bytes);
         self
@@ -128,6 +135,28 @@ impl Limits {
     /// The decompressed size limit set, if any; each decoder has its own default.
     pub(crate) fn decompressed_size(&self) -> Option<u64> {
         self.decompressed_size
+    }
+
+    /// The decompression limit for an object of `len` bytes: the one set, else
+    /// [`DEFAULT_MAX_RATIO`](crate::format::compression::DEFAULT_MAX_RATIO) times `len` and at
+    /// least 64 MiB.
+    pub(crate) fn decompression_limit(&self, len: usize) -> u64 {
+        self.decompressed_size
+            .unwrap_or_else(|| crate::format::compression::default_limit(len))
+    }
+
+    /// The limit on what a columnar file (Parquet, Arrow IPC) of `len` bytes declares it
+    /// decodes to: the one set, else [`DECLARED_MAX_RATIO`](Self::DECLARED_MAX_RATIO) times
+    /// `len` and at least [`DEFAULT_MIN_DECLARED_SIZE`](Self::DEFAULT_MIN_DECLARED_SIZE).
+    /// Dictionary and run-length encodings legitimately shrink a constant column a hundredfold
+    /// and more, so the ratio is higher than for gzip and friends; what it stops is a few
+    /// kilobytes declaring gigabytes or terabytes, which would exhaust or abort the process.
+    pub(crate) fn declared_size_limit(&self, len: usize) -> u64 {
+        self.decompressed_size.unwrap_or_else(|| {
+            (len as u64)
+                .saturating_mul(Self::DECLARED_MAX_RATIO)
+                .max(Self::DEFAULT_MIN_DECLARED_SIZE)
+        })
     }
 
     /// The sheet cell limit in effect.

@@ -191,10 +191,7 @@ impl Codec for Spreadsheet {
 /// worksheets hold records calamine would skip is reopened with them rewritten (see
 /// `xlsb_fix`).
 fn open(bytes: Bytes, options: &ReadOptions) -> Result<Workbook<Cursor<Bytes>>> {
-    let limit = options
-        .limits
-        .decompressed_size()
-        .unwrap_or_else(|| super::compression::default_limit(bytes.len()));
+    let limit = options.limits.decompression_limit(bytes.len());
     check_zip(&bytes, limit)?;
     let mut budget = budget::Budget::new(options.limits.sheet_cells(), limit, bytes.len());
     xls_scan::check(&bytes, &mut budget)?;

@@ -68,10 +68,7 @@ impl Codec for Ipc {
     }
 
     fn decode_frame(&self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
-        let limit = options
-            .limits
-            .decompressed_size()
-            .unwrap_or_else(|| super::compression::default_limit(bytes.len()));
+        let limit = options.limits.declared_size_limit(bytes.len());
         check(&bytes, limit)?;
         let read = move || {
             if bytes.starts_with(FILE_MAGIC) {

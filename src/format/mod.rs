@@ -384,10 +384,7 @@ impl Layers {
             options.limits.check_object_size(bytes.len() as u64)?;
             let bytes = match self.compression {
                 Some(c) => {
-                    let limit = options
-                        .limits
-                        .decompressed_size()
-                        .unwrap_or_else(|| compression::default_limit(bytes.len()));
+                    let limit = options.limits.decompression_limit(bytes.len());
                     Bytes::from(c.decompress(&bytes, limit)?)
                 }
                 None => bytes,
