@@ -43,6 +43,7 @@ use crate::options::{ReadOptions, SheetRef, Sheets, WriteOptions};
 
 mod budget;
 mod ods_scan;
+mod xls_formulas;
 mod xls_scan;
 mod xlsb_fix;
 
@@ -196,6 +197,13 @@ fn open(bytes: Bytes, options: &ReadOptions) -> Result<Workbook<Cursor<Bytes>>> 
         .decompressed_size()
         .unwrap_or_else(|| super::compression::default_limit(bytes.len()));
     check_zip(&bytes, limit)?;
+    // calamine parses every formula of an `.xls` as it opens it, in quadratic time; s3io
+    // reads only the cached values, so the formulas are blanked first (see `xls_formulas`),
+    // and the scan below reads the bytes calamine will.
+    let bytes = match xls_formulas::without_formulas(&bytes)? {
+        Some(blanked) => Bytes::from(blanked),
+        None => bytes,
+    };
     let mut budget = budget::Budget::new(options.limits.sheet_cells(), limit, bytes.len());
     xls_scan::check(&bytes, &mut budget)?;
     ods_scan::check(&bytes, &mut budget)?;
