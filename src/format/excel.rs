@@ -9,7 +9,10 @@
 //! `.ods` workbooks whole as it opens them, every sheet into a dense grid over its cells, so
 //! before it sees one, `xls_scan` and `ods_scan` walk the file as calamine will and refuse
 //! one that would make it allocate past the limits (the cells of each sheet and of all
-//! sheets, the text copied into cells) or never finish; `budget` does the counting.
+//! sheets, the text copied into cells) or never finish; `budget` does the counting. calamine
+//! also parses every `.xls` formula as it opens the workbook, in time quadratic in the
+//! formula's length; s3io reads only the cached values, so `xls_formulas` first sets each
+//! formula's length to 0 in a copy of the file, and the scan and calamine read that copy.
 //! calamine 0.38 skips some `.xlsb` cell records (the short forms SheetJS writes, formula
 //! cells holding an error, rich-text cells); `xlsb_fix` rewrites them first, so no cell is
 //! lost.
