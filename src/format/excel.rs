@@ -9,7 +9,10 @@
 //! `.ods` workbooks whole as it opens them, every sheet into a dense grid over its cells, so
 //! before it sees one, `xls_scan` and `ods_scan` walk the file as calamine will and refuse
 //! one that would make it allocate past the limits (the cells of each sheet and of all
-//! sheets, the text copied into cells) or never finish; `budget` does the counting.
+//! sheets, the text copied into cells) or never finish; `budget` does the counting. calamine
+//! also parses every `.xls` formula as it opens the workbook, in time quadratic in the
+//! formula's length; s3io reads only the cached values, so `xls_formulas` first sets each
+//! formula's length to 0 in a copy of the file, and the scan and calamine read that copy.
 //! calamine 0.38 skips some `.xlsb` cell records (the short forms SheetJS writes, formula
 //! cells holding an error, rich-text cells); `xlsb_fix` rewrites them first, so no cell is
 //! lost.
@@ -43,6 +46,7 @@ use crate::options::{ReadOptions, SheetRef, Sheets, WriteOptions};
 
 mod budget;
 mod ods_scan;
+mod xls_formulas;
 mod xls_scan;
 mod xlsb_fix;
 
@@ -193,6 +197,13 @@ impl Codec for Spreadsheet {
 fn open(bytes: Bytes, options: &ReadOptions) -> Result<Workbook<Cursor<Bytes>>> {
     let limit = options.limits.decompression_limit(bytes.len());
     check_zip(&bytes, limit)?;
+    // calamine parses every formula of an `.xls` as it opens it, in quadratic time; s3io
+    // reads only the cached values, so the formulas are blanked first (see `xls_formulas`),
+    // and the scan below reads the bytes calamine will.
+    let bytes = match xls_formulas::without_formulas(&bytes)? {
+        Some(blanked) => Bytes::from(blanked),
+        None => bytes,
+    };
     let mut budget = budget::Budget::new(options.limits.sheet_cells(), limit, bytes.len());
     xls_scan::check(&bytes, &mut budget)?;
     ods_scan::check(&bytes, &mut budget)?;

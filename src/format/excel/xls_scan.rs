@@ -26,7 +26,7 @@ use std::borrow::Cow;
 use super::budget::Budget;
 use crate::error::{Error, ErrorKind, Result};
 
-const SIGNATURE: &[u8; 8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+pub(super) const SIGNATURE: &[u8; 8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
 /// Sector ids from here on are markers, not sectors.
 const RESERVED_SECTORS: u32 = 0xFFFF_FFFA;
 const DIFSECT: u32 = 0xFFFF_FFFC;
@@ -38,10 +38,10 @@ const MINI_SECTOR: usize = 64;
 const MINI_CUTOFF: u64 = 4096;
 
 const BOF: u16 = 0x0809;
-const EOF: u16 = 0x000A;
+pub(super) const EOF: u16 = 0x000A;
 const CONTINUE: u16 = 0x003C;
 const CODEPAGE: u16 = 0x0042;
-const BOUNDSHEET: u16 = 0x0085;
+pub(super) const BOUNDSHEET: u16 = 0x0085;
 const SST: u16 = 0x00FC;
 const DIMENSIONS: u16 = 0x0200;
 const NUMBER: u16 = 0x0203;
@@ -52,7 +52,7 @@ const STRING: u16 = 0x0207;
 const RK: u16 = 0x027E;
 const LABELSST: u16 = 0x00FD;
 const MULRK: u16 = 0x00BD;
-const FORMULA: u16 = 0x0006;
+pub(super) const FORMULA: u16 = 0x0006;
 /// The code page of UTF-16 text, BIFF8's own.
 const UTF16_CODEPAGE: u16 = 1200;
 
@@ -65,31 +65,26 @@ pub(super) fn check(bytes: &[u8], budget: &mut Budget) -> Result<()> {
     let Some(file) = CompoundFile::open(bytes)? else {
         return Ok(());
     };
-    // calamine falls back on `Book` (BIFF5) when `Workbook` fails.
-    let stream = match file.stream("Workbook")? {
-        Some(stream) => stream,
-        None => match file.stream("Book")? {
-            Some(stream) => stream,
-            None => return Ok(()),
-        },
-    };
-    check_workbook(&stream, budget)
+    match file.workbook()? {
+        Some((stream, _)) => check_workbook(&stream, budget),
+        None => Ok(()),
+    }
 }
 
-fn malformed(what: &str) -> Error {
+pub(super) fn malformed(what: &str) -> Error {
     Error::new(
         ErrorKind::Decode,
         format!("not a valid workbook: the compound file's {what}"),
     )
 }
 
-fn u16_at(bytes: &[u8], at: usize) -> u16 {
+pub(super) fn u16_at(bytes: &[u8], at: usize) -> u16 {
     bytes
         .get(at..at + 2)
         .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
 }
 
-fn u32_at(bytes: &[u8], at: usize) -> u32 {
+pub(super) fn u32_at(bytes: &[u8], at: usize) -> u32 {
     bytes
         .get(at..at + 4)
         .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -116,8 +111,15 @@ struct Entry {
     len: u64,
 }
 
+/// Where the bytes of a stream lie: the start of each of its sectors, in the file for a
+/// stream in regular sectors, in the mini stream for a short one (64-byte sectors).
+pub(super) struct Placement {
+    mini: bool,
+    starts: Vec<usize>,
+}
+
 /// The parts of a compound file calamine reads when it opens it.
-struct CompoundFile<'a> {
+pub(super) struct CompoundFile<'a> {
     bytes: &'a [u8],
     sector_size: usize,
     /// The highest sector id calamine reads: the file's length in sectors.
@@ -126,12 +128,14 @@ struct CompoundFile<'a> {
     directory: Vec<Entry>,
     mini_fat: Vec<u32>,
     mini_stream: Vec<u8>,
+    /// Where the mini stream's sectors lie in the file.
+    mini_stream_at: Vec<usize>,
 }
 
 impl<'a> CompoundFile<'a> {
     /// The header, FAT, directory and mini stream, read as calamine's `Cfb::new` reads them;
     /// `None` where calamine fails by itself.
-    fn open(bytes: &'a [u8]) -> Result<Option<Self>> {
+    pub(super) fn open(bytes: &'a [u8]) -> Result<Option<Self>> {
         if bytes.len() < 512 {
             return Ok(None);
         }
@@ -151,6 +155,7 @@ impl<'a> CompoundFile<'a> {
             directory: Vec::new(),
             mini_fat: Vec::new(),
             mini_stream: Vec::new(),
+            mini_stream_at: Vec::new(),
         };
         // The FAT sectors: 109 ids in the header, then chained DIFAT sectors whose last id
         // points at the next.
@@ -204,7 +209,7 @@ impl<'a> CompoundFile<'a> {
         let mini_fat_sectors = u64::from(u32_at(bytes, 64));
         if mini_fat_sectors > 0 {
             let (start, len) = (root.start, root.len);
-            let Some(mini_stream) = file.chain(start, len, "mini stream")? else {
+            let Some((mini_stream, at)) = file.placed_chain(start, len, "mini stream")? else {
                 return Ok(None);
             };
             let mini_fat_len = mini_fat_sectors * sector_size as u64;
@@ -212,6 +217,7 @@ impl<'a> CompoundFile<'a> {
                 return Ok(None);
             };
             file.mini_stream = mini_stream;
+            file.mini_stream_at = at;
             file.mini_fat = u32s(&mini_fat).collect();
         }
         Ok(Some(file))
@@ -238,7 +244,18 @@ impl<'a> CompoundFile<'a> {
     /// visits more sectors than the file holds (it loops, and calamine would follow it
     /// until `len`, or forever); `None` where calamine fails.
     fn chain(&self, start: u32, len: u64, what: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.placed_chain(start, len, what)?.map(|(out, _)| out))
+    }
+
+    /// [`chain`](Self::chain), with the file offset of each sector read.
+    fn placed_chain(
+        &self,
+        start: u32,
+        len: u64,
+        what: &str,
+    ) -> Result<Option<(Vec<u8>, Vec<usize>)>> {
         let mut out = Vec::new();
+        let mut at = Vec::new();
         let mut id = start;
         let mut visited = 0;
         while id != ENDOFCHAIN {
@@ -251,6 +268,8 @@ impl<'a> CompoundFile<'a> {
             }
             let take = (len - out.len() as u64).min(sector.len() as u64) as usize;
             out.extend_from_slice(&sector[..take]);
+            // `sector` checked that the id is at most the file's length in sectors.
+            at.push((id as usize + 1) * self.sector_size);
             if out.len() as u64 >= len {
                 break;
             }
@@ -260,12 +279,36 @@ impl<'a> CompoundFile<'a> {
             };
             id = next;
         }
-        Ok(Some(out))
+        Ok(Some((out, at)))
+    }
+
+    /// The workbook stream, as calamine's `Xls` reads it: `Workbook`, or `Book` (BIFF5) when
+    /// that fails; with where its bytes lie.
+    pub(super) fn workbook(&self) -> Result<Option<(Vec<u8>, Placement)>> {
+        match self.stream("Workbook")? {
+            Some(stream) => Ok(Some(stream)),
+            None => self.stream("Book"),
+        }
+    }
+
+    /// Where byte `pos` of a stream placed at `placement` lies in the file; `None` if it lies
+    /// past the end of the file (calamine reads zeros there) or cannot be placed.
+    pub(super) fn file_offset(&self, placement: &Placement, pos: usize) -> Option<usize> {
+        let unit = if placement.mini {
+            MINI_SECTOR
+        } else {
+            self.sector_size
+        };
+        let mut at = placement.starts.get(pos / unit)? + pos % unit;
+        if placement.mini {
+            at = self.mini_stream_at.get(at / self.sector_size)? + at % self.sector_size;
+        }
+        (at < self.bytes.len()).then_some(at)
     }
 
     /// The stream named `name` (any case), as calamine's `get_stream` reads it; `None` if
     /// there is none or calamine fails on it.
-    fn stream(&self, name: &str) -> Result<Option<Vec<u8>>> {
+    fn stream(&self, name: &str) -> Result<Option<(Vec<u8>, Placement)>> {
         let Some(entry) = self
             .directory
             .iter()
@@ -274,13 +317,26 @@ impl<'a> CompoundFile<'a> {
             return Ok(None);
         };
         if entry.len >= MINI_CUTOFF {
-            return self.chain(entry.start, entry.len, "stream");
+            let placed = self.placed_chain(entry.start, entry.len, "stream")?;
+            return Ok(placed.map(|(out, starts)| {
+                (
+                    out,
+                    Placement {
+                        mini: false,
+                        starts,
+                    },
+                )
+            }));
         }
         // A short stream, in 64-byte sectors of the mini stream, read up to its length (under
         // 4096 bytes) even if its chain loops; calamine reads nothing of an empty one.
         let mut out = Vec::new();
+        let mut placement = Placement {
+            mini: true,
+            starts: Vec::new(),
+        };
         if entry.len == 0 {
-            return Ok(Some(out));
+            return Ok(Some((out, placement)));
         }
         let mut id = entry.start;
         while id != ENDOFCHAIN {
@@ -297,6 +353,7 @@ impl<'a> CompoundFile<'a> {
                 )));
             }
             out.extend_from_slice(&sector[..take]);
+            placement.starts.push(start);
             if out.len() as u64 >= entry.len {
                 break;
             }
@@ -305,14 +362,16 @@ impl<'a> CompoundFile<'a> {
             };
             id = next;
         }
-        Ok(Some(out))
+        Ok(Some((out, placement)))
     }
 }
 
 /// A BIFF record, with the data of the CONTINUE records after it.
-struct Record<'a> {
-    typ: u16,
-    data: &'a [u8],
+pub(super) struct Record<'a> {
+    pub(super) typ: u16,
+    pub(super) data: &'a [u8],
+    /// Where `data` starts in the stream.
+    pub(super) at: usize,
     continues: Vec<&'a [u8]>,
     next: usize,
 }
@@ -346,32 +405,53 @@ impl Record<'_> {
 
 /// The records of a BIFF stream, as calamine's `RecordIter` gives them; it ends where
 /// calamine's fails (a record running past the end of the stream).
-struct Records<'a> {
+pub(super) struct Records<'a> {
     stream: &'a [u8],
+    /// Where the next record starts.
+    pos: usize,
+}
+
+impl<'a> Records<'a> {
+    pub(super) fn new(stream: &'a [u8]) -> Self {
+        Self::from(stream, 0)
+    }
+
+    /// The records from `pos` on, as calamine reads a sheet's substream.
+    pub(super) fn from(stream: &'a [u8], pos: usize) -> Self {
+        Self { stream, pos }
+    }
+
+    /// The data of the record at `pos`, moving past it.
+    fn take(&mut self) -> Option<&'a [u8]> {
+        let rest = self.stream.get(self.pos..)?;
+        let len = usize::from(u16_at(rest, 2));
+        let data = rest.get(4..4 + len)?;
+        self.pos += 4 + len;
+        Some(data)
+    }
+
+    fn rest(&self) -> &'a [u8] {
+        self.stream.get(self.pos..).unwrap_or_default()
+    }
 }
 
 impl<'a> Iterator for Records<'a> {
     type Item = Record<'a>;
 
     fn next(&mut self) -> Option<Record<'a>> {
-        let take = |stream: &mut &'a [u8]| {
-            let len = usize::from(u16_at(stream, 2));
-            let data = stream.get(4..4 + len)?;
-            *stream = &stream[4 + len..];
-            Some(data)
-        };
-        if self.stream.len() < 4 {
+        if self.rest().len() < 4 {
             return None;
         }
-        let typ = u16_at(self.stream, 0);
-        let Some(data) = take(&mut self.stream) else {
-            self.stream = &[];
+        let typ = u16_at(self.rest(), 0);
+        let at = self.pos + 4;
+        let Some(data) = self.take() else {
+            self.pos = self.stream.len();
             return None;
         };
         let mut continues = Vec::new();
-        while self.stream.len() > 4 && u16_at(self.stream, 0) == CONTINUE {
-            let Some(more) = take(&mut self.stream) else {
-                self.stream = &[];
+        while self.rest().len() > 4 && u16_at(self.rest(), 0) == CONTINUE {
+            let Some(more) = self.take() else {
+                self.pos = self.stream.len();
                 return None;
             };
             continues.push(more);
@@ -379,10 +459,41 @@ impl<'a> Iterator for Records<'a> {
         Some(Record {
             typ,
             data,
+            at,
             continues,
             next: 0,
         })
     }
+}
+
+/// The records of a sheet's substream starting at `pos` that calamine reads, up to its EOF:
+/// those of nested substreams (embedded charts) are left out.
+pub(super) fn sheet_records(stream: &[u8], pos: usize) -> impl Iterator<Item = Record<'_>> {
+    let mut seen_bof = false;
+    let mut depth = 0usize;
+    Records::from(stream, pos)
+        .filter(move |record| {
+            if depth > 0 {
+                match record.typ {
+                    BOF => depth += 1,
+                    EOF => depth -= 1,
+                    _ => {}
+                }
+                return false;
+            }
+            match record.typ {
+                BOF if seen_bof => {
+                    depth += 1;
+                    false
+                }
+                BOF => {
+                    seen_bof = true;
+                    true
+                }
+                _ => true,
+            }
+        })
+        .take_while(|record| record.typ != EOF)
 }
 
 /// The globals substream lists the sheets and holds the shared strings; each sheet's
@@ -392,7 +503,7 @@ fn check_workbook(stream: &[u8], budget: &mut Budget) -> Result<()> {
     let mut codepage = UTF16_CODEPAGE;
     // The UTF-8 length of each shared string, at most.
     let mut strings = Vec::new();
-    for mut record in (Records { stream }) {
+    for mut record in Records::new(stream) {
         match record.typ {
             CODEPAGE => codepage = u16_at(record.data, 0),
             BOUNDSHEET if record.data.len() >= 4 => {
@@ -410,10 +521,10 @@ fn check_workbook(stream: &[u8], budget: &mut Budget) -> Result<()> {
     }
     for (pos, name) in sheets {
         // Past the stream, calamine panics (caught) before building more.
-        let Some(substream) = stream.get(pos..) else {
+        if pos > stream.len() {
             return Ok(());
-        };
-        check_sheet(substream, &name, &strings, budget)?;
+        }
+        check_sheet(stream, pos, &name, &strings, budget)?;
     }
     Ok(())
 }
@@ -438,28 +549,20 @@ fn sheet_name(data: &[u8], index: usize) -> String {
 }
 
 /// The cells of one sheet's substream, counted against the budget.
-fn check_sheet(substream: &[u8], name: &str, strings: &[u64], budget: &mut Budget) -> Result<()> {
+fn check_sheet(
+    stream: &[u8],
+    pos: usize,
+    name: &str,
+    strings: &[u64],
+    budget: &mut Budget,
+) -> Result<()> {
     let mut span = Span::default();
     let mut copied = 0u64;
     let mut formula_at = (0, 0);
-    let mut seen_bof = false;
-    let mut depth = 0usize;
-    for record in (Records { stream: substream }) {
+    for record in sheet_records(stream, pos) {
         let data = record.data;
-        // Nested substreams (embedded charts) are skipped.
-        if depth > 0 {
-            match record.typ {
-                BOF => depth += 1,
-                EOF => depth -= 1,
-                _ => {}
-            }
-            continue;
-        }
         let at = (u32::from(u16_at(data, 0)), u32::from(u16_at(data, 2)));
         match record.typ {
-            BOF if seen_bof => depth += 1,
-            BOF => seen_bof = true,
-            EOF => break,
             DIMENSIONS => {
                 if let Some((rows, cols)) = dimensions(data) {
                     let what = format!("declares {rows} rows × {cols} columns");
@@ -636,10 +739,10 @@ fn utf8_len(bytes: &[u8], high_byte: bool, utf16: bool) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn record(typ: u16, data: &[u8]) -> Vec<u8> {
+    pub(in super::super) fn record(typ: u16, data: &[u8]) -> Vec<u8> {
         let mut out = typ.to_le_bytes().to_vec();
         out.extend((data.len() as u16).to_le_bytes());
         out.extend(data);
@@ -655,7 +758,7 @@ mod tests {
 
     /// A workbook stream: globals with one sheet name per entry of `sheets` (all pointing
     /// at one substream holding `cells`) and `globals`, then that substream.
-    fn workbook(sheets: usize, globals: &[u8], cells: &[u8]) -> Vec<u8> {
+    pub(in super::super) fn workbook(sheets: usize, globals: &[u8], cells: &[u8]) -> Vec<u8> {
         let bof = |dt: u16| {
             record(
                 BOF,
@@ -689,7 +792,11 @@ mod tests {
     /// stream, as Excel and LibreOffice store small workbooks: sector 0 the FAT, 1 the
     /// directory, 2 the mini FAT, then the mini stream. The root entry says the mini stream
     /// is `cut` bytes shorter than it is; `mini_fat` edits the mini FAT.
-    fn compound(workbook: &[u8], cut: u32, mini_fat: impl FnOnce(&mut Vec<u32>)) -> Vec<u8> {
+    pub(in super::super) fn compound(
+        workbook: &[u8],
+        cut: u32,
+        mini_fat: impl FnOnce(&mut Vec<u32>),
+    ) -> Vec<u8> {
         let mini_sectors = workbook.len().div_ceil(64);
         let mini_stream = [workbook, &vec![0; mini_sectors * 64 - workbook.len()]].concat();
         let sectors = mini_stream.len().div_ceil(512);
@@ -733,6 +840,54 @@ mod tests {
         ]
         .concat();
         out.resize(512 * (4 + sectors), 0);
+        out
+    }
+
+    /// A compound file (512-byte sectors) holding `workbook`, padded to 4096 bytes, in
+    /// regular sectors laid out in reverse order: sector 0 the FAT, 1 the directory, then the
+    /// stream's last sector first.
+    pub(in super::super) fn regular(workbook: &[u8]) -> Vec<u8> {
+        let mut stream = workbook.to_vec();
+        stream.resize(stream.len().max(4096).div_ceil(512) * 512, 0);
+        let n = stream.len() / 512;
+        assert!(n + 2 <= 128, "one FAT sector");
+        // Stream sector k lies in file sector 2 + n - 1 - k.
+        let id = |k: usize| (2 + n - 1 - k) as u32;
+        let mut fat = vec![0xFFFF_FFFD_u32, ENDOFCHAIN];
+        fat.resize(2 + n, 0);
+        for k in 0..n {
+            fat[id(k) as usize] = if k + 1 < n { id(k + 1) } else { ENDOFCHAIN };
+        }
+        let sector = |ids: &[u32]| {
+            let mut out: Vec<u8> = ids.iter().flat_map(|id| id.to_le_bytes()).collect();
+            out.resize(512, 0xFF);
+            out
+        };
+        let entry = |name: &str, start: u32, len: u32| {
+            let mut e: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            e.resize(116, 0);
+            e.extend(start.to_le_bytes());
+            e.extend(len.to_le_bytes());
+            e.resize(128, 0);
+            e
+        };
+        let mut header = SIGNATURE.to_vec();
+        header.resize(24, 0);
+        for v in [0x3E_u16, 3, 0xFFFE, 9, 6] {
+            header.extend(v.to_le_bytes());
+        }
+        header.resize(44, 0);
+        for v in [1, 1, 0, 4096, ENDOFCHAIN, 0, ENDOFCHAIN, 0] {
+            header.extend(u32::to_le_bytes(v));
+        }
+        header.extend(sector(&[0]).iter().take(512 - 76));
+        let mut directory = entry("Root Entry", ENDOFCHAIN, 0);
+        directory.extend(entry("Workbook", id(0), stream.len() as u32));
+        directory.resize(512, 0);
+        let mut out = [header, sector(&fat), directory].concat();
+        for k in (0..n).rev() {
+            out.extend(&stream[k * 512..(k + 1) * 512]);
+        }
         out
     }
 
@@ -872,13 +1027,13 @@ mod tests {
         data.extend([0; 11]);
         data.extend([1, 0, 1, 0xAC, 0x20]);
         let stream = record(SST, &data);
-        let mut rec = Records { stream: &stream }.next().unwrap();
+        let mut rec = Records::new(&stream).next().unwrap();
         assert_eq!(shared_strings(&mut rec, true), Some(vec![2, 3]));
         // A negative cbExtRst: calamine fails, and so does the scan.
         let mut data = vec![0; 8];
         data.extend([1, 0, 0x04, 0xFF, 0xFF, 0xFF, 0xFF, b'a']);
         let stream = record(SST, &data);
-        let mut rec = Records { stream: &stream }.next().unwrap();
+        let mut rec = Records::new(&stream).next().unwrap();
         assert_eq!(shared_strings(&mut rec, true), None);
     }
 }
