@@ -166,6 +166,34 @@ const CORPUS: &[Case] = &[
         Decode,
         "row group 0, column 2 declares -1 values",
     ),
+    // Found by the second fuzz run (parquet) as polars panics (an assert in a bitmap, unwraps,
+    // a range out of bounds, an array chunk assert); the Parquet scan now refuses four of them
+    // before polars reads, and the guard catches the fifth.
+    case(
+        "parquet_fuzz_bitmap_assert.parquet",
+        Decode,
+        "declares a negative offset, size or number of values",
+    ),
+    case(
+        "parquet_fuzz_array_chunks.parquet",
+        Decode,
+        "declares a negative offset, size or number of values",
+    ),
+    case(
+        "parquet_fuzz_range.parquet",
+        Decode,
+        "declares a negative offset, size or number of values",
+    ),
+    case(
+        "parquet_fuzz_float_unwrap.parquet",
+        Decode,
+        "a page header of row group 0, column 0 is unreadable",
+    ),
+    case(
+        "parquet_fuzz_chunk_metadata_unwrap.parquet",
+        Decode,
+        "the decoder failed on this input",
+    ),
     case("arrow_corrupt.arrow", Decode, "Arrow"),
     // Found by fuzz/ (ipc) as polars panics (an assert_eq!, todo!(), a dtype polars-core
     // cannot hold); s3io's scan of the IPC metadata now refuses them before polars reads.
