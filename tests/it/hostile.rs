@@ -194,6 +194,32 @@ const CORPUS: &[Case] = &[
         Decode,
         "the decoder failed on this input",
     ),
+    // Found by the third parquet run, after the scan: panics deeper in polars; caught.
+    case(
+        "parquet_fuzz_struct_unwrap.parquet",
+        Decode,
+        "the decoder failed on this input",
+    ),
+    case(
+        "parquet_fuzz_bitmask_assert.parquet",
+        Decode,
+        "the decoder failed on this input",
+    ),
+    case(
+        "parquet_fuzz_fixed_size_binary.parquet",
+        Decode,
+        "the decoder failed on this input",
+    ),
+    case(
+        "parquet_fuzz_plain_assert.parquet",
+        Decode,
+        "the decoder failed on this input",
+    ),
+    case(
+        "parquet_fuzz_schema_metadata.parquet",
+        Decode,
+        "the decoder failed on this input",
+    ),
     case("arrow_corrupt.arrow", Decode, "Arrow"),
     // Found by fuzz/ (ipc) as polars panics (an assert_eq!, todo!(), a dtype polars-core
     // cannot hold); s3io's scan of the IPC metadata now refuses them before polars reads.
@@ -221,6 +247,16 @@ const CORPUS: &[Case] = &[
     ),
     case(
         "arrow_fuzz_field_unwrap.arrow",
+        Decode,
+        "the decoder failed on this input",
+    ),
+    case(
+        "arrow_fuzz_read_basic_slice.arrow",
+        Decode,
+        "the decoder failed on this input",
+    ),
+    case(
+        "arrow_fuzz_chunks_unwrap.arrow",
         Decode,
         "the decoder failed on this input",
     ),
