@@ -623,13 +623,7 @@ fn excel_serial(micros: i64) -> Option<f64> {
 mod tests {
     use super::*;
     use crate::Limits;
-
-    fn fixture(path: &str) -> Bytes {
-        let path = format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read(&path)
-            .unwrap_or_else(|e| panic!("{path}: {e}"))
-            .into()
-    }
+    use crate::format::testing::fixture;
 
     fn cells(limit: u64) -> ReadOptions {
         ReadOptions::new().limits(Limits::new().max_sheet_cells(limit))

@@ -546,20 +546,15 @@ impl<'a> Scan<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::testing::fixture;
 
-    fn fixture(path: &str) -> Vec<u8> {
-        std::fs::read(format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-    }
-
-    fn decode(bytes: Vec<u8>) -> Result<DataFrame> {
-        Ipc.decode_frame(Bytes::from(bytes), &ReadOptions::new())
+    fn decode(bytes: impl Into<Bytes>) -> Result<DataFrame> {
+        Ipc.decode_frame(bytes.into(), &ReadOptions::new())
     }
 
     /// The error `bytes` give, which must be of `kind` and say `says`.
-    fn refused(bytes: Vec<u8>, kind: ErrorKind, says: &str) {
-        let err = decode(bytes).unwrap_err();
-        assert_eq!(err.kind(), kind, "{err}");
-        assert!(err.message().contains(says), "should say {says:?}: {err}");
+    fn refused(bytes: impl Into<Bytes>, kind: ErrorKind, says: &str) {
+        crate::format::testing::refused(&Ipc, bytes, kind, says);
     }
 
     /// `rows` rows of numbers, strings and categories (dictionary batches), with nulls.

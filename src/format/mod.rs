@@ -523,6 +523,30 @@ pub(crate) fn encode_error(
     Error::new(ErrorKind::Encode, format!("{what}: {source}")).with_source(source)
 }
 
+/// What the codecs' unit tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// A file of `fixtures/`, by its path there.
+    pub(crate) fn fixture(path: &str) -> Bytes {
+        let path = format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+            .into()
+    }
+
+    /// The error `codec` gives on `bytes` with the default options, which must be of `kind`
+    /// and say `says`.
+    pub(crate) fn refused(codec: &dyn Codec, bytes: impl Into<Bytes>, kind: ErrorKind, says: &str) {
+        let err = codec
+            .decode_frame(bytes.into(), &ReadOptions::new())
+            .unwrap_err();
+        assert_eq!(err.kind(), kind, "{err}");
+        assert!(err.message().contains(says), "should say {says:?}: {err}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -321,20 +321,15 @@ mod tests {
     use polars_parquet_format::thrift::protocol::TCompactOutputProtocol;
 
     use super::*;
+    use crate::format::testing::fixture;
 
-    fn fixture(path: &str) -> Vec<u8> {
-        std::fs::read(format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-    }
-
-    fn decode(bytes: Vec<u8>) -> Result<DataFrame> {
-        Parquet.decode_frame(Bytes::from(bytes), &ReadOptions::new())
+    fn decode(bytes: impl Into<Bytes>) -> Result<DataFrame> {
+        Parquet.decode_frame(bytes.into(), &ReadOptions::new())
     }
 
     /// The error `bytes` give, which must be of `kind` and say `says`.
-    fn refused(bytes: Vec<u8>, kind: ErrorKind, says: &str) {
-        let err = decode(bytes).unwrap_err();
-        assert_eq!(err.kind(), kind, "{err}");
-        assert!(err.message().contains(says), "should say {says:?}: {err}");
+    fn refused(bytes: impl Into<Bytes>, kind: ErrorKind, says: &str) {
+        crate::format::testing::refused(&Parquet, bytes, kind, says);
     }
 
     /// `rows` rows of optional numbers, strings and booleans.
@@ -392,7 +387,7 @@ mod tests {
             "parquet/pyarrow_typed.parquet",
         ] {
             let bytes = fixture(path);
-            check(&Bytes::from(bytes.clone()), 64 << 20).unwrap_or_else(|e| panic!("{path}: {e}"));
+            check(&bytes, 64 << 20).unwrap_or_else(|e| panic!("{path}: {e}"));
             decode(bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
         }
         let df = frame(50_000);

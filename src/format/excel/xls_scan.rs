@@ -788,6 +788,40 @@ pub(super) mod tests {
         check_workbook(stream, &mut Budget::new(cells, text, 1000))
     }
 
+    /// A 512-byte sector holding `ids`, padded with free entries.
+    fn sector(ids: &[u32]) -> Vec<u8> {
+        let mut out: Vec<u8> = ids.iter().flat_map(|id| id.to_le_bytes()).collect();
+        out.resize(512, 0xFF);
+        out
+    }
+
+    /// A 128-byte directory entry: its name, its first sector and its length.
+    fn entry(name: &str, start: u32, len: u32) -> Vec<u8> {
+        let mut e: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        e.resize(116, 0);
+        e.extend(start.to_le_bytes());
+        e.extend(len.to_le_bytes());
+        e.resize(128, 0);
+        e
+    }
+
+    /// A version 3 header (512-byte sectors) whose fields from offset 44 are `fields`: FAT
+    /// sectors, first directory sector, transaction, mini stream cutoff, first mini FAT
+    /// sector, mini FAT sectors, first DIFAT sector, DIFAT sectors. Its FAT is sector 0.
+    fn header(fields: [u32; 8]) -> Vec<u8> {
+        let mut header = SIGNATURE.to_vec();
+        header.resize(24, 0);
+        for v in [0x3E_u16, 3, 0xFFFE, 9, 6] {
+            header.extend(v.to_le_bytes());
+        }
+        header.resize(44, 0);
+        for v in fields {
+            header.extend(v.to_le_bytes());
+        }
+        header.extend(sector(&[0]).iter().take(512 - 76));
+        header
+    }
+
     /// A compound file (512-byte sectors) holding `workbook` (under 4096 bytes) in its mini
     /// stream, as Excel and LibreOffice store small workbooks: sector 0 the FAT, 1 the
     /// directory, 2 the mini FAT, then the mini stream. The root entry says the mini stream
@@ -804,30 +838,8 @@ pub(super) mod tests {
         fat.extend((4..3 + sectors as u32).chain([ENDOFCHAIN]));
         let mut minifat: Vec<u32> = (1..mini_sectors as u32).chain([ENDOFCHAIN]).collect();
         mini_fat(&mut minifat);
-        let sector = |ids: &[u32]| {
-            let mut out: Vec<u8> = ids.iter().flat_map(|id| id.to_le_bytes()).collect();
-            out.resize(512, 0xFF);
-            out
-        };
-        let entry = |name: &str, start: u32, len: u32| {
-            let mut e: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
-            e.resize(116, 0);
-            e.extend(start.to_le_bytes());
-            e.extend(len.to_le_bytes());
-            e.resize(128, 0);
-            e
-        };
-        let mut header = SIGNATURE.to_vec();
-        header.resize(24, 0);
-        for v in [0x3E_u16, 3, 0xFFFE, 9, 6] {
-            header.extend(v.to_le_bytes());
-        }
-        header.resize(44, 0);
-        for v in [1, 1, 0, 4096, 2, 1, ENDOFCHAIN, 0] {
-            header.extend(u32::to_le_bytes(v));
-        }
-        // The header's FAT sector list: sector 0.
-        header.extend(sector(&[0]).iter().take(512 - 76));
+        // The mini FAT at sector 2, one sector long.
+        let header = header([1, 1, 0, 4096, 2, 1, ENDOFCHAIN, 0]);
         let mut directory = entry("Root Entry", 3, mini_stream.len() as u32 - cut);
         directory.extend(entry("Workbook", 0, workbook.len() as u32));
         directory.resize(512, 0);
@@ -858,29 +870,7 @@ pub(super) mod tests {
         for k in 0..n {
             fat[id(k) as usize] = if k + 1 < n { id(k + 1) } else { ENDOFCHAIN };
         }
-        let sector = |ids: &[u32]| {
-            let mut out: Vec<u8> = ids.iter().flat_map(|id| id.to_le_bytes()).collect();
-            out.resize(512, 0xFF);
-            out
-        };
-        let entry = |name: &str, start: u32, len: u32| {
-            let mut e: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
-            e.resize(116, 0);
-            e.extend(start.to_le_bytes());
-            e.extend(len.to_le_bytes());
-            e.resize(128, 0);
-            e
-        };
-        let mut header = SIGNATURE.to_vec();
-        header.resize(24, 0);
-        for v in [0x3E_u16, 3, 0xFFFE, 9, 6] {
-            header.extend(v.to_le_bytes());
-        }
-        header.resize(44, 0);
-        for v in [1, 1, 0, 4096, ENDOFCHAIN, 0, ENDOFCHAIN, 0] {
-            header.extend(u32::to_le_bytes(v));
-        }
-        header.extend(sector(&[0]).iter().take(512 - 76));
+        let header = header([1, 1, 0, 4096, ENDOFCHAIN, 0, ENDOFCHAIN, 0]);
         let mut directory = entry("Root Entry", ENDOFCHAIN, 0);
         directory.extend(entry("Workbook", id(0), stream.len() as u32));
         directory.resize(512, 0);
