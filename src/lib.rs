@@ -11,7 +11,7 @@
 //!
 //! Connect with the same configuration the AWS CLI uses ([`S3Connector::from_env`]), or set
 //! region, endpoint and credentials yourself ([`S3Connector::builder`]). This tour runs
-//! against the embedded server of [`local::LocalS3`] (feature `local-server`), so it needs no
+//! against the embedded server of `local::LocalS3` (feature `local-server`), so it needs no
 //! AWS account:
 //!
 //! ```
