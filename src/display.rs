@@ -439,13 +439,27 @@ pub fn human_size(bytes: u64) -> String {
 
 /// A timestamp as `2024-01-15 13:45:30 UTC`.
 fn time(at: Option<SystemTime>) -> String {
-    let Some(at) = at else { return String::new() };
+    at.map(|at| format!("{} UTC", utc_time(at)))
+        .unwrap_or_default()
+}
+
+/// A time as listings show it, to the second in UTC: `2024-01-15 13:45:30`. The command
+/// line's `ls` prints object times this way.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+///
+/// let at = UNIX_EPOCH + Duration::from_millis(1_705_326_330_999);
+/// assert_eq!(s3io::utc_time(at), "2024-01-15 13:45:30");
+/// assert_eq!(s3io::utc_time(UNIX_EPOCH - Duration::from_millis(1)), "1969-12-31 23:59:59");
+/// ```
+pub fn utc_time(at: SystemTime) -> String {
     let micros = match at.duration_since(SystemTime::UNIX_EPOCH) {
         Ok(d) => d.as_micros() as i64,
         Err(e) => -(e.duration().as_micros() as i64),
     };
     let whole_seconds = micros - micros.rem_euclid(1_000_000);
-    format!("{} UTC", iso_datetime(whole_seconds).replace('T', " "))
+    iso_datetime(whole_seconds).replace('T', " ")
 }
 
 #[cfg(test)]

@@ -229,7 +229,7 @@ pub mod local;
 pub use admin::{CallerIdentity, CopyOptions, DeleteOptions, PresignedUrl, Wait};
 pub use connector::{BucketInfo, S3Connector};
 pub use data::Data;
-pub use display::{Listing, Row, human_size};
+pub use display::{Listing, Row, human_size, utc_time};
 pub use error::{Error, ErrorKind, Operation, Result};
 pub use format::{Compression, Encoding, Format};
 pub use limits::Limits;

@@ -1,43 +1,14 @@
 //! How the command line prints things: times, sizes, listing lines, decoded data.
 
 use std::io::{self, Write};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use s3io::polars::prelude::DataFrame;
 use s3io::{Data, ObjectInfo};
 
 /// `2024-01-15 13:45:30`, in UTC; blanks of the same width when unknown.
 pub fn time(at: Option<SystemTime>) -> String {
-    let Some(at) = at else {
-        return " ".repeat(19);
-    };
-    let seconds = match at.duration_since(UNIX_EPOCH) {
-        Ok(after) => after.as_secs() as i64,
-        Err(before) => -(before.duration().as_secs_f64().ceil() as i64),
-    };
-    let (days, of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        of_day / 3600,
-        of_day % 3600 / 60,
-        of_day % 60
-    )
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    at.map(s3io::utc_time).unwrap_or_else(|| " ".repeat(19))
 }
 
 /// A size in bytes, or in powers of 1024 as `--human-readable` asks (`1.5 KiB`).
@@ -144,7 +115,7 @@ pub fn schema(out: &mut impl Write, df: &DataFrame) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     #[test]
     fn times_are_utc_calendar_dates() {
