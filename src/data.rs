@@ -54,8 +54,8 @@ impl Data {
     pub fn into_frame(self) -> Result<DataFrame> {
         match self {
             Data::Frame(df) => Ok(df),
-            Data::Json(value) => json::frame_from_value(&value),
-            Data::Pickle(value) => pickle::frame_from_value(&value),
+            Data::Json(value) => json::frame_from_held(&value),
+            Data::Pickle(value) => pickle::frame_from_held(&value),
             other => Err(Error::new(
                 ErrorKind::Unsupported,
                 format!("{} cannot become a frame", other.kind_name()),

@@ -132,7 +132,8 @@
 //! [`Data::Bytes`] upload unchanged under any key. Decompression stops with an
 //! [`ErrorKind::LimitExceeded`] error past 100 times the object's size (at least 64 MiB), or
 //! the limit you set with [`ReadOptions::max_decompressed_size`]. [`Limits`] bound everything
-//! decoding a download may cost: its size, decompression, sheet cells, pickle nesting. Text formats honour a UTF-8 or UTF-16
+//! decoding a download may cost: its size, decompression, what decoding produces (one output
+//! budget per call), sheet cells, pickle nesting. Text formats honour a UTF-8 or UTF-16
 //! byte-order mark, and read Latin-1 or Windows-1252 when asked ([`Encoding`]).
 //!
 //! ## Options per call

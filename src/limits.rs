@@ -8,6 +8,9 @@
 //! ([`ReadOptions::limits`](crate::ReadOptions::limits)); a limit set per call wins over the
 //! connector's, and unset ones keep their defaults.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::error::{Error, ErrorKind};
 
 /// Bounds on what decoding one object may cost, each with a default that real data stays far
@@ -16,7 +19,8 @@ use crate::error::{Error, ErrorKind};
 /// | limit | default | guards against |
 /// |---|---|---|
 /// | [`max_object_size`](Self::max_object_size) | 4 GiB | decoding an object too large for memory; checked before the download |
-/// | [`max_decompressed_size`](Self::max_decompressed_size) | 100 × the object (at least 64 MiB); for pickles 200 × (at least 1 GiB); for what Parquet and Arrow IPC metadata declare 1,000 × (at least 256 MiB) | gzip/zstd/bz2/xz and workbook zip bombs; `.xls` and `.ods` text copied into every cell; pickles whose shared references expand exponentially; Arrow IPC buffers declaring huge lengths; Parquet pages and column chunks declaring huge (or negative) counts |
+/// | [`max_decompressed_size`](Self::max_decompressed_size) | 100 × the object (at least 64 MiB) | gzip/zstd/bz2/xz and workbook zip bombs |
+/// | [`max_decoded_size`](Self::max_decoded_size) | 100 × the objects a call decodes (1,000 × for Parquet and Arrow IPC), at least 256 MiB | what decoding *produces*: shared strings copied into many cells, records whose fresh keys multiply columns, very wide CSVs, `.xls`/`.ods` text copied into cells, pickles whose shared references expand, Parquet and Arrow metadata declaring huge sizes |
 /// | [`max_sheet_cells`](Self::max_sheet_cells) | 50,000,000 | workbooks that declare or span absurd sheets |
 /// | [`max_pickle_depth`](Self::max_pickle_depth) | 1,000 (Python's own recursion limit) | pickles nested deep enough to overflow the stack |
 ///
@@ -50,6 +54,7 @@ use crate::error::{Error, ErrorKind};
 pub struct Limits {
     object_size: Option<u64>,
     decompressed_size: Option<u64>,
+    decoded_size: Option<u64>,
     sheet_cells: Option<u64>,
     pickle_depth: Option<u32>,
 }
@@ -59,11 +64,14 @@ impl Limits {
     pub const DEFAULT_MAX_OBJECT_SIZE: u64 = 4 << 30;
     /// The default [`max_sheet_cells`](Self::max_sheet_cells): 50 million.
     pub const DEFAULT_MAX_SHEET_CELLS: u64 = 50_000_000;
-    /// By default, Parquet and Arrow IPC files may declare that they decode to this many
-    /// times their size ([`max_decompressed_size`](Self::max_decompressed_size))...
+    /// By default, decoding may produce this many times the bytes of the objects a call
+    /// decodes ([`max_decoded_size`](Self::max_decoded_size))...
+    pub const DECODED_MAX_RATIO: u64 = 100;
+    /// ...or, for Parquet and Arrow IPC, whose dictionary and run-length encodings
+    /// legitimately shrink a constant column a hundredfold and more, this many times...
     pub const DECLARED_MAX_RATIO: u64 = 1_000;
-    /// ...and at least this many bytes: 256 MiB.
-    pub const DEFAULT_MIN_DECLARED_SIZE: u64 = 256 << 20;
+    /// ...and at least this many bytes in all: 256 MiB.
+    pub const DEFAULT_MIN_DECODED_SIZE: u64 = 256 << 20;
 
     /// The default [`max_pickle_depth`](Self::max_pickle_depth): 1,000 levels, as deep as
     /// Python itself can pickle with its default recursion limit.
@@ -86,19 +94,43 @@ impl Limits {
         self
     }
 
-    /// The most bytes decompression may produce; for pickles, also the most memory their
-    /// decoded values may take, as estimated before decoding; for Arrow IPC, the most its
-    /// batches' buffers may take once decompressed, as their metadata declares; for Parquet,
-    /// the most its pages may take once decompressed and decoded, as its footer and page
-    /// headers declare (uncompressed page sizes, validity bitmaps, each column chunk's values
-    /// at their decoded width); for `.xls`
-    /// and `.ods` workbooks, the most text their cells may hold once shared strings,
-    /// repeated cells and rows, and repeated spaces are copied out. By default 100 times
-    /// the object's size and at least 64 MiB for decompression, 200 times and at least
-    /// 1 GiB for pickles, and 1,000 times and at least 256 MiB for what Parquet and Arrow IPC
-    /// metadata declare.
+    /// The most bytes decompression may produce: a `.gz`, `.zst`, `.bz2` or `.xz` layer, and
+    /// the zip entries of a workbook. By default 100 times the object's size, and at least
+    /// 64 MiB. What decoding then builds from those bytes is bounded by
+    /// [`max_decoded_size`](Self::max_decoded_size).
     pub fn max_decompressed_size(mut self, bytes: u64) -> Self {
         self.decompressed_size = Some(bytes);
+        self
+    }
+
+    /// The most memory, in bytes, that decoding may produce in one call, charged by every
+    /// decoder before it allocates: text copied into cells (a shared string used by many
+    /// cells is charged once per cell), cells × their width, columns × rows of records
+    /// whose keys differ, the columns of a wide CSV, a pickle's values (shared references
+    /// counted once per use), and what Parquet and Arrow IPC metadata declare their pages
+    /// and buffers decode to. One call has one budget: every sheet of
+    /// [`download_sheets`](crate::S3Connector::download_sheets) and every object of
+    /// [`download_many`](crate::S3Connector::download_many) charge the same one.
+    ///
+    /// By default [`DECODED_MAX_RATIO`](Self::DECODED_MAX_RATIO) (100) times the bytes of
+    /// the objects decoded ([`DECLARED_MAX_RATIO`](Self::DECLARED_MAX_RATIO), 1,000, for
+    /// Parquet and Arrow IPC), and at least
+    /// [`DEFAULT_MIN_DECODED_SIZE`](Self::DEFAULT_MIN_DECODED_SIZE) (256 MiB).
+    ///
+    /// ```
+    /// use s3io::{ErrorKind, Format, Limits, ReadOptions};
+    ///
+    /// // Three records, each with a key no other has: a 3 × 3 frame of mostly nulls.
+    /// let ndjson = "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n";
+    /// let tight = ReadOptions::new().limits(Limits::new().max_decoded_size(64));
+    /// let err = Format::NDJSON.decode_with(ndjson, &tight).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::LimitExceeded);
+    /// assert!(err.to_string().contains("max_decoded_size"));
+    /// assert_eq!(Format::NDJSON.decode_frame(ndjson)?.shape(), (3, 3));
+    /// # Ok::<(), s3io::Error>(())
+    /// ```
+    pub fn max_decoded_size(mut self, bytes: u64) -> Self {
+        self.decoded_size = Some(bytes);
         self
     }
 
@@ -122,6 +154,7 @@ impl Limits {
         Limits {
             object_size: self.object_size.or(fallback.object_size),
             decompressed_size: self.decompressed_size.or(fallback.decompressed_size),
+            decoded_size: self.decoded_size.or(fallback.decoded_size),
             sheet_cells: self.sheet_cells.or(fallback.sheet_cells),
             pickle_depth: self.pickle_depth.or(fallback.pickle_depth),
         }
@@ -132,31 +165,12 @@ impl Limits {
         self.object_size.unwrap_or(Self::DEFAULT_MAX_OBJECT_SIZE)
     }
 
-    /// The decompressed size limit set, if any; each decoder has its own default.
-    pub(crate) fn decompressed_size(&self) -> Option<u64> {
-        self.decompressed_size
-    }
-
     /// The decompression limit for an object of `len` bytes: the one set, else
     /// [`DEFAULT_MAX_RATIO`](crate::format::compression::DEFAULT_MAX_RATIO) times `len` and at
     /// least 64 MiB.
     pub(crate) fn decompression_limit(&self, len: usize) -> u64 {
         self.decompressed_size
             .unwrap_or_else(|| crate::format::compression::default_limit(len))
-    }
-
-    /// The limit on what a columnar file (Parquet, Arrow IPC) of `len` bytes declares it
-    /// decodes to: the one set, else [`DECLARED_MAX_RATIO`](Self::DECLARED_MAX_RATIO) times
-    /// `len` and at least [`DEFAULT_MIN_DECLARED_SIZE`](Self::DEFAULT_MIN_DECLARED_SIZE).
-    /// Dictionary and run-length encodings legitimately shrink a constant column a hundredfold
-    /// and more, so the ratio is higher than for gzip and friends; what it stops is a few
-    /// kilobytes declaring gigabytes or terabytes, which would exhaust or abort the process.
-    pub(crate) fn declared_size_limit(&self, len: usize) -> u64 {
-        self.decompressed_size.unwrap_or_else(|| {
-            (len as u64)
-                .saturating_mul(Self::DECLARED_MAX_RATIO)
-                .max(Self::DEFAULT_MIN_DECLARED_SIZE)
-        })
     }
 
     /// The sheet cell limit in effect.
@@ -195,6 +209,104 @@ pub(crate) fn exceeded(limit: &str, what: String) -> Error {
     )
 }
 
+/// The bytes one table cell takes while a frame is built cell by cell.
+pub(crate) const CELL_BYTES: u64 = 32;
+
+/// What one call's decoding may still produce, under [`Limits::max_decoded_size`].
+///
+/// Made once per call and shared by every object and sheet the call decodes (clones share
+/// it; charges from threads decoding in parallel add up). Each object [`admit`](Self::admit)s
+/// its size, which raises the default allowance; each decoder
+/// [`charge`](Self::charge)s what it is about to build, before it allocates.
+#[derive(Debug, Clone)]
+pub(crate) struct OutputBudget(Arc<BudgetState>);
+
+#[derive(Debug)]
+struct BudgetState {
+    /// [`Limits::max_decoded_size`], when set: then the allowance is ignored.
+    set: Option<u64>,
+    /// The default limit before its floor: the ratio times each admitted object's size.
+    allowance: AtomicU64,
+    /// Bytes charged so far.
+    used: AtomicU64,
+}
+
+impl OutputBudget {
+    /// A budget for one call under `limits`, with nothing admitted or charged yet.
+    pub(crate) fn new(limits: &Limits) -> Self {
+        OutputBudget(Arc::new(BudgetState {
+            set: limits.decoded_size,
+            allowance: AtomicU64::new(0),
+            used: AtomicU64::new(0),
+        }))
+    }
+
+    /// A budget for turning values already in memory into a frame: at least 256 MiB, and
+    /// [`Limits::DECODED_MAX_RATIO`] times the `cells` they hold.
+    pub(crate) fn for_held_cells(cells: usize) -> Self {
+        let budget = OutputBudget::new(&Limits::new());
+        budget.admit(
+            cells.saturating_mul(CELL_BYTES as usize),
+            Limits::DECODED_MAX_RATIO,
+        );
+        budget
+    }
+
+    /// An object of `len` bytes is about to be decoded in a format whose output may be
+    /// `ratio` times its size by default.
+    pub(crate) fn admit(&self, len: usize, ratio: u64) {
+        let more = (len as u64).saturating_mul(ratio);
+        let _ = self
+            .0
+            .allowance
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |a| {
+                Some(a.saturating_add(more))
+            });
+    }
+
+    /// The limit in effect now.
+    pub(crate) fn limit(&self) -> u64 {
+        self.0.set.unwrap_or_else(|| {
+            self.0
+                .allowance
+                .load(Ordering::Relaxed)
+                .max(Limits::DEFAULT_MIN_DECODED_SIZE)
+        })
+    }
+
+    /// The bytes that may still be charged.
+    pub(crate) fn remaining(&self) -> u64 {
+        self.limit()
+            .saturating_sub(self.0.used.load(Ordering::Relaxed))
+    }
+
+    /// Charges `bytes` that decoding is about to produce, or fails, with `what` saying what
+    /// they are, if the call would then pass its limit. A failed charge stays charged: the
+    /// call is over.
+    pub(crate) fn charge(&self, bytes: u64, what: impl FnOnce() -> String) -> Result<(), Error> {
+        let before = self
+            .0
+            .used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |u| {
+                Some(u.saturating_add(bytes))
+            })
+            .unwrap_or(u64::MAX);
+        let used = before.saturating_add(bytes);
+        let limit = self.limit();
+        if used > limit {
+            return Err(exceeded(
+                "max_decoded_size",
+                format!(
+                    "decoding would produce {used} bytes or more ({}), more than the \
+                     {limit}-byte output budget of this call",
+                    what()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,7 +319,7 @@ mod tests {
         assert_eq!(merged.object_size(), 20);
         assert_eq!(merged.pickle_depth(), 5);
         assert_eq!(merged.sheet_cells(), Limits::DEFAULT_MAX_SHEET_CELLS);
-        assert_eq!(merged.decompressed_size(), None);
+        assert_eq!(merged.decompressed_size, None);
         assert_eq!(
             Limits::new().max_pickle_depth(u32::MAX).pickle_depth(),
             Limits::MAX_PICKLE_DEPTH
@@ -216,5 +328,28 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::LimitExceeded);
         assert!(err.message().contains("21 bytes"), "{err}");
         assert!(err.message().contains("Limits::max_object_size"), "{err}");
+    }
+
+    #[test]
+    fn one_budget_per_call_admits_objects_and_refuses_past_its_limit() {
+        let budget = OutputBudget::new(&Limits::new());
+        assert_eq!(budget.limit(), Limits::DEFAULT_MIN_DECODED_SIZE);
+        budget.admit(10 << 20, Limits::DECODED_MAX_RATIO);
+        assert_eq!(budget.limit(), 1000 << 20);
+        let shared = budget.clone();
+        shared.charge(600 << 20, || "a".into()).unwrap();
+        assert_eq!(budget.remaining(), 400 << 20);
+        let err = budget
+            .charge(401 << 20, || "cells × width".into())
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::LimitExceeded);
+        assert!(err.message().contains("cells × width"), "{err}");
+        assert!(err.message().contains("Limits::max_decoded_size"), "{err}");
+        let set = OutputBudget::new(&Limits::new().max_decoded_size(100));
+        set.admit(1 << 30, Limits::DECLARED_MAX_RATIO);
+        assert_eq!(set.limit(), 100);
+        assert!(set.charge(100, String::new).is_ok());
+        assert!(set.charge(1, String::new).is_err());
+        assert!(set.charge(u64::MAX, String::new).is_err());
     }
 }

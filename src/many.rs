@@ -6,7 +6,9 @@ use polars::prelude::*;
 use crate::connector::S3Connector;
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Operation, Result};
+use crate::limits::OutputBudget;
 use crate::listing::ObjectInfo;
+use crate::options::ReadOptions;
 use crate::transfer::UploadInfo;
 
 /// How [`S3Connector::download_many_with`] and friends work.
@@ -79,21 +81,32 @@ impl S3Connector {
         options: ManyOptions,
     ) -> Result<DataFrame> {
         let keys = self.matching_keys(bucket, prefix_or_glob).await?;
+        let read = self.budgeted_read();
         let frames: Vec<(String, DataFrame)> = stream::iter(keys)
-            .map(|key| async move {
-                let df = self.download_frame(bucket, &key).await?;
-                Ok::<_, Error>((key, df))
+            .map(|key| {
+                let read = read.clone();
+                async move {
+                    let df = self.download_frame_with(bucket, &key, read).await?;
+                    Ok::<_, Error>((key, df))
+                }
             })
             .buffered(options.concurrency)
             .try_collect()
             .await?;
+        let context = |e: Error| {
+            e.with_operation(Operation::Download)
+                .with_prefix(bucket, prefix_or_glob)
+        };
+        let (width, height) = stacked_shape(&frames);
+        read.charge_output(width.saturating_mul(height).saturating_mul(16), || {
+            format!("{width} columns × {height} rows once the frames are stacked")
+        })
+        .map_err(context)?;
         stack_frames(frames, options.source_column.as_deref()).map_err(|e| {
-            Error::new(
+            context(Error::new(
                 ErrorKind::Decode,
                 format!("cannot stack the downloaded frames: {e}"),
-            )
-            .with_operation(Operation::Download)
-            .with_prefix(bucket, prefix_or_glob)
+            ))
         })
     }
 
@@ -116,10 +129,14 @@ impl S3Connector {
         options: ManyOptions,
     ) -> Result<Vec<(String, Data)>> {
         let keys = self.matching_keys(bucket, prefix_or_glob).await?;
+        let read = self.budgeted_read();
         stream::iter(keys)
-            .map(|key| async move {
-                let data = self.download(bucket, &key).await?;
-                Ok((key, data))
+            .map(|key| {
+                let read = read.clone();
+                async move {
+                    let data = self.download_with(bucket, &key, read).await?;
+                    Ok((key, data))
+                }
             })
             .buffered(options.concurrency)
             .try_collect()
@@ -168,6 +185,14 @@ impl S3Connector {
             .await
     }
 
+    /// Read options whose output budget one call that decodes many objects shares: under
+    /// the connector's limits, every object adds its allowance and charges what it makes.
+    fn budgeted_read(&self) -> ReadOptions {
+        let mut read = ReadOptions::new();
+        read.budget = Some(OutputBudget::new(&self.limits()));
+        read
+    }
+
     /// The keys under a prefix or matching a glob, without "folder" placeholders; none is
     /// a [`ErrorKind::NotFound`] error.
     async fn matching_keys(&self, bucket: &str, prefix_or_glob: &str) -> Result<Vec<String>> {
@@ -201,6 +226,16 @@ fn common_dtype(a: &DataType, b: &DataType) -> DataType {
         | (DataType::Date, DataType::Datetime(unit, tz)) => DataType::Datetime(*unit, tz.clone()),
         _ => DataType::String,
     }
+}
+
+/// The columns (by name) and rows of the frames once stacked.
+fn stacked_shape(frames: &[(String, DataFrame)]) -> (u64, u64) {
+    let names: std::collections::HashSet<&str> = frames
+        .iter()
+        .flat_map(|(_, df)| df.get_column_names().into_iter().map(|n| n.as_str()))
+        .collect();
+    let height = frames.iter().map(|(_, df)| df.height() as u64).sum();
+    (names.len() as u64, height)
 }
 
 /// Stacks frames vertically, aligning columns by name in first-seen order. Missing columns

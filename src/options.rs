@@ -16,7 +16,7 @@ use crate::connector::S3Connector;
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::{Compression, Encoding, Format};
-use crate::limits::Limits;
+use crate::limits::{Limits, OutputBudget};
 use crate::transfer::UploadInfo;
 
 /// Every sheet of a workbook, by name, in the workbook's order.
@@ -89,6 +89,10 @@ pub struct ReadOptions {
     pub(crate) infer_schema_rows: Option<usize>,
     pub(crate) decimal_comma: bool,
     pub(crate) sheet: Option<SheetRef>,
+    /// The output budget of the call these options are decoding for; set by
+    /// [`Layers`](crate::format::Layers) as decoding starts, or shared by a call that decodes
+    /// many objects.
+    pub(crate) budget: Option<OutputBudget>,
 }
 
 /// A sheet chosen by name or by position.
@@ -102,6 +106,30 @@ impl ReadOptions {
     /// The defaults: everything decided by the key, then the Content-Type.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Charges `bytes` that decoding is about to produce to the call's output budget (see
+    /// [`Limits::max_decoded_size`]); `what` says what they are, for the error.
+    pub(crate) fn charge_output(&self, bytes: u64, what: impl FnOnce() -> String) -> Result<()> {
+        match &self.budget {
+            Some(budget) => budget.charge(bytes, what),
+            None => OutputBudget::new(&self.limits).charge(bytes, what),
+        }
+    }
+
+    /// The call's output budget; a fresh one under these limits if none was set.
+    pub(crate) fn budget(&self) -> OutputBudget {
+        self.budget
+            .clone()
+            .unwrap_or_else(|| OutputBudget::new(&self.limits))
+    }
+
+    /// The bytes decoding may still produce in this call.
+    pub(crate) fn output_remaining(&self) -> u64 {
+        match &self.budget {
+            Some(budget) => budget.remaining(),
+            None => OutputBudget::new(&self.limits).remaining(),
+        }
     }
 
     /// Options for CSV and TSV. A key whose extension and Content-Type name no format is

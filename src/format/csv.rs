@@ -16,6 +16,38 @@ use crate::options::{ReadOptions, WriteOptions};
 /// is read again with every row inferred, so the result matches pandas' whole-file inference.
 const INFER_ROWS: usize = 10_000;
 
+/// What polars' CSV reader spends on each column before its first value, about: 100,000
+/// columns take some 140 MiB however few rows follow. Charged to the output budget with the
+/// bytes of the table, so that a small file cannot ask for gigabytes by width alone.
+const COLUMN_BYTES: u64 = 1536;
+
+/// The number of fields on line `line` (0-based) of delimited text: separators outside
+/// double quotes, plus one. A quoted field may span lines; that line then counts on.
+fn header_width(bytes: &[u8], line: usize, separator: u8) -> u64 {
+    let mut rest = bytes;
+    for _ in 0..line {
+        match memchr_newline(rest) {
+            Some(end) => rest = &rest[end + 1..],
+            None => return 1,
+        }
+    }
+    let mut fields = 1u64;
+    let mut quoted = false;
+    for &b in rest {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => break,
+            b if b == separator && !quoted => fields += 1,
+            _ => {}
+        }
+    }
+    fields
+}
+
+fn memchr_newline(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\n')
+}
+
 /// A delimited text format.
 pub(crate) struct Delimited {
     name: &'static str,
@@ -69,6 +101,14 @@ impl Codec for Delimited {
     }
 
     fn decode_frame(&self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
+        let separator = options.separator.unwrap_or(self.separator);
+        let columns = header_width(&bytes, options.header_row.unwrap_or(0), separator);
+        options.charge_output(
+            columns
+                .saturating_mul(COLUMN_BYTES)
+                .saturating_add(bytes.len() as u64),
+            || format!("{columns} columns of {} bytes", bytes.len()),
+        )?;
         let what = format!("not a valid {} table", self.name.to_ascii_uppercase());
         match options.infer_schema_rows {
             Some(rows) => self.read(bytes, Some(rows), options),
@@ -138,5 +178,23 @@ impl Delimited {
             })
             .into_reader_with_file_handle(Cursor::new(bytes))
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header_width;
+
+    #[test]
+    fn header_width_counts_fields_outside_quotes_on_the_header_line() {
+        assert_eq!(header_width(b"a,b,c\n1,2,3,4,5\n", 0, b','), 3);
+        assert_eq!(header_width(b"junk\na,\"b,c\"\n", 1, b','), 2);
+        assert_eq!(header_width(b"a\tb", 0, b'\t'), 2);
+        assert_eq!(header_width(b"", 0, b','), 1);
+        assert_eq!(header_width(b"a,b", 5, b','), 1);
+        assert_eq!(
+            header_width(",".repeat(99_999).as_bytes(), 0, b','),
+            100_000
+        );
     }
 }

@@ -41,7 +41,7 @@ use super::table::{Cell, FrameBuilder, FrameCells, MICROS_PER_DAY, days_from_civ
 use super::{Codec, cannot_encode, decode_error, encode_error};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
-use crate::limits::exceeded;
+use crate::limits::{CELL_BYTES, exceeded};
 use crate::options::{ReadOptions, SheetRef, Sheets, WriteOptions};
 
 mod budget;
@@ -204,9 +204,16 @@ fn open(bytes: Bytes, options: &ReadOptions) -> Result<Workbook<Cursor<Bytes>>> 
         Some(blanked) => Bytes::from(blanked),
         None => bytes,
     };
-    let mut budget = budget::Budget::new(options.limits.sheet_cells(), limit, bytes.len());
+    let mut budget = budget::Budget::new(
+        options.limits.sheet_cells(),
+        options.output_remaining(),
+        bytes.len(),
+    );
     xls_scan::check(&bytes, &mut budget)?;
     ods_scan::check(&bytes, &mut budget)?;
+    options.charge_output(budget.produced(), || {
+        "the cells calamine builds as it opens the workbook".into()
+    })?;
     let open = |bytes: Bytes| {
         open_workbook_auto_from_rs(Cursor::new(bytes))
             .map_err(|e| decode_error("not a valid workbook (xlsx, xlsm, xlsb, xls or ods)", e))
@@ -279,34 +286,70 @@ fn read_frame(
     name: &str,
     options: &ReadOptions,
 ) -> Result<DataFrame> {
-    let sheet = read_sheet(workbook, name)?;
+    let sheet = read_sheet(workbook, name, options)?;
     sheet_to_frame(sheet, name, options)
 }
 
 /// The non-empty cells of a sheet, with their positions.
-struct SheetCells {
+struct SheetCells<'o> {
+    name: &'o str,
     cells: Vec<(u32, u32, Cell<'static>)>,
     rows: (u32, u32),
     cols: (u32, u32),
+    /// The call's options, whose output budget each cell is charged to.
+    options: &'o ReadOptions,
+    /// Bytes of cells kept but not charged yet: charges go in batches of [`CHARGE_BATCH`].
+    unpaid: u64,
 }
 
-impl SheetCells {
-    fn push(&mut self, (row, col): (u32, u32), value: Cell<'static>) {
+/// How many bytes of cells [`SheetCells`] keeps before it charges them to the budget.
+const CHARGE_BATCH: u64 = 1 << 20;
+
+impl SheetCells<'_> {
+    /// Keeps a non-empty cell. Its text is a copy of its own, even where the workbook shares
+    /// one string among many cells, so a small file can ask for gigabytes: each cell is
+    /// charged to the output budget, in batches, before the batch grows past it.
+    fn push(&mut self, (row, col): (u32, u32), value: Cell<'static>) -> Result<()> {
         if value == Cell::Null {
-            return;
+            return Ok(());
+        }
+        let text = match &value {
+            Cell::Str(s) => s.len() as u64,
+            _ => 0,
+        };
+        self.unpaid += CELL_BYTES + 8 + text;
+        if self.unpaid >= CHARGE_BATCH {
+            self.pay()?;
         }
         self.rows = (self.rows.0.min(row), self.rows.1.max(row));
         self.cols = (self.cols.0.min(col), self.cols.1.max(col));
         self.cells.push((row, col, value));
+        Ok(())
+    }
+
+    /// Charges the cells kept since the last charge.
+    fn pay(&mut self) -> Result<()> {
+        let unpaid = std::mem::take(&mut self.unpaid);
+        let (name, cells) = (self.name, self.cells.len());
+        self.options.charge_output(unpaid, || {
+            format!("sheet {name:?} at its {cells}th cell, each cell with a copy of its text")
+        })
     }
 }
 
-fn read_sheet(workbook: &mut Workbook<Cursor<Bytes>>, name: &str) -> Result<SheetCells> {
+fn read_sheet<'o>(
+    workbook: &mut Workbook<Cursor<Bytes>>,
+    name: &'o str,
+    options: &'o ReadOptions,
+) -> Result<SheetCells<'o>> {
     let bad_sheet = |e| decode_error(&format!("cannot read sheet {name:?}"), e);
     let mut sheet = SheetCells {
+        name,
         cells: Vec::new(),
         rows: (u32::MAX, 0),
         cols: (u32::MAX, 0),
+        options,
+        unpaid: 0,
     };
     // Each reader yields cells with a different lifetime and error type; one macro body
     // keeps the loop in one place.
@@ -314,7 +357,7 @@ fn read_sheet(workbook: &mut Workbook<Cursor<Bytes>>, name: &str) -> Result<Shee
         ($reader:expr, $err:expr) => {{
             let mut reader = $reader.map_err($err)?;
             while let Some(cell) = reader.next_cell().map_err($err)? {
-                sheet.push(cell.get_position(), excel_cell(cell.get_value()));
+                sheet.push(cell.get_position(), excel_cell(cell.get_value()))?;
             }
         }};
     }
@@ -332,10 +375,11 @@ fn read_sheet(workbook: &mut Workbook<Cursor<Bytes>>, name: &str) -> Result<Shee
             let (top, left) = range.start().unwrap_or((0, 0));
             for (row, col, value) in range.used_cells() {
                 let at = (top + row as u32, left + col as u32);
-                sheet.push(at, excel_cell(&data_ref(value)));
+                sheet.push(at, excel_cell(&data_ref(value)))?;
             }
         }
     }
+    sheet.pay()?;
     Ok(sheet)
 }
 
@@ -356,7 +400,11 @@ fn data_ref(value: &CalData) -> DataRef<'_> {
 
 /// The frame of a sheet: the header row (by default the first used row), then after
 /// `skip_rows` more, the values. Without a header, columns are `column_1`, `column_2`, ...
-fn sheet_to_frame(mut sheet: SheetCells, name: &str, options: &ReadOptions) -> Result<DataFrame> {
+fn sheet_to_frame(
+    mut sheet: SheetCells<'_>,
+    name: &str,
+    options: &ReadOptions,
+) -> Result<DataFrame> {
     let bad = |m: String| Error::new(ErrorKind::Decode, format!("sheet {name:?}: {m}"));
     let header = options.has_header.unwrap_or(true);
     let first = match options.header_row {
@@ -383,6 +431,12 @@ fn sheet_to_frame(mut sheet: SheetCells, name: &str, options: &ReadOptions) -> R
     let height = u64::from(bottom + 1 - top);
     let width = u64::from(right - left) + 1;
     check_cells(name, height + 1, width, options.limits.sheet_cells())?;
+    options.charge_output(
+        (height + 1)
+            .saturating_mul(width)
+            .saturating_mul(CELL_BYTES),
+        || format!("sheet {name:?} laid out as {height} rows × {width} columns"),
+    )?;
     let mut headers: Vec<Option<String>> = vec![None; width as usize];
     let mut columns: Vec<Vec<Cell<'static>>> =
         vec![vec![Cell::Null; height as usize]; width as usize];
@@ -696,7 +750,7 @@ mod tests {
             (
                 "xls_shared_string_bomb.xls",
                 ErrorKind::LimitExceeded,
-                "max_decompressed_size",
+                "max_decoded_size",
             ),
             (
                 "xls_cfb_sector_loop.xls",
@@ -711,7 +765,7 @@ mod tests {
             (
                 "ods_text_spaces_bomb.ods",
                 ErrorKind::LimitExceeded,
-                "max_decompressed_size",
+                "max_decoded_size",
             ),
             (
                 "ods_unclosed_table.ods",

@@ -7,7 +7,7 @@
 //! inflates, and polars allocates that much before inflating it; an allocation that fails
 //! aborts the process, past any `catch_unwind`. So [`check`] walks the messages polars will
 //! read, before polars sees the bytes, and refuses buffers outside their message and batches
-//! that would take more than `max_decompressed_size`.
+//! that would take more than `max_decoded_size`.
 
 use std::io::Cursor;
 
@@ -67,9 +67,13 @@ impl Codec for Ipc {
         self.decode_frame(bytes, options).map(Data::Frame)
     }
 
+    fn output_ratio(&self) -> u64 {
+        crate::limits::Limits::DECLARED_MAX_RATIO
+    }
+
     fn decode_frame(&self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
-        let limit = options.limits.declared_size_limit(bytes.len());
-        check(&bytes, limit)?;
+        let declared = check(&bytes, options.output_remaining())?;
+        options.charge_output(declared, || "what its metadata declares".into())?;
         let read = move || {
             if bytes.starts_with(FILE_MAGIC) {
                 IpcReader::new(Cursor::new(bytes))
@@ -122,7 +126,7 @@ impl Codec for Ipc {
 /// - each compressed buffer starts with a possible decompressed length: -1 (stored as is)
 ///   or not negative (`Decode`);
 /// - all batches together take at most `limit` bytes (`LimitExceeded`,
-///   `max_decompressed_size`): the decompressed lengths compressed buffers declare, a bit per
+///   `max_decoded_size`): the decompressed lengths compressed buffers declare, a bit per
 ///   row of every field node (polars builds bitmaps of that size for null columns, whatever
 ///   their buffers), and buffers stored as they are past the object's own size (a footer
 ///   may list one block many times);
@@ -136,13 +140,14 @@ impl Codec for Ipc {
 /// The walk follows the messages polars reads: for a file, the schema and the blocks its
 /// footer lists; for a stream, each message in turn up to the end-of-stream marker or the
 /// object's end. Only metadata is read, and the 8-byte length prefix of compressed buffers.
-fn check(bytes: &[u8], limit: u64) -> Result<()> {
+fn check(bytes: &[u8], limit: u64) -> Result<u64> {
     let mut scan = Scan::new(bytes, limit);
     if bytes.starts_with(FILE_MAGIC) {
-        scan.file()
+        scan.file()?;
     } else {
-        scan.stream()
+        scan.stream()?;
     }
+    Ok(scan.total())
 }
 
 /// The walk of [`check`]: what the batches seen so far ask polars to allocate.
@@ -522,17 +527,21 @@ impl<'a> Scan<'a> {
     }
 
     /// An error if the batches seen so far, up to `which`, take more than the limit.
+    /// What the batches seen so far take, beyond the bytes of the object itself.
+    fn total(&self) -> u64 {
+        self.inflated
+            .saturating_add(self.copied.saturating_sub(self.len()))
+    }
+
     fn within_limit(&self, which: Batch) -> Result<()> {
-        let total = self
-            .inflated
-            .saturating_add(self.copied.saturating_sub(self.len()));
+        let total = self.total();
         if total > self.limit {
             return Err(exceeded(
-                "max_decompressed_size",
+                "max_decoded_size",
                 format!(
                     "the Arrow IPC {}'s batches take {total} bytes or more once decompressed \
-                     (at {which}), more than the {}-byte decompression limit for this \
-                     {}-byte object",
+                     (at {which}), more than the {} bytes left of this call's output budget, \
+                     for a {}-byte object",
                     self.kind,
                     self.limit,
                     self.len()
@@ -672,7 +681,7 @@ mod tests {
         refused(
             fixture("hostile/arrow_fuzz_compressed_bitmap_huge_len.arrow"),
             ErrorKind::LimitExceeded,
-            "max_decompressed_size",
+            "max_decoded_size",
         );
         let good = ipc_file(
             &frame(5_000),
@@ -690,10 +699,7 @@ mod tests {
         let err = decode(huge.clone()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
         assert!(err.message().contains("(at record batch 0)"), "{err}");
-        assert!(
-            err.message().contains("Limits::max_decompressed_size"),
-            "{err}"
-        );
+        assert!(err.message().contains("Limits::max_decoded_size"), "{err}");
         // The limit is the one given (not decoded: polars would allocate the terabyte).
         assert!(check(&huge, 1 << 41).is_ok());
         assert!(check(&huge, 1 << 40).is_err());

@@ -8,6 +8,7 @@ use super::table::{Cell, FrameBuilder, FrameCells, Records, frame_from_records};
 use super::{Codec, cannot_encode, decode_error, encode_error};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
+use crate::limits::OutputBudget;
 use crate::options::{ReadOptions, WriteOptions};
 
 pub(crate) struct Json;
@@ -34,10 +35,11 @@ impl Codec for Json {
     }
 
     fn decode(&self, bytes: Bytes, _: &ReadOptions) -> Result<Data> {
-        // serde_json's recursion limit (128) stays on: deep documents fail, never overflow.
-        serde_json::from_slice(&bytes)
-            .map(Data::Json)
-            .map_err(|e| decode_error("not valid JSON", e))
+        parse(&bytes).map(Data::Json)
+    }
+
+    fn decode_frame(&self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
+        frame_from_value(&parse(&bytes)?, &options.budget())
     }
 
     fn encode(&self, data: &Data, _: &WriteOptions) -> Result<Vec<u8>> {
@@ -71,10 +73,30 @@ impl Codec for Json {
     }
 }
 
+/// A JSON document. serde_json's recursion limit (128) stays on: deep documents fail, never
+/// overflow.
+fn parse(bytes: &[u8]) -> Result<Value> {
+    serde_json::from_slice(bytes).map_err(|e| decode_error("not valid JSON", e))
+}
+
+/// A frame from a JSON value already in memory, which may make up to
+/// [`DECODED_MAX_RATIO`](crate::Limits::DECODED_MAX_RATIO) times the cells it holds.
+pub(crate) fn frame_from_held(value: &Value) -> Result<DataFrame> {
+    let held = match value {
+        Value::Array(rows) => rows
+            .iter()
+            .filter_map(Value::as_object)
+            .map(|r| r.len())
+            .sum(),
+        _ => 0,
+    };
+    frame_from_value(value, &OutputBudget::for_held_cells(held))
+}
+
 /// A frame from JSON holding a table in one of pandas' layouts: records
 /// (`[{"a": 1}, {"a": 2}]`, `orient="records"`), a dict of columns (`{"a": [1, 2]}`), or a
 /// dict of dicts keyed by row label (`{"a": {"0": 1, "1": 2}}`, pandas' default `to_json`).
-pub(crate) fn frame_from_value(value: &Value) -> Result<DataFrame> {
+pub(crate) fn frame_from_value(value: &Value, budget: &OutputBudget) -> Result<DataFrame> {
     let not_a_table = |why: &str| {
         Error::new(
             ErrorKind::Unsupported,
@@ -93,7 +115,7 @@ pub(crate) fn frame_from_value(value: &Value) -> Result<DataFrame> {
                 .iter()
                 .filter_map(Value::as_object)
                 .map(|row| row.iter().map(|(name, value)| (name.clone(), cell(value))));
-            return frame_from_records(records).map_err(|m| not_a_table(&m));
+            return frame_from_records(records, budget);
         }
         Value::Object(columns) => {
             for (name, column) in columns {

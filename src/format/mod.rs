@@ -28,6 +28,7 @@ use polars::prelude::DataFrame;
 
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Operation, Result};
+use crate::limits::OutputBudget;
 use crate::options::{ReadOptions, Sheets, WriteOptions};
 
 pub(crate) mod compression;
@@ -78,6 +79,11 @@ pub(crate) trait Codec: Sync {
     /// Whether the format is text, so that byte-order marks and [`Encoding`]s apply.
     fn is_text(&self) -> bool {
         false
+    }
+    /// How many times its size an object in this format may decode to by default (see
+    /// [`Limits::max_decoded_size`](crate::Limits::max_decoded_size)).
+    fn output_ratio(&self) -> u64 {
+        crate::limits::Limits::DECODED_MAX_RATIO
     }
     /// Decodes a whole object.
     fn decode(&self, bytes: Bytes, options: &ReadOptions) -> Result<Data>;
@@ -246,8 +252,41 @@ impl Format {
 
     /// Decodes bytes that are already in memory into a frame.
     pub fn decode_frame(self, bytes: impl Into<Bytes>) -> Result<DataFrame> {
-        self.layers(None)
-            .decode_frame(bytes.into(), &ReadOptions::default())
+        self.decode_frame_with(bytes, &ReadOptions::default())
+    }
+
+    /// Decodes bytes that are already in memory into a frame, with `options`; as
+    /// [`decode_with`](Self::decode_with), only a [`ReadOptions::compression`] set explicitly
+    /// decompresses.
+    pub fn decode_frame_with(
+        self,
+        bytes: impl Into<Bytes>,
+        options: &ReadOptions,
+    ) -> Result<DataFrame> {
+        self.layers(options.compression.flatten())
+            .decode_frame(bytes.into(), options)
+            .map_err(|e| e.with_operation(Operation::Decode))
+    }
+
+    /// Decodes every sheet of a workbook that is already in memory, with `options`; one
+    /// output budget covers them all.
+    ///
+    /// ```
+    /// use s3io::{Format, ReadOptions};
+    ///
+    /// let df = s3io::polars::df!("a" => [1, 2])?;
+    /// let book = Format::EXCEL.encode(&df.into())?;
+    /// let sheets = Format::EXCEL.decode_sheets_with(book, &ReadOptions::new())?;
+    /// assert_eq!(sheets["Sheet1"].shape(), (2, 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn decode_sheets_with(
+        self,
+        bytes: impl Into<Bytes>,
+        options: &ReadOptions,
+    ) -> Result<Sheets> {
+        self.layers(options.compression.flatten())
+            .decode_sheets(bytes.into(), options)
             .map_err(|e| e.with_operation(Operation::Decode))
     }
 
@@ -341,17 +380,19 @@ impl Layers {
     }
 
     pub(crate) fn decode(self, bytes: Bytes, options: &ReadOptions) -> Result<Data> {
-        self.decoded(bytes, options, |codec, bytes| codec.decode(bytes, options))
+        self.decoded(bytes, options, |codec, bytes, options| {
+            codec.decode(bytes, options)
+        })
     }
 
     pub(crate) fn decode_frame(self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
-        self.decoded(bytes, options, |codec, bytes| {
+        self.decoded(bytes, options, |codec, bytes, options| {
             codec.decode_frame(bytes, options)
         })
     }
 
     pub(crate) fn decode_sheets(self, bytes: Bytes, options: &ReadOptions) -> Result<Sheets> {
-        self.decoded(bytes, options, |codec, bytes| {
+        self.decoded(bytes, options, |codec, bytes, options| {
             codec.decode_sheets(bytes, options)
         })
     }
@@ -377,9 +418,20 @@ impl Layers {
         self,
         bytes: Bytes,
         options: &ReadOptions,
-        decode: impl FnOnce(&dyn Codec, Bytes) -> Result<T>,
+        decode: impl FnOnce(&dyn Codec, Bytes, &ReadOptions) -> Result<T>,
     ) -> Result<T> {
         let codec = self.format.0;
+        // One output budget per call: a call that decodes several objects (or sheets) shares
+        // the one it passes in; a single object gets its own.
+        let budget = options
+            .budget
+            .clone()
+            .unwrap_or_else(|| OutputBudget::new(&options.limits));
+        budget.admit(bytes.len(), codec.output_ratio());
+        let options = &ReadOptions {
+            budget: Some(budget),
+            ..options.clone()
+        };
         guarded(|| {
             options.limits.check_object_size(bytes.len() as u64)?;
             let bytes = match self.compression {
@@ -394,7 +446,7 @@ impl Layers {
             } else {
                 bytes
             };
-            decode(codec, bytes)
+            decode(codec, bytes, options)
         })
         .map_err(|e| self.label(e))
     }

@@ -40,7 +40,7 @@ impl Codec for Ndjson {
 
     /// Every non-blank line must be a JSON object; columns appear in the order their keys are
     /// first seen, and a record without a key has a null there.
-    fn decode(&self, bytes: Bytes, _: &ReadOptions) -> Result<Data> {
+    fn decode(&self, bytes: Bytes, options: &ReadOptions) -> Result<Data> {
         let mut records: Vec<Map<String, Value>> = Vec::new();
         for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -60,9 +60,7 @@ impl Codec for Ndjson {
         let rows = records
             .iter()
             .map(|record| record.iter().map(|(k, v)| (k.clone(), json::cell(v))));
-        frame_from_records(rows)
-            .map(Data::Frame)
-            .map_err(|m| Error::new(ErrorKind::Decode, m))
+        frame_from_records(rows, &options.budget()).map(Data::Frame)
     }
 
     /// A frame writes one record per row; a JSON array writes one line per item.

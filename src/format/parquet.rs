@@ -7,7 +7,7 @@
 //! uncompressed size the buffer it inflates into. A negative count becomes a huge `usize`,
 //! and an allocation that fails aborts the process, past any `catch_unwind`. So [`check`]
 //! walks the footer and the page headers, before polars sees the bytes, and refuses
-//! impossible counts and files that would take more than `max_decompressed_size`.
+//! impossible counts and files that would take more than `max_decoded_size`.
 
 use std::io::Cursor;
 
@@ -48,9 +48,13 @@ impl Codec for Parquet {
         self.decode_frame(bytes, options).map(Data::Frame)
     }
 
+    fn output_ratio(&self) -> u64 {
+        crate::limits::Limits::DECLARED_MAX_RATIO
+    }
+
     fn decode_frame(&self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
-        let limit = options.limits.declared_size_limit(bytes.len());
-        check(&bytes, limit)?;
+        let declared = check(&bytes, options.output_remaining())?;
+        options.charge_output(declared, || "what its metadata declares".into())?;
         ParquetReader::new(Cursor::new(bytes))
             .finish()
             .map_err(|e| decode_error("not a valid Parquet file", e))
@@ -81,7 +85,7 @@ impl Codec for Parquet {
 ///   (values, nulls, rows, level lengths) that are not negative (`Decode`): polars casts
 ///   them to `usize`, and -1 becomes 2^64 - 1;
 /// - all row groups together take at most `limit` bytes (`LimitExceeded`,
-///   `max_decompressed_size`): the uncompressed sizes pages declare, a validity bit per
+///   `max_decoded_size`): the uncompressed sizes pages declare, a validity bit per
 ///   value of every data page, a bit per row of every column, the values every column
 ///   chunk declares at their decoded width (polars reserves them up front), and
 ///   dictionaries' values at that width too;
@@ -91,7 +95,7 @@ impl Codec for Parquet {
 /// The walk reads pages as polars-parquet's page reader does: from the chunk's start, one
 /// after another, until the data pages' values add up to the chunk's. Nothing is
 /// decompressed.
-fn check(bytes: &Bytes, limit: u64) -> Result<()> {
+fn check(bytes: &Bytes, limit: u64) -> Result<u64> {
     let metadata = polars_parquet::parquet::read::read_metadata(&mut Cursor::new(&bytes[..]))
         .map_err(|e| decode_error("not a valid Parquet file", e))?;
     let mut scan = Scan {
@@ -109,7 +113,7 @@ fn check(bytes: &Bytes, limit: u64) -> Result<()> {
             scan.chunk(g, c, column)?;
         }
     }
-    Ok(())
+    Ok(scan.total)
 }
 
 /// The walk of [`check`]: what the row groups seen so far ask polars to allocate.
@@ -153,11 +157,11 @@ impl Scan<'_> {
                 None => format!("row group {g}"),
             };
             return Err(exceeded(
-                "max_decompressed_size",
+                "max_decoded_size",
                 format!(
                     "the Parquet file's pages take {} bytes or more once decompressed and \
-                     decoded (at {at}), more than the {}-byte decompression limit for this \
-                     {}-byte object",
+                     decoded (at {at}), more than the {} bytes left of this call's output \
+                     budget, for a {}-byte object",
                     self.total,
                     self.limit,
                     self.len()
@@ -457,10 +461,7 @@ mod tests {
         check(&good, 4 << 20).unwrap();
         let err = check(&good, 1 << 20).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
-        assert!(
-            err.message().contains("Limits::max_decompressed_size"),
-            "{err}"
-        );
+        assert!(err.message().contains("Limits::max_decoded_size"), "{err}");
         assert!(err.message().contains("(at row group 0, column"), "{err}");
     }
 

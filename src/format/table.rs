@@ -8,7 +8,10 @@
 use std::borrow::Cow;
 
 use polars::prelude::*;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use crate::error::{Error, ErrorKind};
+use crate::limits::{CELL_BYTES, OutputBudget};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Serialize, Serializer};
 
 /// One value of a table cell, independent of any file format.
@@ -342,38 +345,45 @@ impl<'de> Deserialize<'de> for Cell<'static> {
 }
 
 /// A table read in the order its source lists columns: a map of column name to list of
-/// values, or a list of records (maps of column name to value).
-pub(crate) struct OrderedTable(pub(crate) DataFrame);
+/// values, or a list of records (maps of column name to value). Records charge the cells
+/// they make to `budget`; a breach is kept in `breach`, since serde's errors are text.
+pub(crate) struct TableSeed<'b> {
+    pub(crate) budget: &'b OutputBudget,
+    pub(crate) breach: &'b std::sync::Mutex<Option<Error>>,
+}
 
-impl<'de> Deserialize<'de> for OrderedTable {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct TableVisitor;
-        impl<'de> Visitor<'de> for TableVisitor {
-            type Value = OrderedTable;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a map of columns or a list of records")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OrderedTable, A::Error> {
-                let mut builder = FrameBuilder::default();
-                while let Some((name, cells)) = map.next_entry::<String, Vec<Cell<'static>>>()? {
-                    builder.push(&name, cells).map_err(de::Error::custom)?;
-                }
-                builder
-                    .finish()
-                    .map(OrderedTable)
-                    .map_err(de::Error::custom)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<OrderedTable, A::Error> {
-                let mut rows: Vec<Vec<(String, Cell<'static>)>> = Vec::new();
-                while let Some(Record(row)) = seq.next_element()? {
-                    rows.push(row);
-                }
-                frame_from_records(rows)
-                    .map(OrderedTable)
-                    .map_err(de::Error::custom)
-            }
+impl<'de> DeserializeSeed<'de> for TableSeed<'_> {
+    type Value = DataFrame;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<DataFrame, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TableSeed<'_> {
+    type Value = DataFrame;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a map of columns or a list of records")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DataFrame, A::Error> {
+        let mut builder = FrameBuilder::default();
+        while let Some((name, cells)) = map.next_entry::<String, Vec<Cell<'static>>>()? {
+            builder.push(&name, cells).map_err(de::Error::custom)?;
         }
-        d.deserialize_any(TableVisitor)
+        builder.finish().map_err(de::Error::custom)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<DataFrame, A::Error> {
+        let mut rows: Vec<Vec<(String, Cell<'static>)>> = Vec::new();
+        while let Some(Record(row)) = seq.next_element()? {
+            rows.push(row);
+        }
+        frame_from_records(rows, self.budget).map_err(|e| {
+            let message = e.to_string();
+            if let Ok(mut breach) = self.breach.lock() {
+                *breach = Some(e);
+            }
+            de::Error::custom(message)
+        })
     }
 }
 
@@ -400,11 +410,19 @@ impl<'de> Deserialize<'de> for Record {
     }
 }
 
+// A cell takes CELL_BYTES while a frame is built.
+const _: () = assert!(std::mem::size_of::<Cell<'static>>() as u64 <= CELL_BYTES);
+
 /// A frame from records: one list of (column, value) pairs per row. Columns appear in the
 /// order they are first seen; a row without a column has a null there.
+///
+/// Records whose keys differ make a frame of every column by every row, mostly nulls: 30,000
+/// records with one fresh key each make 900 million cells. Every cell, null or not, is
+/// charged to `budget` before it is made.
 pub(crate) fn frame_from_records<'a, Row>(
     rows: impl IntoIterator<Item = Row>,
-) -> Result<DataFrame, String>
+    budget: &OutputBudget,
+) -> crate::error::Result<DataFrame>
 where
     Row: IntoIterator<Item = (String, Cell<'a>)>,
 {
@@ -412,25 +430,39 @@ where
     let mut names: Vec<String> = Vec::new();
     let mut columns: Vec<Vec<Cell<'a>>> = Vec::new();
     let mut height = 0;
+    let charge = |cells: u64, columns: usize, height: usize| {
+        budget.charge(cells.saturating_mul(CELL_BYTES), || {
+            format!("records whose keys make {columns} columns, at row {height}")
+        })
+    };
     for row in rows {
         for (name, cell) in row {
-            let col = *index.entry(name).or_insert_with_key(|name| {
-                names.push(name.clone());
-                columns.push(Vec::new());
-                columns.len() - 1
-            });
+            let col = match index.get(&name) {
+                Some(&col) => col,
+                None => {
+                    // A new column is null in every row before this one.
+                    charge(height as u64, names.len() + 1, height)?;
+                    names.push(name.clone());
+                    columns.push(Vec::new());
+                    index.insert(name, columns.len() - 1);
+                    columns.len() - 1
+                }
+            };
             let column = &mut columns[col];
             column.resize(height, Cell::Null);
             column.push(cell);
         }
+        // Every column has a cell in this row, by the end.
+        charge(columns.len() as u64, columns.len(), height)?;
         height += 1;
     }
     let mut builder = FrameBuilder::default();
+    let decode = |m: String| Error::new(ErrorKind::Decode, m);
     for (name, mut cells) in names.iter().zip(columns) {
         cells.resize(height, Cell::Null);
-        builder.push(name, cells)?;
+        builder.push(name, cells).map_err(decode)?;
     }
-    builder.finish()
+    builder.finish().map_err(decode)
 }
 
 /// A frame serialized as a list of records, one map per row: pandas'

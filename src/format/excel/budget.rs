@@ -8,13 +8,13 @@
 
 use super::check_cells;
 use crate::error::Result;
-use crate::limits::exceeded;
+use crate::limits::{CELL_BYTES, exceeded};
 
 pub(super) struct Budget {
     /// [`Limits::max_sheet_cells`](crate::Limits::max_sheet_cells).
     cells_limit: u64,
-    /// The decompression limit in effect for this object.
-    text_limit: u64,
+    /// What is left of the call's output budget, for the cells and their text.
+    output_limit: u64,
     object_len: usize,
     /// Cells kept so far, over all sheets.
     cells: u64,
@@ -23,10 +23,10 @@ pub(super) struct Budget {
 }
 
 impl Budget {
-    pub(super) fn new(cells_limit: u64, text_limit: u64, object_len: usize) -> Self {
+    pub(super) fn new(cells_limit: u64, output_limit: u64, object_len: usize) -> Self {
         Self {
             cells_limit,
-            text_limit,
+            output_limit,
             object_len,
             cells: 0,
             text: 0,
@@ -50,6 +50,14 @@ impl Budget {
         Ok(())
     }
 
+    /// What calamine builds, in bytes: its cells and the text they copy. The text is checked
+    /// as it is counted; the whole is charged to the call's output budget once the scan is
+    /// done, before calamine opens the workbook.
+    pub(super) fn produced(&self) -> u64 {
+        self.text
+            .saturating_add(self.cells.saturating_mul(CELL_BYTES))
+    }
+
     /// Cells calamine sets aside for a while when it reads a sheet, `what` saying how many
     /// and why (a declared dimension, the rows before their repeats).
     pub(super) fn passing(&self, sheet: &str, cells: u64, what: &str) -> Result<()> {
@@ -68,13 +76,14 @@ impl Budget {
     /// `bytes` more of text that the cells copy; `how` says where the copies come from.
     pub(super) fn text(&mut self, bytes: u64, how: &str) -> Result<()> {
         self.text = self.text.saturating_add(bytes);
-        if self.text > self.text_limit {
+        if self.text > self.output_limit {
             return Err(exceeded(
-                "max_decompressed_size",
+                "max_decoded_size",
                 format!(
                     "the workbook's cells would hold at least {} bytes of text once {how}, \
-                     more than the {}-byte decompression limit for this {}-byte object",
-                    self.text, self.text_limit, self.object_len
+                     more than the {} bytes left of this call's output budget, for a \
+                     {}-byte object",
+                    self.text, self.output_limit, self.object_len
                 ),
             ));
         }

@@ -503,7 +503,7 @@ mod tests {
         assert!(scan(&table(&rows), 100, 30_120).is_ok());
         let err = scan(&table(&rows), 100, 30_119).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::LimitExceeded);
-        assert!(err.message().contains("max_decompressed_size"), "{err}");
+        assert!(err.message().contains("max_decoded_size"), "{err}");
         // Attribute values and formulas count too.
         let cells = cell(
             2,

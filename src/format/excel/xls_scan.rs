@@ -1004,7 +1004,7 @@ pub(super) mod tests {
         let stream = workbook(1, &strings, &cells);
         assert!(scan(&stream, 100, 10_002).is_ok());
         let err = scan(&stream, 100, 10_001).unwrap_err();
-        assert!(err.message().contains("max_decompressed_size"), "{err}");
+        assert!(err.message().contains("max_decoded_size"), "{err}");
         assert!(err.message().contains("10002 bytes"), "{err}");
     }
 

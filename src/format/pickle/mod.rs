@@ -13,10 +13,13 @@ use bytes::Bytes;
 use polars::prelude::DataFrame;
 use serde_pickle::{DeOptions, HashableValue, SerOptions, Value};
 
-use super::table::{Cell, Columns, FrameBuilder, FrameCells, OrderedTable, frame_from_records};
+use serde::de::DeserializeSeed;
+
+use super::table::{Cell, Columns, FrameBuilder, FrameCells, TableSeed, frame_from_records};
 use super::{Codec, decode_error, encode_error};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
+use crate::limits::OutputBudget;
 use crate::options::{ReadOptions, WriteOptions};
 
 mod scan;
@@ -27,10 +30,6 @@ const DECODE_STACK: usize = 64 << 20;
 /// Stack bytes allowed per level of nesting on top of that, generously: a debug build uses
 /// about 1 KiB per level.
 const STACK_PER_LEVEL: usize = 16 << 10;
-/// The memory a pickle may take by default is this many times its size...
-const DEFAULT_MEMORY_RATIO: u64 = 200;
-/// ...and at least this much (1 GiB).
-const DEFAULT_MIN_MEMORY: u64 = 1 << 30;
 
 pub(crate) struct Pickle;
 
@@ -48,22 +47,32 @@ impl Codec for Pickle {
     }
 
     fn decode(&self, bytes: Bytes, options: &ReadOptions) -> Result<Data> {
-        unpickle(&bytes, options, |b| {
-            serde_pickle::value_from_slice(b, DeOptions::new())
-        })
-        .map(Data::Pickle)
+        decode_value(&bytes, options).map(Data::Pickle)
     }
 
     /// Reads tables in the pickle's own column order (serde-pickle's `Value::Dict` sorts its
     /// keys), falling back to the value route for cells a frame must keep as text, such as
     /// big ints.
     fn decode_frame(&self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
-        match unpickle(&bytes, options, |b| {
-            serde_pickle::from_slice::<OrderedTable>(b, DeOptions::new())
-        }) {
-            Ok(OrderedTable(df)) => Ok(df),
+        let budget = options.budget();
+        let breach = std::sync::Mutex::new(None);
+        let table = unpickle(&bytes, options, |b| {
+            let mut de = serde_pickle::Deserializer::new(b, DeOptions::new());
+            let seed = TableSeed {
+                budget: &budget,
+                breach: &breach,
+            };
+            let df = seed.deserialize(&mut de)?;
+            de.end()?;
+            Ok(df)
+        });
+        if let Ok(Some(breach)) = breach.into_inner() {
+            return Err(breach);
+        }
+        match table {
+            Ok(df) => Ok(df),
             Err(e) if e.kind() != ErrorKind::Decode || e.source().is_none() => Err(e),
-            Err(_) => self.decode(bytes, options)?.into_frame(),
+            Err(_) => frame_from_value(&decode_value(&bytes, options)?, &budget),
         }
     }
 
@@ -90,6 +99,29 @@ impl Codec for Pickle {
     }
 }
 
+/// The pickle's value, built by serde-pickle.
+fn decode_value(bytes: &[u8], options: &ReadOptions) -> Result<Value> {
+    unpickle(bytes, options, |b| {
+        serde_pickle::value_from_slice(b, DeOptions::new())
+    })
+}
+
+/// A frame from a pickled value already in memory, which may make up to
+/// [`DECODED_MAX_RATIO`](crate::Limits::DECODED_MAX_RATIO) times the cells it holds.
+pub(crate) fn frame_from_held(value: &Value) -> Result<DataFrame> {
+    let held = match value {
+        Value::List(rows) | Value::Tuple(rows) => rows
+            .iter()
+            .map(|row| match row {
+                Value::Dict(row) => row.len(),
+                _ => 0,
+            })
+            .sum(),
+        _ => 0,
+    };
+    frame_from_value(value, &OutputBudget::for_held_cells(held))
+}
+
 /// Runs `decode` on the pickle after refusing any global it names and checking it against
 /// the limits, on a thread with a stack sized for the depth allowed.
 fn unpickle<T: Send>(
@@ -100,16 +132,12 @@ fn unpickle<T: Send>(
     if let Some(global) = refused_global(bytes) {
         return Err(refusal(&global));
     }
-    let limits = &options.limits;
     let bounds = scan::Bounds {
-        max_depth: limits.pickle_depth(),
-        max_memory: limits.decompressed_size().unwrap_or_else(|| {
-            (bytes.len() as u64)
-                .saturating_mul(DEFAULT_MEMORY_RATIO)
-                .max(DEFAULT_MIN_MEMORY)
-        }),
+        max_depth: options.limits.pickle_depth(),
+        max_memory: options.output_remaining(),
     };
-    scan::check(bytes, bounds)?;
+    let memory = scan::check(bytes, bounds)?;
+    options.charge_output(memory, || "the pickle's values".into())?;
     let stack = DECODE_STACK + STACK_PER_LEVEL * bounds.max_depth as usize;
     let decoded = std::thread::scope(|scope| {
         std::thread::Builder::new()
@@ -323,7 +351,7 @@ fn ascii_int(bytes: &[u8]) -> Option<u64> {
 
 /// A frame from a pickled table: a dict of equal-length lists (`df.to_dict("list")`) or a
 /// list of dicts (`df.to_dict("records")`).
-pub(crate) fn frame_from_value(value: &Value) -> Result<DataFrame> {
+pub(crate) fn frame_from_value(value: &Value, budget: &OutputBudget) -> Result<DataFrame> {
     let not_a_table = |why: &str| {
         Error::new(
             ErrorKind::Unsupported,
@@ -358,7 +386,7 @@ pub(crate) fn frame_from_value(value: &Value) -> Result<DataFrame> {
                 row.iter()
                     .map(|(name, value)| (key_name(name), cell(value)))
             });
-            return frame_from_records(records).map_err(|m| not_a_table(&m));
+            return frame_from_records(records, budget);
         }
         _ => return Err(not_a_table("expected a dict of lists or a list of dicts")),
     }

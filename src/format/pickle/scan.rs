@@ -41,7 +41,8 @@ const MARK_BUFFER: u64 = 128 * VALUE;
 pub(crate) struct Bounds {
     /// The deepest nesting of containers allowed.
     pub(crate) max_depth: u32,
-    /// The most memory serde-pickle may use, in bytes, as estimated here.
+    /// The most memory serde-pickle may use, in bytes, as estimated here: what is left of
+    /// the call's output budget.
     pub(crate) max_memory: u64,
 }
 
@@ -73,8 +74,9 @@ struct Node {
 
 /// Checks that the pickle's values nest at most `bounds.max_depth` levels and take at most
 /// `bounds.max_memory` bytes to decode. Streams serde-pickle could not decode give an
-/// [`ErrorKind::Decode`] error naming the byte where they go wrong.
-pub(crate) fn check(bytes: &[u8], bounds: Bounds) -> Result<()> {
+/// [`ErrorKind::Decode`] error naming the byte where they go wrong. Returns the memory the
+/// decoded values take, as estimated.
+pub(crate) fn check(bytes: &[u8], bounds: Bounds) -> Result<u64> {
     let mut machine = Machine::default();
     let mut ops = Opcodes { bytes, pos: 0 };
     let root = loop {
@@ -376,7 +378,7 @@ impl Machine {
     }
 
     /// Depth and unfolded size of every container, then the checks against `bounds`.
-    fn bound(self, root: Item, bounds: Bounds) -> Result<()> {
+    fn bound(self, root: Item, bounds: Bounds) -> Result<u64> {
         const NEW: u8 = 0;
         const OPEN: u8 = 1;
         const DONE: u8 = 2;
@@ -455,15 +457,16 @@ impl Machine {
             .saturating_add(size_of(root));
         if memory > bounds.max_memory {
             return Err(exceeded(
-                "max_decompressed_size",
+                "max_decoded_size",
                 format!(
                     "decoding the pickle would take about {memory} bytes of memory (its memo \
-                     references unfolded into copies), more than the {}-byte limit",
+                     references unfolded into copies), more than the {} bytes left of this \
+                     call's output budget",
                     bounds.max_memory
                 ),
             ));
         }
-        Ok(())
+        Ok(memory)
     }
 }
 
@@ -592,7 +595,7 @@ mod tests {
         p.push(b'.');
         let err = check(&p, BOUNDS).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
-        assert!(err.message().contains("max_decompressed_size"), "{err}");
+        assert!(err.message().contains("max_decoded_size"), "{err}");
         // A few levels of the same are fine.
         let mut small = p[..2 + 1 + 5 + 8 * 18].to_vec();
         small.extend(get(8));
