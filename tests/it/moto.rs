@@ -1,8 +1,12 @@
-//! The same connector against an independent S3 implementation: moto_server (PyPI
+//! The same connector against an independent S3 implementation: moto's server (PyPI
 //! `moto[server]`), started on a free port of 127.0.0.1 for each test.
 //!
 //! moto sends request ids and the codes AWS sends (NoSuchBucket), which s3s-fs does not.
-//! Without moto_server the tests print why they skipped, unless `S3IO_REQUIRE_MOTO=1`.
+//! moto runs as `python -m moto.server` with the Python of `S3IO_PYTHON` (else `python3`), and
+//! only in a version known to work: at least the one `.ci/requirements.txt` pins (5.2.1, for
+//! one, answers CompleteMultipartUpload wrongly). Whatever `moto_server` is on the PATH is not
+//! used. Without a usable moto the tests print why they skipped, unless
+//! `S3IO_REQUIRE_MOTO` is set.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -10,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use polars::prelude::*;
 use s3io::{ErrorKind, S3Connector};
+
+use crate::support::{python, required, skip};
 
 /// A moto_server process, killed on drop.
 struct Moto {
@@ -24,18 +30,74 @@ impl Drop for Moto {
     }
 }
 
-/// Starts moto_server and waits until it answers, or says why it could not.
+/// The oldest moto the tests trust: the version `.ci/requirements.txt` pins.
+fn pinned_moto() -> Vec<u32> {
+    let requirements = include_str!("../../.ci/requirements.txt");
+    let pin = requirements
+        .lines()
+        .find_map(|line| line.strip_prefix("moto[server]=="))
+        .expect(".ci/requirements.txt pins moto[server]");
+    version(pin)
+}
+
+/// `5.2.5` as `[5, 2, 5]`; a part that is not a number ends it.
+fn version(text: &str) -> Vec<u32> {
+    text.trim()
+        .split('.')
+        .map_while(|part| part.parse().ok())
+        .collect()
+}
+
+/// Checks that `python` has a moto at least as new as the pinned one.
+fn check_moto_version(python: &str) -> Result<(), String> {
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import importlib.metadata as m; print(m.version('moto'))",
+        ])
+        .output()
+        .map_err(|e| format!("cannot run {python}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{python} has no moto (pip install -r .ci/requirements.txt)"
+        ));
+    }
+    let found = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let pinned = pinned_moto();
+    if version(&found) < pinned {
+        return Err(format!(
+            "{python} has moto {found}, older than the {} that .ci/requirements.txt pins",
+            pinned
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(".")
+        ));
+    }
+    Ok(())
+}
+
+/// Starts moto's server and waits until it answers, or says why it could not.
 fn start_moto() -> Result<Moto, String> {
+    let python = python();
+    check_moto_version(&python)?;
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| e.to_string())?
         .port();
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+    let child = Command::new(&python)
+        .args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("cannot run moto_server: {e}"))?;
+        .map_err(|e| format!("cannot run {python} -m moto.server: {e}"))?;
     let mut moto = Moto {
         child,
         endpoint: format!("http://127.0.0.1:{port}"),
@@ -66,11 +128,11 @@ async fn connect(test: &str) -> Option<(Moto, S3Connector)> {
                 .expect("connector builds");
             Some((moto, s3))
         }
-        Err(why) if std::env::var("S3IO_REQUIRE_MOTO").is_ok_and(|v| v == "1") => {
+        Err(why) if required("MOTO") => {
             panic!("{test}: moto is required: {why}")
         }
         Err(why) => {
-            eprintln!("SKIP {test}: {why}");
+            skip(test, &why);
             None
         }
     }

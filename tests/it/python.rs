@@ -79,7 +79,7 @@ async fn python_reads_what_s3io_wrote() {
         .await
         .unwrap();
 
-    let python = std::env::var("S3IO_PYTHON").unwrap_or_else(|_| "python3".into());
+    let python = python();
     let script = format!("{}/fixtures/readback.py", env!("CARGO_MANIFEST_DIR"));
     let endpoint = t.server.endpoint_url();
     let output = Command::new(&python)
@@ -96,11 +96,14 @@ async fn python_reads_what_s3io_wrote() {
         .args(["--secret-key", s3io::local::SECRET_ACCESS_KEY])
         .arg("--strict-column-order")
         .output();
-    let required = std::env::var("S3IO_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
+    let required = required("PYTHON");
     let output = match output {
         Ok(output) => output,
         Err(e) if !required => {
-            eprintln!("SKIP python_reads_what_s3io_wrote: cannot run {python}: {e}");
+            skip(
+                "python_reads_what_s3io_wrote",
+                &format!("cannot run {python}: {e}"),
+            );
             return;
         }
         Err(e) => panic!("cannot run {python}: {e}"),
@@ -108,7 +111,7 @@ async fn python_reads_what_s3io_wrote() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     if output.status.code() == Some(3) && !required {
-        eprintln!("SKIP python_reads_what_s3io_wrote: {}", stdout.trim());
+        skip("python_reads_what_s3io_wrote", stdout.trim());
         return;
     }
     assert!(

@@ -106,3 +106,30 @@ pub fn all<T: Clone>(values: &[T]) -> Vec<Option<T>> {
 pub fn owned(values: &[Option<&str>]) -> Vec<Option<String>> {
     values.iter().map(|v| v.map(str::to_owned)).collect()
 }
+
+/// Whether `S3IO_REQUIRE_<what>` turns a skip into a failure: `1`, `true`, `yes`, `on` (any
+/// case) say yes; unset, empty, `0`, `false`, `no`, `off` say no; anything else stops the
+/// test, so a typo cannot turn a requirement off.
+pub fn required(what: &str) -> bool {
+    let name = format!("S3IO_REQUIRE_{what}");
+    let Some(value) = std::env::var_os(&name) else {
+        return false;
+    };
+    match value.to_string_lossy().trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => true,
+        "" | "0" | "false" | "no" | "off" => false,
+        other => panic!("{name}={other:?}: use 1/true/yes/on or 0/false/no/off"),
+    }
+}
+
+/// The Python that the read-back and moto tests run: `S3IO_PYTHON`, else `python3`.
+pub fn python() -> String {
+    std::env::var("S3IO_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// Says that `test` skipped and why, where `cargo test` shows it even though the test
+/// passes: straight to the process's stderr, past the harness's capture of `eprintln!`.
+pub fn skip(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "SKIP {test}: {why}");
+}
