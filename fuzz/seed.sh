@@ -49,4 +49,36 @@ seed compression 00 "$fx"/compressed/*.gz "$fx"/hostile/gzip_*
 seed compression 01 "$fx"/compressed/*.zst "$fx"/hostile/zstd_*
 seed compression 02 "$fx"/compressed/*.bz2 "$fx"/hostile/bzip2_*
 seed compression 03 "$fx"/compressed/*.xz "$fx"/hostile/xz_*
+# Tables into frames: 00 JSON, 01 NDJSON, 02 pickle.
+seed frame 00 "$fx"/json/* "$fx"/hostile/json_*
+seed frame 01 "$fx"/ndjson/* "$fx"/hostile/ndjson_*
+seed frame 02 "$fx"/pickle/* "$fx"/hostile/pickle_*
+seed sheets 00 "$fx"/xlsx/*.xlsx "$fx"/workbooks/*.xlsx
+seed sheets 03 "$fx"/workbooks/*.xls
+seed sheets 04 "$fx"/workbooks/*.ods
+# Small files of the output-amplifying shapes (the corpus's own are over 100 KiB): a shared
+# string in many cells, records with a fresh key each, a wide CSV.
+python3 - "$fx/hostile" <<'PY'
+import os, pickle, sys
+sys.path.insert(0, sys.argv[1])
+import generate as g
+def put(target, name, data):
+    os.makedirs(f"corpus/{target}", exist_ok=True)
+    with open(f"corpus/{target}/seed-amp-{name}", "wb") as f:
+        f.write(data)
+rows = "".join(f'<row r="{r}"><c r="A{r}" t="s"><v>0</v></c></row>' for r in range(1, 201))
+sheet = ('<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+         f'spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>').encode()
+sst = (b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+       b'2006/main"><si><t>' + b"x" * 5000 + b"</t></si></sst>")
+book = g.xlsx(sheet, shared_strings=sst)
+put("excel", "shared_string.xlsx", b"\x00" + book)
+put("sheets", "shared_string.xlsx", b"\x00" + book)
+lines = [f'{{"k{i}":{i}}}' for i in range(300)]
+put("ndjson", "fresh_keys.jsonl", "\n".join(lines).encode())
+put("frame", "fresh_keys.jsonl", b"\x01" + "\n".join(lines).encode())
+put("frame", "fresh_keys.json", b"\x00" + ("[" + ",".join(lines) + "]").encode())
+put("frame", "fresh_keys.pkl", b"\x02" + pickle.dumps([{f"k{i}": i} for i in range(300)], protocol=4))
+put("csv", "wide.csv", b"," * 20000 + b"\n")
+PY
 for d in corpus/*/; do echo "$d: $(ls "$d" | wc -l) files"; done
