@@ -2,6 +2,7 @@
 //! proxy. Each result must be byte-exact or a typed error, never wrong bytes; the table it
 //! prints (run with `--nocapture`) is the one in the reliability notes.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -21,6 +22,30 @@ enum Expect {
     Fails(ErrorKind),
 }
 
+/// One cell of the table: the outcome, and how many HTTP requests the proxy must see (a
+/// range where parallel parts may or may not have started before a failure stops them).
+#[derive(Debug, Clone, Copy)]
+struct Cell {
+    expect: Expect,
+    requests: (usize, usize),
+}
+
+/// Exact bytes after exactly `n` requests.
+const fn exact(n: usize) -> Option<Cell> {
+    Some(Cell {
+        expect: Expect::Exact,
+        requests: (n, n),
+    })
+}
+
+/// An error of `kind` after `min` to `max` requests.
+const fn fails(kind: ErrorKind, min: usize, max: usize) -> Option<Cell> {
+    Some(Cell {
+        expect: Expect::Fails(kind),
+        requests: (min, max),
+    })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Op {
     DownloadSmall,
@@ -32,13 +57,18 @@ enum Op {
 
 const SMALL: usize = 1500;
 const LARGE: usize = (11 << 20) + 3;
+/// How long one operation may take before it counts as hung: far more than any retry or
+/// resume here needs, far less than the stall the proxy injects.
+const PATIENCE: Duration = Duration::from_secs(15);
 
 struct Bench {
-    _t: TestS3,
+    t: TestS3,
     proxy: FaultProxy,
     s3: S3Connector,
     small: Bytes,
     large: Bytes,
+    /// Every key the bucket must hold, as uploads succeed.
+    keys: std::sync::Mutex<BTreeSet<String>>,
 }
 
 async fn bench() -> Bench {
@@ -66,18 +96,31 @@ async fn bench() -> Bench {
     t.s3.upload(BUCKET, "large.bin", large.clone())
         .await
         .unwrap();
+    let keys = ["small.bin", "large.bin"].map(str::to_owned).into();
     Bench {
-        _t: t,
+        t,
         proxy,
         s3,
         small,
         large,
+        keys: std::sync::Mutex::new(keys),
     }
 }
 
+/// `base` with its first bytes replaced by `tag`, so that every scenario uploads content of
+/// its own.
+fn tagged(base: &Bytes, tag: usize) -> Bytes {
+    let mut bytes = base.to_vec();
+    let tag = (tag as u64 + 1).to_le_bytes();
+    bytes[..tag.len()].copy_from_slice(&tag);
+    bytes.into()
+}
+
 impl Bench {
-    /// Runs `op` through the proxy; `Ok` only when the result is exactly right.
-    async fn run(&self, op: Op) -> Result<(), s3io::Error> {
+    /// Runs `op` through the proxy, for scenario number `n`; `Ok` only when the result is
+    /// exactly right. An upload goes to a key of its own that must be absent before, and
+    /// hold exactly what was sent after (or, when it failed, still be absent).
+    async fn run(&self, op: Op, n: usize) -> Result<(), s3io::Error> {
         let s3 = &self.s3;
         let check = |got: Bytes, want: &Bytes| {
             assert!(
@@ -90,37 +133,33 @@ impl Bench {
         match op {
             Op::DownloadSmall => check(s3.download_bytes(BUCKET, "small.bin").await?, &self.small),
             Op::DownloadLarge => check(s3.download_bytes(BUCKET, "large.bin").await?, &self.large),
-            Op::UploadSmall => {
-                s3.upload(BUCKET, "up-small.bin", self.small.clone())
-                    .await?;
-                check(
-                    self._t
-                        .s3
-                        .download_bytes(BUCKET, "up-small.bin")
-                        .await
-                        .unwrap(),
-                    &self.small,
-                );
-            }
-            Op::UploadLarge => {
-                s3.upload(BUCKET, "up-large.bin", self.large.clone())
-                    .await?;
-                check(
-                    self._t
-                        .s3
-                        .download_bytes(BUCKET, "up-large.bin")
-                        .await
-                        .unwrap(),
-                    &self.large,
-                );
+            Op::UploadSmall | Op::UploadLarge => {
+                let (key, body) = match op {
+                    Op::UploadSmall => (format!("up-{n}-small.bin"), tagged(&self.small, n)),
+                    _ => (format!("up-{n}-large.bin"), tagged(&self.large, n)),
+                };
+                let direct = &self.t.s3;
+                assert!(!direct.exists(BUCKET, &key).await.unwrap(), "{key} before");
+                let sent = s3.upload(BUCKET, &key, body.clone()).await;
+                if let Err(e) = sent {
+                    assert!(
+                        !direct.exists(BUCKET, &key).await.unwrap(),
+                        "{key} exists after a failed upload"
+                    );
+                    return Err(e);
+                }
+                check(direct.download_bytes(BUCKET, &key).await.unwrap(), &body);
+                self.keys.lock().unwrap().insert(key);
             }
             Op::List => {
                 let listed: Vec<s3io::ObjectInfo> =
                     s3.list_objects(BUCKET, "").try_collect().await?;
-                let keys: Vec<&str> = listed.iter().map(|o| o.key.as_str()).collect();
-                assert!(
-                    keys.contains(&"small.bin") && keys.contains(&"large.bin"),
-                    "{keys:?}"
+                let mut keys: Vec<String> = listed.into_iter().map(|o| o.key).collect();
+                keys.sort();
+                let expected: Vec<String> = self.keys.lock().unwrap().iter().cloned().collect();
+                assert_eq!(
+                    keys, expected,
+                    "the listing is every key, once, and no other"
                 );
             }
         }
@@ -135,7 +174,11 @@ struct Scenario {
     which: Matches,
     fault: Fault,
     times: usize,
-    expect: [Option<Expect>; 5],
+    cells: [Option<Cell>; 5],
+    /// A request the row's mechanism must have sent, per operation (a resume's range).
+    proof: Option<fn(Op) -> Option<&'static str>>,
+    /// How long each operation may take before it counts as hung.
+    patience: Duration,
 }
 
 const OPS: [Op; 5] = [
@@ -146,136 +189,165 @@ const OPS: [Op; 5] = [
     Op::List,
 ];
 
+/// The range a body resumed from byte 1,000 asks for, per download.
+fn resumed_from_1000(op: Op) -> Option<&'static str> {
+    match op {
+        Op::DownloadSmall => Some("bytes=1000-1499"),
+        Op::DownloadLarge => Some("bytes=1000-5242879"),
+        _ => None,
+    }
+}
+
 fn scenarios() -> Vec<Scenario> {
-    use Expect::*;
-    let all_exact = [Some(Exact); 5];
-    let gets = [Some(Exact), Some(Exact), None, None, None];
+    use ErrorKind::*;
+    let row = |name, which, fault, times, cells| Scenario {
+        name,
+        which,
+        fault,
+        times,
+        cells,
+        proof: None,
+        patience: PATIENCE,
+    };
+    let retried_twice = [exact(3), exact(5), exact(3), exact(7), exact(3)];
+    let retried_once = [exact(2), exact(4), exact(2), exact(6), exact(2)];
+    let resumed = [exact(2), exact(4), None, None, None];
     vec![
+        row(
+            "503 SlowDown, twice",
+            Matches::Any,
+            Fault::Status(503, "SlowDown"),
+            2,
+            retried_twice,
+        ),
+        row(
+            "500 InternalError, twice",
+            Matches::Any,
+            Fault::Status(500, "InternalError"),
+            2,
+            retried_twice,
+        ),
+        row(
+            "429 TooManyRequests, twice",
+            Matches::Any,
+            Fault::Status(429, "TooManyRequests"),
+            2,
+            retried_twice,
+        ),
+        row(
+            "503 SlowDown, always",
+            Matches::Any,
+            Fault::Status(503, "SlowDown"),
+            1000,
+            [fails(Service, 3, 3); 5],
+        ),
+        row(
+            "200 with an error body",
+            Matches::Complete,
+            Fault::ErrorIn200,
+            1,
+            [None, None, None, exact(6), None],
+        ),
+        row(
+            "reset before the response",
+            Matches::Any,
+            Fault::ResetBeforeResponse,
+            1,
+            retried_once,
+        ),
         Scenario {
-            name: "503 SlowDown, twice",
-            which: Matches::Any,
-            fault: Fault::Status(503, "SlowDown"),
-            times: 2,
-            expect: all_exact,
+            proof: Some(resumed_from_1000),
+            ..row(
+                "reset mid-body",
+                Matches::GetObject,
+                Fault::ResetMidBody(1000),
+                1,
+                resumed,
+            )
         },
-        Scenario {
-            name: "500 InternalError, twice",
-            which: Matches::Any,
-            fault: Fault::Status(500, "InternalError"),
-            times: 2,
-            expect: all_exact,
-        },
-        Scenario {
-            name: "429 TooManyRequests, twice",
-            which: Matches::Any,
-            fault: Fault::Status(429, "TooManyRequests"),
-            times: 2,
-            expect: all_exact,
-        },
-        Scenario {
-            name: "503 SlowDown, always",
-            which: Matches::Any,
-            fault: Fault::Status(503, "SlowDown"),
-            times: 1000,
-            expect: [Some(Fails(ErrorKind::Service)); 5],
-        },
-        Scenario {
-            name: "200 with an error body",
-            which: Matches::Complete,
-            fault: Fault::ErrorIn200,
-            times: 1,
-            expect: [None, None, None, Some(Exact), None],
-        },
-        Scenario {
-            name: "reset before the response",
-            which: Matches::Any,
-            fault: Fault::ResetBeforeResponse,
-            times: 1,
-            expect: all_exact,
-        },
-        Scenario {
-            name: "reset mid-body",
-            which: Matches::GetObject,
-            fault: Fault::ResetMidBody(1000),
-            times: 1,
-            expect: gets,
-        },
-        Scenario {
-            name: "reset mid-body, listing",
-            which: Matches::List,
-            fault: Fault::ResetMidBody(100),
-            times: 1,
-            expect: [None, None, None, None, Some(Exact)],
-        },
-        Scenario {
-            name: "reset mid-body, always",
-            which: Matches::GetObject,
-            fault: Fault::ResetMidBody(100),
-            times: 1000,
-            expect: [
-                Some(Fails(ErrorKind::Transport)),
-                Some(Fails(ErrorKind::Transport)),
+        row(
+            "reset mid-body, listing",
+            Matches::List,
+            Fault::ResetMidBody(100),
+            1,
+            [None, None, None, None, exact(2)],
+        ),
+        // The first part's four tries (one GET, three resumes) fail; the second part, in
+        // flight beside it, may have started.
+        row(
+            "reset mid-body, always",
+            Matches::GetObject,
+            Fault::ResetMidBody(100),
+            1000,
+            [
+                fails(Transport, 4, 4),
+                fails(Transport, 4, 9),
                 None,
                 None,
                 None,
             ],
-        },
+        ),
         Scenario {
-            name: "truncated body, full Content-Length",
-            which: Matches::GetObject,
-            fault: Fault::Truncate(1000),
-            times: 1,
-            expect: gets,
+            proof: Some(resumed_from_1000),
+            ..row(
+                "truncated body, full Content-Length",
+                Matches::GetObject,
+                Fault::Truncate(1000),
+                1,
+                resumed,
+            )
         },
+        // Silent for a minute: only stall detection (the 400 ms read_idle_timeout here)
+        // and a resume from byte 1,000 finish within 3 s. The SDK's own stalled-stream
+        // protection would notice too, but only after its 5 s grace period.
         Scenario {
-            name: "stalled body",
-            which: Matches::GetObject,
-            fault: Fault::Stall(1000, Duration::from_secs(3)),
-            times: 1,
-            expect: gets,
+            proof: Some(resumed_from_1000),
+            patience: Duration::from_secs(3),
+            ..row(
+                "stalled body",
+                Matches::GetObject,
+                Fault::Stall(1000, Duration::from_secs(60)),
+                1,
+                resumed,
+            )
         },
-        Scenario {
-            name: "wrong checksum header",
-            which: Matches::GetObject,
-            fault: Fault::WrongChecksum,
-            times: 1,
-            expect: gets,
-        },
-        Scenario {
-            name: "HTML error page from a proxy",
-            which: Matches::Any,
-            fault: Fault::HtmlPage,
-            times: 1,
-            expect: all_exact,
-        },
-        Scenario {
-            name: "HTML error page, always",
-            which: Matches::Any,
-            fault: Fault::HtmlPage,
-            times: 1000,
-            expect: [Some(Fails(ErrorKind::Service)); 5],
-        },
-        Scenario {
-            name: "object replaced between ranged reads (If-Match ignored)",
-            which: Matches::LaterRange,
-            fault: Fault::OtherEtag,
-            times: 1,
-            expect: [None, Some(Fails(ErrorKind::Conflict)), None, None, None],
-        },
-        Scenario {
-            name: "object replaced between ranged reads (412)",
-            which: Matches::LaterRange,
-            fault: Fault::Status(412, "PreconditionFailed"),
-            times: 1,
-            expect: [None, Some(Fails(ErrorKind::Conflict)), None, None, None],
-        },
-        Scenario {
-            name: "upload part fails, always",
-            which: Matches::UploadPart,
-            fault: Fault::Status(500, "InternalError"),
-            times: 1000,
-            expect: [None, None, None, Some(Fails(ErrorKind::Service)), None],
-        },
+        row(
+            "HTML error page from a proxy",
+            Matches::Any,
+            Fault::HtmlPage,
+            1,
+            retried_once,
+        ),
+        row(
+            "HTML error page, always",
+            Matches::Any,
+            Fault::HtmlPage,
+            1000,
+            [fails(Service, 3, 3); 5],
+        ),
+        row(
+            "object replaced between ranged reads (If-Match ignored)",
+            Matches::LaterRange,
+            Fault::OtherEtag,
+            1,
+            [None, fails(Conflict, 3, 3), None, None, None],
+        ),
+        row(
+            "object replaced between ranged reads (412)",
+            Matches::LaterRange,
+            Fault::Status(412, "PreconditionFailed"),
+            1,
+            [None, fails(Conflict, 2, 3), None, None, None],
+        ),
+        // Create, two parts in flight three tries each, the abort; the third part may have
+        // started before the first failure stopped the rest.
+        row(
+            "upload part fails, always",
+            Matches::UploadPart,
+            Fault::Status(500, "InternalError"),
+            1000,
+            [None, None, None, fails(Service, 8, 11), None],
+        ),
     ]
 }
 
@@ -287,38 +359,49 @@ async fn fault_table_every_result_exact_or_typed() {
             .to_owned(),
         "|---|---|---|---|---|---|".to_owned(),
     ];
-    for scenario in scenarios() {
+    for (n, scenario) in scenarios().into_iter().enumerate() {
         let mut row = format!("| {} |", scenario.name);
-        for (op, expect) in OPS.iter().zip(scenario.expect) {
-            let Some(expect) = expect else {
+        for (op, cell) in OPS.iter().zip(scenario.cells) {
+            let Some(cell) = cell else {
                 row.push_str(" n/a |");
                 continue;
             };
+            let at = format!("{} / {op:?}", scenario.name);
             b.proxy.reset();
             b.proxy
                 .inject(scenario.which, scenario.fault.clone(), scenario.times);
-            let result = b.run(*op).await;
-            let requests = b.proxy.seen().len();
-            let outcome = match (&result, expect) {
+            let patience = scenario.patience;
+            let result = tokio::time::timeout(patience, b.run(*op, n))
+                .await
+                .unwrap_or_else(|_| panic!("{at}: hung for {patience:?}"));
+            let seen = b.proxy.seen();
+            let requests = seen.len();
+            let outcome = match (&result, cell.expect) {
                 (Ok(()), Expect::Exact) => format!("exact, {requests} req"),
                 (Err(e), Expect::Fails(kind)) if e.kind() == kind => {
                     let message = e.to_string();
                     assert!(
                         message.contains("s3://") && !message.contains('\n'),
-                        "{message}"
+                        "{at}: {message}"
                     );
                     format!("{kind:?} error, {requests} req")
                 }
-                _ => panic!(
-                    "{} / {op:?}: expected {expect:?}, got {result:?}",
-                    scenario.name
-                ),
+                _ => panic!("{at}: expected {:?}, got {result:?}", cell.expect),
             };
+            let (min, max) = cell.requests;
             assert!(
-                b.proxy.all_faults_used() || scenario.times > 1,
-                "{} / {op:?}: the fault never struck",
-                scenario.name
+                (min..=max).contains(&requests),
+                "{at}: {requests} requests, expected {min} to {max}: {seen:#?}"
             );
+            // The uploads' own checks go around the proxy, so every request it saw was the
+            // operation's; a fault that never struck proves nothing.
+            assert!(b.proxy.struck(), "{at}: the fault never struck");
+            if let Some(range) = scenario.proof.and_then(|proof| proof(*op)) {
+                assert!(
+                    seen.iter().any(|s| s.range.as_deref() == Some(range)),
+                    "{at}: no request resumed with {range}: {seen:#?}"
+                );
+            }
             row.push_str(&format!(" {outcome} |"));
         }
         table.push(row);
@@ -347,7 +430,7 @@ async fn failed_multipart_upload_is_aborted() {
         .iter()
         .any(|s| s.method == "DELETE" && s.path_and_query.contains("uploadId="));
     assert!(aborted, "an AbortMultipartUpload was sent: {seen:#?}");
-    assert!(!b._t.s3.exists(BUCKET, "doomed.bin").await.unwrap());
+    assert!(!b.t.s3.exists(BUCKET, "doomed.bin").await.unwrap());
 }
 
 #[tokio::test]
@@ -355,7 +438,7 @@ async fn a_resumed_download_asks_only_for_the_missing_bytes() {
     let b = bench().await;
     b.proxy
         .inject(Matches::GetObject, Fault::ResetMidBody(1000), 1);
-    b.run(Op::DownloadLarge).await.unwrap();
+    b.run(Op::DownloadLarge, 0).await.unwrap();
     let ranges: Vec<String> = b.proxy.seen().into_iter().filter_map(|s| s.range).collect();
     // Three parts, and one resume of the first from the byte where its body broke off.
     assert_eq!(ranges.len(), 4, "{ranges:?}");

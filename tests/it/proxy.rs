@@ -37,8 +37,6 @@ pub enum Fault {
     Truncate(usize),
     /// Forward, send this many body bytes, then go silent for the duration.
     Stall(usize, Duration),
-    /// Forward, with a wrong `x-amz-checksum-crc32` header.
-    WrongChecksum,
     /// Answer 502 with an HTML page, as a misbehaving proxy or load balancer does.
     HtmlPage,
     /// Forward, with another ETag: the object was replaced and the server ignored If-Match.
@@ -105,6 +103,8 @@ struct Rule {
     which: Matches,
     fault: Fault,
     remaining: usize,
+    /// How many requests it was applied to.
+    struck: usize,
 }
 
 #[derive(Default)]
@@ -195,6 +195,7 @@ impl FaultProxy {
             which,
             fault,
             remaining: times,
+            struck: 0,
         });
     }
 
@@ -210,14 +211,14 @@ impl FaultProxy {
         self.state.lock().unwrap().seen.clone()
     }
 
-    /// Whether every rule has been used up.
-    pub fn all_faults_used(&self) -> bool {
+    /// Whether every rule has been applied to a request at least once.
+    pub fn struck(&self) -> bool {
         self.state
             .lock()
             .unwrap()
             .rules
             .iter()
-            .all(|r| r.remaining == 0)
+            .all(|r| r.struck > 0)
     }
 }
 
@@ -248,6 +249,7 @@ async fn handle(
             .find(|rule| rule.remaining > 0 && seen.matches(rule.which))
             .map(|rule| {
                 rule.remaining -= 1;
+                rule.struck += 1;
                 rule.fault.clone()
             });
         state.seen.push(seen.clone());
@@ -311,12 +313,6 @@ async fn handle(
                 parts,
                 BodyExt::boxed(StreamBody::new(frames)),
             ))
-        }
-        Some(Fault::WrongChecksum) => {
-            parts
-                .headers
-                .insert("x-amz-checksum-crc32", HeaderValue::from_static("AAAAAA=="));
-            Ok(Response::from_parts(parts, full(body)))
         }
         Some(Fault::OtherEtag) => {
             parts.headers.insert(
