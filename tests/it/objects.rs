@@ -420,6 +420,11 @@ async fn large_copies_go_in_parts() {
     let copied = t.s3.download_bytes(BUCKET, "big-copy.bin").await.unwrap();
     assert_eq!(copied.len(), body.len());
     assert!(copied == body, "the parts reassemble byte for byte");
+    // A multipart object's ETag ends in its part count: three 5 MiB parts, not one
+    // CopyObject.
+    let head = t.s3.head(BUCKET, "big-copy.bin").await.unwrap();
+    let etag = head.etag.unwrap_or_default();
+    assert!(etag.trim_matches('"').ends_with("-3"), "{etag}");
 }
 
 #[tokio::test]
