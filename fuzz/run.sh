@@ -8,7 +8,7 @@ target=$1 seconds=$2
 ./seed.sh >/dev/null
 mkdir -p logs "artifacts/$target"
 RUSTC_BOOTSTRAP=1 nice -n 10 cargo fuzz run "$target" -s none --release \
-    -- -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+    -- -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -print_final_stats=1 \
     >"logs/$target.log" 2>&1
 rc=$?
 runs=$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "logs/$target.log" | tail -1)
