@@ -450,7 +450,7 @@ fn changed() -> Error {
 
 /// A download's temporary file, renamed over the target when complete and removed if not.
 struct PartialFile {
-    file: std::sync::Arc<std::fs::File>,
+    file: std::fs::File,
     temp: PathBuf,
     target: PathBuf,
     done: std::sync::atomic::AtomicBool,
@@ -465,7 +465,7 @@ impl PartialFile {
         let temp = target.with_file_name(format!(".{name}.s3io-{}.partial", std::process::id()));
         let file = std::fs::File::create(&temp).map_err(|e| local_file_error(&temp, e))?;
         Ok(PartialFile {
-            file: std::sync::Arc::new(file),
+            file,
             temp,
             target: target.to_owned(),
             done: std::sync::atomic::AtomicBool::new(false),
@@ -479,11 +479,9 @@ impl PartialFile {
     }
 
     async fn write_at(&self, offset: u64, bytes: Vec<u8>) -> Result<()> {
-        use std::os::unix::fs::FileExt;
-        let file = self.file.clone();
         let temp = self.temp.clone();
         tokio::task::spawn_blocking(move || {
-            file.write_all_at(&bytes, offset)
+            super::file_part::write_part(&temp, offset, &bytes)
                 .map_err(|e| local_file_error(&temp, e))
         })
         .await

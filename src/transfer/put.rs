@@ -64,14 +64,12 @@ pub(crate) async fn put_from_path(
         .metadata()
         .map_err(|e| local_file_error(path, e))?
         .len();
-    let file = std::sync::Arc::new(file);
+    drop(file);
     let read = |start: u64, len: u64| {
-        let (file, path) = (file.clone(), path.to_owned());
+        let path = path.to_owned();
         async move {
             tokio::task::spawn_blocking(move || {
-                use std::os::unix::fs::FileExt;
-                let mut part = vec![0u8; len as usize];
-                file.read_exact_at(&mut part, start)
+                let part = super::file_part::read_part(&path, start, len as usize)
                     .map_err(|e| local_file_error(&path, e))?;
                 Ok(Bytes::from(part))
             })
