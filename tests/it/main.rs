@@ -3,7 +3,6 @@
 //! The default server is [`s3io::local::LocalS3`] (s3s-fs on 127.0.0.1, signatures checked).
 
 mod blocking;
-mod cli;
 mod errors;
 mod faults;
 mod fixtures;

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use s3io::{ErrorKind, TransferConfig};
 
+use crate::proxy::{Fault, FaultProxy, Matches};
 use crate::support::*;
 
 /// Bytes whose every position differs from its neighbours', so a misplaced part shows.
@@ -268,6 +269,51 @@ async fn folders_go_up_and_down_and_keys_cannot_escape() {
         "a\n1\n"
     );
 
-    // Hostile keys are tested against moto: s3s-fs maps keys to its own files and cannot
-    // store them.
+    // s3s-fs cannot store keys that climb out of a folder; a proxy renames one in the
+    // listing, as a hostile or buggy server could. Nothing may be written, anywhere.
+    for hostile in [
+        "exports/../../evil.txt",
+        "exports//etc/evil.txt",
+        "exports/a\\..\\..\\evil.txt",
+    ] {
+        let proxy = FaultProxy::start(&t.server.endpoint_url());
+        let to: &'static str = Box::leak(format!("<Key>{hostile}</Key>").into_boxed_str());
+        proxy.inject(
+            Matches::List,
+            Fault::Rewrite("<Key>exports/top.txt</Key>", to),
+            1,
+        );
+        let s3 = t
+            .server
+            .builder()
+            .endpoint_url(proxy.endpoint_url())
+            .build()
+            .await
+            .unwrap();
+        let target = tempfile::tempdir().unwrap();
+        let out = target.path().join("a/b/out");
+        let err = s3.download_dir(BUCKET, "exports/", &out).await.unwrap_err();
+        assert!(proxy.struck(), "the listing went through the proxy");
+        assert!(
+            err.to_string()
+                .contains(&format!("refusing key {hostile:?}")),
+            "{err}"
+        );
+        let written: Vec<_> = walk(target.path());
+        assert!(written.is_empty(), "{hostile}: wrote {written:?}");
+    }
+}
+
+/// Every file below `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }

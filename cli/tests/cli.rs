@@ -1,15 +1,16 @@
 //! The `s3io` command line: the real binary, run as a child process against the embedded
 //! server, with credentials from the environment as a user would set them.
 
+mod support;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use bytes::Bytes;
 
-use crate::proxy::{Fault, FaultProxy, Matches};
-use crate::support::*;
-use crate::transfer::patterned;
+use support::proxy::{Fault, FaultProxy, Matches};
+use support::*;
 
 /// What one run of the binary gave.
 struct Run {
@@ -655,15 +656,18 @@ async fn cli_failures_are_one_line_naming_the_object_and_code() {
 async fn cli_usage_errors_exit_2_and_help_exits_0() {
     let t = start().await;
     for (args, says) in [
-        (vec![], "no command"),
-        (vec!["frobnicate"], "unknown command"),
-        (vec!["cat"], "takes s3://bucket/key"),
+        (vec![], "requires a subcommand"),
+        (vec!["frobnicate"], "unrecognized subcommand"),
+        (
+            vec!["cat"],
+            "required arguments were not provided: <s3://bucket/key>",
+        ),
         (vec!["cat", "s3://s3io-test"], "names a bucket"),
         (vec!["cat", "https://example.com/x"], "not an s3:// URI"),
-        (vec!["ls", "--bogus"], "unknown option --bogus"),
+        (vec!["ls", "--bogus"], "unexpected argument '--bogus'"),
         (
             vec!["head", "s3://s3io-test/a.csv", "-n", "lots"],
-            "whole number",
+            "invalid value 'lots' for '--lines <ROWS>'",
         ),
         (
             vec!["head", "s3://s3io-test/a.csv", "--sheet", "Data"],
@@ -674,7 +678,7 @@ async fn cli_usage_errors_exit_2_and_help_exits_0() {
         (vec!["rm", "s3://s3io-test"], "names a bucket"),
         (
             vec!["presign", "s3://s3io-test/k", "--expires-in", "soon"],
-            "whole number",
+            "invalid value 'soon' for '--expires-in <SECONDS>'",
         ),
     ] {
         let run = s3io(&t, &args);
@@ -692,7 +696,10 @@ async fn cli_usage_errors_exit_2_and_help_exits_0() {
         );
     }
     let cp_help = s3io(&t, &["cp", "--help"]).ok();
-    assert!(cp_help.starts_with("Usage: s3io cp SRC DST"), "{cp_help}");
+    assert!(
+        cp_help.starts_with("Usage: s3io cp [OPTIONS] <SRC> <DST>"),
+        "{cp_help}"
+    );
     assert_eq!(s3io(&t, &["help", "rm"]).ok(), s3io(&t, &["rm", "-h"]).ok());
 }
 

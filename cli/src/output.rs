@@ -1,10 +1,13 @@
-//! How the command line prints things: times, sizes, listing lines, decoded data.
+//! How the command line prints things on standard output: times, sizes, listing lines,
+//! decoded data, and the lines that say what a copy did.
 
 use std::io::{self, Write};
 use std::time::SystemTime;
 
 use s3io::polars::prelude::DataFrame;
 use s3io::{Data, ObjectInfo};
+
+use crate::failure::{Outcome, stdout_failed};
 
 /// `2024-01-15 13:45:30`, in UTC; blanks of the same width when unknown.
 pub fn time(at: Option<SystemTime>) -> String {
@@ -110,6 +113,39 @@ pub fn schema(out: &mut impl Write, df: &DataFrame) -> io::Result<()> {
         writeln!(out, "{name}{}  {dtype}", " ".repeat(pad))?;
     }
     Ok(())
+}
+
+/// `s3://bucket/key` for messages.
+pub fn s3_text(bucket: &str, key: &str) -> String {
+    format!("s3://{bucket}/{key}")
+}
+
+/// Lines like `upload: a.csv to s3://b/a.csv` on standard output, unless quiet.
+pub struct CopyReport {
+    quiet: bool,
+    out: io::Stdout,
+}
+
+impl CopyReport {
+    pub fn new(quiet: bool) -> CopyReport {
+        CopyReport {
+            quiet,
+            out: io::stdout(),
+        }
+    }
+
+    /// `VERB: FROM to TO`.
+    pub fn line(
+        &mut self,
+        verb: &str,
+        from: impl std::fmt::Display,
+        to: impl std::fmt::Display,
+    ) -> Outcome {
+        if self.quiet {
+            return Ok(());
+        }
+        writeln!(self.out, "{verb}: {from} to {to}").map_err(stdout_failed)
+    }
 }
 
 #[cfg(test)]

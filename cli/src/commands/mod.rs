@@ -1,0 +1,70 @@
+//! The commands, one file each: its arguments (as clap parses them), the checks that involve
+//! more than one argument, and what it does.
+
+use clap::Subcommand;
+
+use crate::Context;
+use crate::failure::Outcome;
+
+mod cat;
+mod convert;
+mod cp;
+mod head;
+mod ls;
+mod mb;
+mod presign;
+mod rb;
+mod rm;
+mod schema;
+mod whoami;
+
+/// One command, with its arguments.
+#[derive(Subcommand)]
+pub enum Command {
+    Ls(ls::LsArgs),
+    Cat(cat::CatArgs),
+    Head(head::HeadArgs),
+    Schema(schema::SchemaArgs),
+    Cp(cp::CpArgs),
+    Convert(convert::ConvertArgs),
+    Rm(rm::RmArgs),
+    Presign(presign::PresignArgs),
+    Whoami(whoami::WhoamiArgs),
+    Mb(mb::MbArgs),
+    Rb(rb::RbArgs),
+}
+
+impl Command {
+    /// The checks clap cannot make alone: arguments that make sense only together.
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            Command::Head(args) => args.check(),
+            Command::Schema(args) => args.check(),
+            Command::Cp(args) => args.check(),
+            Command::Convert(args) => args.check(),
+            Command::Rm(args) => args.check(),
+            Command::Ls(_)
+            | Command::Cat(_)
+            | Command::Presign(_)
+            | Command::Whoami(_)
+            | Command::Mb(_)
+            | Command::Rb(_) => Ok(()),
+        }
+    }
+
+    pub async fn run(self, ctx: &Context) -> Outcome {
+        match self {
+            Command::Ls(args) => args.run(ctx).await,
+            Command::Cat(args) => args.run(ctx).await,
+            Command::Head(args) => args.run(ctx).await,
+            Command::Schema(args) => args.run(ctx).await,
+            Command::Cp(args) => args.run(ctx).await,
+            Command::Convert(args) => args.run(ctx).await,
+            Command::Rm(args) => args.run(ctx).await,
+            Command::Presign(args) => args.run(ctx).await,
+            Command::Whoami(args) => args.run(ctx).await,
+            Command::Mb(args) => args.run(ctx).await,
+            Command::Rb(args) => args.run(ctx).await,
+        }
+    }
+}
