@@ -210,17 +210,13 @@
 mod admin;
 pub mod blocking;
 mod connector;
-mod data;
 mod dirs;
-mod display;
-mod error;
-mod format;
-mod limits;
+mod list;
 mod listing;
 mod location;
 mod many;
 mod object;
-mod options;
+mod sdk_error;
 mod session;
 mod transfer;
 
@@ -228,19 +224,23 @@ mod transfer;
 pub mod local;
 
 pub use admin::{CallerIdentity, CopyOptions, DeleteOptions, PresignedUrl, Wait};
-pub use connector::{BucketInfo, S3Connector};
-pub use data::Data;
-pub use display::{Listing, Row, human_size, utc_time};
-pub use error::{Error, ErrorKind, Operation, Result};
-pub use format::{Compression, Encoding, Format};
-pub use limits::Limits;
-pub use listing::{ListOptions, ObjectInfo, VersionInfo};
+pub use connector::S3Connector;
+pub use list::ListOptions;
+pub use listing::{
+    BucketInfo, Listing, ObjectInfo, ObjectMeta, Row, VersionInfo, human_size, utc_time,
+};
 pub use location::{KeyPattern, S3Uri};
 pub use many::ManyOptions;
-pub use object::{ObjectMeta, S3Object};
-pub use options::{ReadOptions, Sheets, WriteOptions};
+pub use object::S3Object;
 pub use session::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REGION, S3ConnectorBuilder};
 pub use transfer::{Progress, ProgressFn, TransferConfig, UploadInfo};
+
+/// The formats, on their own: the crate `s3io-formats`, which knows nothing about S3.
+pub use s3io_formats as formats;
+pub use s3io_formats::{
+    Compression, Data, Encoding, Error, ErrorKind, Format, Limits, ObjectFormat, Operation,
+    ReadOptions, Result, Sheets, WriteOptions,
+};
 
 /// The polars version s3io is built with, re-exported so your frames match its frames.
 pub use polars;
