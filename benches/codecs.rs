@@ -1,5 +1,5 @@
 //! Codec throughput: decode and encode MB/s for every format, through the public
-//! `s3io::Format` API, on generated data of realistic shape (ints, floats with nulls, bools,
+//! `s3io_formats::Format` API (the formats crate alone), on generated data of realistic shape (ints, floats with nulls, bools,
 //! dates, date-times, strings with quotes, commas and newlines, empty fields).
 //!
 //! A dependency-free harness (`harness = false`): each case runs once to warm up, then at
@@ -16,8 +16,8 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use s3io::polars::prelude::*;
-use s3io::{Data, Format};
+use s3io_formats::polars::prelude::*;
+use s3io_formats::{Data, Format};
 
 /// Runs at least this many timed iterations...
 const MIN_RUNS: usize = 5;

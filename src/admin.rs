@@ -11,10 +11,9 @@ use aws_sdk_s3::types::{CompletedPart, Delete, ObjectIdentifier};
 use futures_util::{StreamExt, TryStreamExt};
 
 use crate::connector::{S3Connector, check_bucket, check_location};
-use crate::error::{Error, ErrorKind, Operation, Result};
-use crate::listing::{ObjectInfo, VersionInfo};
-use crate::object::ObjectMeta;
+use crate::listing::{ObjectInfo, ObjectMeta, VersionInfo};
 use crate::transfer::UploadInfo;
+use s3io_formats::{Error, ErrorKind, Operation, Result};
 
 /// Keys per DeleteObjects request: S3's limit.
 const DELETE_BATCH: usize = 1000;
@@ -177,7 +176,7 @@ impl S3Connector {
                 .delete(delete)
                 .send()
                 .await
-                .map_err(|e| context(Error::from_sdk(e)))?;
+                .map_err(|e| context(crate::sdk_error::from_sdk(e)))?;
             deleted.extend(
                 output
                     .deleted()
@@ -289,7 +288,7 @@ impl S3Connector {
                 .copy_source(&copy_source)
                 .send()
                 .await
-                .map_err(|e| context(Error::from_sdk(e)))?;
+                .map_err(|e| context(crate::sdk_error::from_sdk(e)))?;
             return Ok(UploadInfo {
                 size: source.size,
                 etag: output
@@ -336,7 +335,7 @@ impl S3Connector {
                 .copy_source_range(format!("bytes={start}-{}", start + len - 1))
                 .send()
                 .await
-                .map_err(Error::from_sdk)?;
+                .map_err(crate::sdk_error::from_sdk)?;
             let etag = copied
                 .copy_part_result()
                 .and_then(|r| r.e_tag())
@@ -428,7 +427,7 @@ impl S3Connector {
         match self.client().head_bucket().bucket(bucket).send().await {
             Ok(_) => Ok(true),
             Err(e) => {
-                let e = context(Error::from_sdk(e));
+                let e = context(crate::sdk_error::from_sdk(e));
                 if e.kind() == ErrorKind::NotFound {
                     Ok(false)
                 } else {
@@ -449,7 +448,7 @@ impl S3Connector {
         match self.client().delete_bucket().bucket(bucket).send().await {
             Ok(_) => Ok(()),
             Err(e) => {
-                let e = Error::from_sdk(e);
+                let e = crate::sdk_error::from_sdk(e);
                 let e = if e.code() == Some("BucketNotEmpty") {
                     e.with_note(" (empty it first, or use delete_bucket_force)")
                 } else {
@@ -530,7 +529,7 @@ impl S3Connector {
             .get_caller_identity()
             .send()
             .await
-            .map_err(|e| Error::from_sdk(e).with_operation(Operation::WhoAmI))?;
+            .map_err(|e| crate::sdk_error::from_sdk(e).with_operation(Operation::WhoAmI))?;
         Ok(CallerIdentity {
             account: identity.account().unwrap_or_default().to_owned(),
             arn: identity.arn().unwrap_or_default().to_owned(),
@@ -605,7 +604,7 @@ where
     E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let request = request.map_err(|e| {
-        Error::from_sdk(e)
+        crate::sdk_error::from_sdk(e)
             .with_operation(Operation::Presign)
             .with_location(bucket, key)
     })?;

@@ -34,16 +34,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::admin::{CallerIdentity, CopyOptions, DeleteOptions, PresignedUrl, Wait};
-use crate::connector::BucketInfo;
-use crate::data::Data;
-use crate::display::Listing;
-use crate::error::{Error, ErrorKind, Result};
-use crate::listing::{ListOptions, ObjectInfo, VersionInfo};
+use crate::list::ListOptions;
+use crate::listing::{BucketInfo, Listing, ObjectInfo, ObjectMeta, VersionInfo};
 use crate::many::ManyOptions;
-use crate::object::ObjectMeta;
-use crate::options::{ReadOptions, Sheets, WriteOptions};
 use crate::session::S3ConnectorBuilder;
 use crate::transfer::{TransferConfig, UploadInfo};
+use s3io_formats::Data;
+use s3io_formats::{Error, ErrorKind, Result};
+use s3io_formats::{ReadOptions, Sheets, WriteOptions};
 
 /// A blocking S3 connector; see the [module docs](self). Cheap to clone.
 #[derive(Clone, Debug)]
@@ -363,7 +361,7 @@ impl S3Connector {
         K: AsRef<str>,
         F: std::borrow::Borrow<DataFrame>,
     {
-        let sheets = crate::options::owned_sheets(sheets);
+        let sheets = s3io_formats::for_s3io::owned_sheets(sheets);
         let live = self.live()?;
         live.run(live.inner.upload_sheets(bucket, key, sheets))
     }

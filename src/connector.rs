@@ -15,13 +15,16 @@ use polars::prelude::DataFrame;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::data::Data;
-use crate::display::Listing;
-use crate::error::{Error, ErrorKind, Operation, Result};
-use crate::limits::Limits;
-use crate::object::ObjectMeta;
+use std::borrow::Borrow;
+
+use crate::listing::{BucketInfo, Listing, ObjectMeta};
 use crate::session::{S3ConnectorBuilder, s3_config};
 use crate::transfer::{TransferConfig, UploadInfo};
+use s3io_formats::Data;
+use s3io_formats::Limits;
+use s3io_formats::for_s3io::owned_sheets;
+use s3io_formats::{Error, ErrorKind, Operation, Result};
+use s3io_formats::{ReadOptions, Sheets, WriteOptions};
 
 /// A connection to S3 that reads and writes data by file extension.
 ///
@@ -43,16 +46,6 @@ pub struct S3Connector {
     sdk_config: Option<SdkConfig>,
     transfer: Arc<TransferConfig>,
     limits: Limits,
-}
-
-/// A bucket, as [`S3Connector::list_buckets`] reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct BucketInfo {
-    /// The bucket's name.
-    pub name: String,
-    /// When the bucket was created, if the server says.
-    pub created: Option<SystemTime>,
 }
 
 impl S3Connector {
@@ -157,7 +150,7 @@ impl S3Connector {
                 .set_continuation_token(token.take())
                 .send()
                 .await
-                .map_err(|e| context(Error::from_sdk(e)))?;
+                .map_err(|e| context(crate::sdk_error::from_sdk(e)))?;
             buckets.extend(page.buckets().iter().map(|b| {
                 BucketInfo {
                     name: b.name().unwrap_or_default().to_owned(),
@@ -191,7 +184,7 @@ impl S3Connector {
                     .build(),
             );
         }
-        match request.send().await.map_err(Error::from_sdk) {
+        match request.send().await.map_err(crate::sdk_error::from_sdk) {
             Ok(_) => Ok(()),
             Err(e) if e.code() == Some("BucketAlreadyOwnedByYou") => Ok(()),
             // Some servers answer BucketAlreadyExists for your own buckets too; if we can
@@ -386,4 +379,117 @@ pub(crate) fn check_location(bucket: &str, key: &str) -> Result<()> {
         return Err(Error::new(ErrorKind::InvalidInput, "the key is empty"));
     }
     Ok(())
+}
+
+/// Verbs that take per-call options or work on workbooks.
+impl S3Connector {
+    /// Downloads an object and decodes it with `options`.
+    ///
+    /// The format is, in order: [`ReadOptions::format`], the key's extension, the family of
+    /// the options ([`ReadOptions::csv`] → CSV), the object's Content-Type, and text. A
+    /// compression suffix (`.gz`, `.zst`, `.bz2`, `.xz`) is decompressed first.
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: s3io::S3Connector) -> s3io::Result<()> {
+    /// use s3io::{Encoding, Format, ReadOptions};
+    ///
+    /// let euro = ReadOptions::csv().separator(b';').encoding(Encoding::Windows1252);
+    /// let df = s3.download_with("bucket", "exports/2024.csv", euro).await?.into_frame()?;
+    /// let raw = s3.download_with("bucket", "dump", ReadOptions::new().format(Format::NDJSON)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn download_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: ReadOptions,
+    ) -> Result<Data> {
+        self.object(bucket, key).download_with(options).await
+    }
+
+    /// [`download_with`](Self::download_with), then the data as a frame.
+    pub async fn download_frame_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: ReadOptions,
+    ) -> Result<DataFrame> {
+        self.object(bucket, key).download_frame_with(options).await
+    }
+
+    /// Downloads a workbook (xlsx, xlsm, xlsb, xls, ods) and reads every worksheet into a
+    /// frame, in the workbook's order.
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: s3io::S3Connector) -> s3io::Result<()> {
+    /// let sheets = s3.download_sheets("bucket", "budget.xlsx").await?;
+    /// for (name, df) in &sheets {
+    ///     println!("{name}: {} rows", df.height());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn download_sheets(&self, bucket: &str, key: &str) -> Result<Sheets> {
+        self.download_sheets_with(bucket, key, ReadOptions::excel())
+            .await
+    }
+
+    /// [`download_sheets`](Self::download_sheets) with options applied to every sheet
+    /// (`header_row`, `skip_rows`, `has_header`).
+    pub async fn download_sheets_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: ReadOptions,
+    ) -> Result<Sheets> {
+        self.object(bucket, key).download_sheets_with(options).await
+    }
+
+    /// Encodes `data` with `options` and uploads it. The format is [`WriteOptions::format`],
+    /// else the key's extension, else the family of the options, else text; a compression
+    /// suffix compresses with that codec.
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: s3io::S3Connector, df: polars::prelude::DataFrame) -> s3io::Result<()> {
+    /// use s3io::WriteOptions;
+    ///
+    /// s3.upload_with("bucket", "out/report.xlsx", &df, WriteOptions::excel().sheet_name("Report"))
+    ///     .await?;
+    /// s3.upload_with("bucket", "out/data.csv.gz", &df, WriteOptions::csv().separator(b';'))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn upload_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        data: impl Into<Data>,
+        options: WriteOptions,
+    ) -> Result<UploadInfo> {
+        self.object(bucket, key).upload_with(data, options).await
+    }
+
+    /// Writes several frames as the sheets of one xlsx workbook, in order, with a bold header
+    /// row, fitted column widths and the header row frozen.
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: s3io::S3Connector, sales: polars::prelude::DataFrame,
+    /// #     costs: polars::prelude::DataFrame) -> s3io::Result<()> {
+    /// s3.upload_sheets("bucket", "q1.xlsx", [("Sales", &sales), ("Costs", &costs)]).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn upload_sheets<K, F>(
+        &self,
+        bucket: &str,
+        key: &str,
+        sheets: impl IntoIterator<Item = (K, F)>,
+    ) -> Result<UploadInfo>
+    where
+        K: AsRef<str>,
+        F: Borrow<DataFrame>,
+    {
+        let sheets = owned_sheets(sheets);
+        self.object(bucket, key)
+            .upload_sheets_with(sheets, WriteOptions::excel())
+            .await
+    }
 }

@@ -6,11 +6,11 @@ use std::path::{Component, Path, PathBuf};
 use futures_util::{StreamExt, TryStreamExt, stream};
 
 use crate::connector::S3Connector;
-use crate::error::{Error, ErrorKind, Operation, Result};
 use crate::listing::ObjectInfo;
 use crate::location::KeyPattern;
 use crate::many::ManyOptions;
 use crate::transfer::UploadInfo;
+use s3io_formats::{Error, ErrorKind, Operation, Result};
 
 impl S3Connector {
     /// Downloads every object under a prefix (or matching a glob) into `dir`, keeping the

@@ -4,8 +4,9 @@
 //! back a polars [`DataFrame`](polars::prelude::DataFrame) or a value. Going the other way, it
 //! encodes a frame or value in the format the key asks for and uploads it.
 //!
-//! The package also builds the `s3io` command (`ls`, `cat`, `head`, `schema`, `cp`,
-//! `convert`, `rm`, `presign`, `whoami`), a thin layer over this API; see the README.
+//! The `s3io` command (`ls`, `cat`, `head`, `schema`, `cp`, `convert`, `rm`, `presign`,
+//! `whoami`, `mb`, `rb`) is a thin layer over this API, in the crate `s3io-cli`; the formats
+//! alone, without S3, are the crate [`s3io_formats`].
 //!
 //! ## A tour
 //!
@@ -115,19 +116,8 @@
 //! The key's last extension, in any case, picks the [`Format`]; a compression suffix after it
 //! picks a [`Compression`] around it:
 //!
-//! | extension | download gives | upload accepts |
-//! |---|---|---|
-//! | `.csv` | [`Data::Frame`], types inferred like `pandas.read_csv` | a frame, like `df.to_csv(index=False)` |
-//! | `.tsv`, `.tab` | [`Data::Frame`], tab-separated | a frame, tab-separated |
-//! | `.jsonl`, `.ndjson` | [`Data::Frame`], one JSON record per line | a frame (one record per row), a JSON array (one item per line) |
-//! | `.parquet`, `.pq` | [`Data::Frame`], every dtype kept (ints, floats, strings, bools, dates, datetimes with zone, decimals, lists, structs) | a frame, zstd-compressed Parquet |
-//! | `.arrow`, `.feather`, `.ipc` | [`Data::Frame`] from an Arrow IPC file (Feather v2) or stream, every dtype kept | a frame, an uncompressed Arrow IPC file |
-//! | `.xlsx` | [`Data::Frame`] from the first sheet; [`S3Connector::download_sheets`] for all | a frame, one sheet "Sheet1"; [`S3Connector::upload_sheets`] for several |
-//! | `.xlsm`, `.xlsb`, `.xls`, `.ods` | [`Data::Frame`] from the first sheet; `download_sheets` for all | nothing: s3io writes only `.xlsx` |
-//! | `.json` | [`Data::Json`]; frames from records | a JSON value, any `Serialize`, a frame as records |
-//! | `.pkl`, `.pickle` | [`Data::Pickle`] of Python builtins | a pickle value, any `Serialize`, a frame as a dict of lists |
-//! | any other or none | by Content-Type (`text/csv`, `application/vnd.apache.parquet`, ...), else [`Data::Text`] | text |
-//! | any of these + `.gz`, `.zst`, `.bz2`, `.xz` | as without the suffix, after decompressing | as without the suffix, compressed with that codec |
+//! The table of what each extension downloads to and uploads from is in the README's
+//! "Formats" section, its one copy.
 //!
 //! [`Data::Bytes`] upload unchanged under any key. Decompression stops with an
 //! [`ErrorKind::LimitExceeded`] error past 100 times the object's size (at least 64 MiB), or
@@ -210,17 +200,13 @@
 mod admin;
 pub mod blocking;
 mod connector;
-mod data;
 mod dirs;
-mod display;
-mod error;
-mod format;
-mod limits;
+mod list;
 mod listing;
 mod location;
 mod many;
 mod object;
-mod options;
+mod sdk_error;
 mod session;
 mod transfer;
 
@@ -228,19 +214,28 @@ mod transfer;
 pub mod local;
 
 pub use admin::{CallerIdentity, CopyOptions, DeleteOptions, PresignedUrl, Wait};
-pub use connector::{BucketInfo, S3Connector};
-pub use data::Data;
-pub use display::{Listing, Row, human_size, utc_time};
-pub use error::{Error, ErrorKind, Operation, Result};
-pub use format::{Compression, Encoding, Format};
-pub use limits::Limits;
-pub use listing::{ListOptions, ObjectInfo, VersionInfo};
+pub use connector::S3Connector;
+pub use list::ListOptions;
+pub use listing::{
+    BucketInfo, Listing, ObjectInfo, ObjectMeta, Row, VersionInfo, human_size, utc_time,
+};
 pub use location::{KeyPattern, S3Uri};
 pub use many::ManyOptions;
-pub use object::{ObjectMeta, S3Object};
-pub use options::{ReadOptions, Sheets, WriteOptions};
+pub use object::S3Object;
 pub use session::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REGION, S3ConnectorBuilder};
 pub use transfer::{Progress, ProgressFn, TransferConfig, UploadInfo};
 
+/// The formats, on their own: the crate `s3io-formats`, which knows nothing about S3.
+pub use s3io_formats as formats;
+pub use s3io_formats::{
+    Compression, Data, Encoding, Error, ErrorKind, Format, Limits, ObjectFormat, Operation,
+    ReadOptions, Result, Sheets, WriteOptions,
+};
+
 /// The polars version s3io is built with, re-exported so your frames match its frames.
 pub use polars;
+
+/// The README's programs, compiled as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

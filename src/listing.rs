@@ -1,15 +1,25 @@
-//! Listings: objects and versions as streams that page transparently, as polars frames, and
-//! filtered by prefix, glob, suffix and modification time.
+//! What listings and `head` return: [`BucketInfo`], [`ObjectInfo`], [`VersionInfo`] and
+//! [`ObjectMeta`], and [`Listing`], a `Vec` of them that shows itself as a table, in text and,
+//! in notebooks, as HTML (the display of [`Data`](crate::Data) lives with the formats); sizes
+//! and times for people. Plain data: the verbs that fill them live above, with the connector.
 
-use std::future::Future;
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::{Deref, DerefMut};
 use std::time::SystemTime;
 
-use futures_util::{Stream, StreamExt, TryStreamExt, stream};
-use polars::prelude::*;
+use s3io_formats::for_s3io::iso_datetime;
+use s3io_formats::for_s3io::{evcxr_emit, html_table, text_table};
 
-use crate::connector::{S3Connector, check_bucket};
-use crate::error::{Error, Operation, Result};
-use crate::location::KeyPattern;
+/// A bucket, as [`S3Connector::list_buckets`](crate::S3Connector::list_buckets) reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BucketInfo {
+    /// The bucket's name.
+    pub name: String,
+    /// When the bucket was created, if the server says.
+    pub created: Option<SystemTime>,
+}
 
 /// An object, as a listing reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +37,8 @@ pub struct ObjectInfo {
     pub storage_class: Option<String>,
 }
 
-/// One version of an object, or a delete marker, as [`S3Connector::list_versions`] reports it.
+/// One version of an object, or a delete marker, as
+/// [`S3Connector::list_versions`](crate::S3Connector::list_versions) reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct VersionInfo {
@@ -47,407 +58,302 @@ pub struct VersionInfo {
     pub etag: Option<String>,
 }
 
-/// Which objects a listing returns. All filters combine.
-///
-/// ```
-/// use std::time::{Duration, SystemTime};
-/// use s3io::ListOptions;
-///
-/// let recent_csvs = ListOptions::new()
-///     .suffix(".csv")
-///     .modified_since(SystemTime::now() - Duration::from_secs(86_400))
-///     .max_keys(100);
-/// ```
-#[derive(Debug, Clone, Default)]
-#[must_use]
-pub struct ListOptions {
-    delimiter: Option<String>,
-    start_after: Option<String>,
-    max_keys: Option<usize>,
-    suffixes: Vec<String>,
-    modified_since: Option<SystemTime>,
-    modified_until: Option<SystemTime>,
+/// What S3 knows about an object, from a `HeadObject` request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObjectMeta {
+    /// The bucket.
+    pub bucket: String,
+    /// The key.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The Content-Type stored with the object.
+    pub content_type: Option<String>,
+    /// The entity tag, with quotes, as S3 sends it.
+    pub etag: Option<String>,
+    /// When the object was last written.
+    pub last_modified: Option<SystemTime>,
+    /// The version id, when the bucket has versioning on.
+    pub version_id: Option<String>,
+    /// User metadata (`x-amz-meta-*`), without the prefix.
+    pub metadata: HashMap<String, String>,
 }
 
-impl ListOptions {
-    /// Everything under the prefix.
-    pub fn new() -> Self {
-        Self::default()
-    }
+/// A list of buckets, objects or versions: a `Vec` that also shows itself as a table in
+/// notebooks.
+///
+/// ```
+/// use s3io::{BucketInfo, Listing};
+///
+/// let listing: Listing<BucketInfo> = Listing::from(Vec::new());
+/// assert!(listing.is_empty());
+/// assert!(listing.to_html().starts_with("<table"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing<T>(pub Vec<T>);
 
-    /// Lists one level only: keys containing `delimiter` after the prefix are left out (use
-    /// [`S3Connector::list_dirs`] for those "folders").
-    pub fn delimiter(mut self, delimiter: impl Into<String>) -> Self {
-        self.delimiter = Some(delimiter.into());
-        self
-    }
-
-    /// Starts after this key, in S3's lexicographic order.
-    pub fn start_after(mut self, key: impl Into<String>) -> Self {
-        self.start_after = Some(key.into());
-        self
-    }
-
-    /// Stops after this many objects (after filtering).
-    pub fn max_keys(mut self, n: usize) -> Self {
-        self.max_keys = Some(n);
-        self
-    }
-
-    /// Keeps keys ending with `suffix`; several calls keep keys ending with any of them.
-    pub fn suffix(mut self, suffix: impl Into<String>) -> Self {
-        self.suffixes.push(suffix.into());
-        self
-    }
-
-    /// Keeps objects last modified at or after `time` (awswrangler's `last_modified_begin`).
-    pub fn modified_since(mut self, time: SystemTime) -> Self {
-        self.modified_since = Some(time);
-        self
-    }
-
-    /// Keeps objects last modified at or before `time` (awswrangler's `last_modified_end`).
-    pub fn modified_until(mut self, time: SystemTime) -> Self {
-        self.modified_until = Some(time);
-        self
-    }
-
-    fn keeps(&self, object: &ObjectInfo) -> bool {
-        let suffix_ok =
-            self.suffixes.is_empty() || self.suffixes.iter().any(|s| object.key.ends_with(s));
-        let since_ok = match (self.modified_since, object.last_modified) {
-            (Some(since), Some(at)) => at >= since,
-            (Some(_), None) => false,
-            (None, _) => true,
-        };
-        let until_ok = match (self.modified_until, object.last_modified) {
-            (Some(until), Some(at)) => at <= until,
-            (Some(_), None) => false,
-            (None, _) => true,
-        };
-        suffix_ok && since_ok && until_ok
+impl<T> Default for Listing<T> {
+    fn default() -> Self {
+        Listing(Vec::new())
     }
 }
 
-impl S3Connector {
-    /// The objects under `prefix` (`""` for all), as a stream that pages through
-    /// `ListObjectsV2` as you consume it. A prefix holding `*`, `?` or `[` is a glob (see
-    /// [`KeyPattern`]): only its literal part is listed and keys are matched against it.
-    ///
-    /// ```no_run
-    /// # async fn demo(s3: s3io::S3Connector) -> s3io::Result<()> {
-    /// use futures_util::TryStreamExt;
-    ///
-    /// let all: Vec<_> = s3.list_objects("my-bucket", "2024/").try_collect().await?;
-    /// let parts: Vec<_> = s3.list_objects("my-bucket", "2024-*/part-?.csv").try_collect().await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn list_objects(
-        &self,
-        bucket: &str,
-        prefix: &str,
-    ) -> impl Stream<Item = Result<ObjectInfo>> + Send + 'static {
-        self.list_objects_with(bucket, prefix, ListOptions::new())
+impl<T> Extend<T> for Listing<T> {
+    fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
+        self.0.extend(iter);
+    }
+}
+
+impl<T> Listing<T> {
+    /// The items, as a `Vec`.
+    pub fn into_vec(self) -> Vec<T> {
+        self.0
+    }
+}
+
+impl<T> Deref for Listing<T> {
+    type Target = Vec<T>;
+    fn deref(&self) -> &Vec<T> {
+        &self.0
+    }
+}
+
+impl<T> DerefMut for Listing<T> {
+    fn deref_mut(&mut self) -> &mut Vec<T> {
+        &mut self.0
+    }
+}
+
+impl<T> From<Vec<T>> for Listing<T> {
+    fn from(items: Vec<T>) -> Self {
+        Listing(items)
+    }
+}
+
+impl<T> From<Listing<T>> for Vec<T> {
+    fn from(listing: Listing<T>) -> Self {
+        listing.0
+    }
+}
+
+impl<T> IntoIterator for Listing<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Listing<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<T> FromIterator<T> for Listing<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        Listing(iter.into_iter().collect())
+    }
+}
+
+/// A type that is one row of a table.
+pub trait Row {
+    /// The column headers.
+    fn headers() -> &'static [&'static str];
+    /// This row's cells, as text.
+    fn cells(&self) -> Vec<String>;
+}
+
+impl Row for BucketInfo {
+    fn headers() -> &'static [&'static str] {
+        &["name", "created"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![self.name.clone(), time(self.created)]
+    }
+}
+
+impl Row for ObjectInfo {
+    fn headers() -> &'static [&'static str] {
+        &["key", "size", "last_modified", "etag", "storage_class"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.key.clone(),
+            human_size(self.size),
+            time(self.last_modified),
+            self.etag.clone().unwrap_or_default(),
+            self.storage_class.clone().unwrap_or_default(),
+        ]
+    }
+}
+
+impl Row for VersionInfo {
+    fn headers() -> &'static [&'static str] {
+        &[
+            "key",
+            "version_id",
+            "latest",
+            "delete_marker",
+            "size",
+            "last_modified",
+        ]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.key.clone(),
+            self.version_id.clone(),
+            self.is_latest.to_string(),
+            self.is_delete_marker.to_string(),
+            human_size(self.size),
+            time(self.last_modified),
+        ]
+    }
+}
+
+impl<T: Row> Listing<T> {
+    /// An HTML table, cut to the first and last rows when long.
+    pub fn to_html(&self) -> String {
+        let rows: Vec<Vec<String>> = self.0.iter().map(Row::cells).collect();
+        html_table(T::headers(), &[], &rows, self.0.len())
     }
 
-    /// [`list_objects`](Self::list_objects) with filters and limits.
-    pub fn list_objects_with(
-        &self,
-        bucket: &str,
-        prefix: &str,
-        options: ListOptions,
-    ) -> impl Stream<Item = Result<ObjectInfo>> + Send + 'static {
-        let pattern = KeyPattern::is_glob(prefix).then(|| KeyPattern::new(prefix));
-        let list_prefix = pattern
-            .as_ref()
-            .map_or_else(|| prefix.to_owned(), KeyPattern::literal_prefix);
-        let limit = options.max_keys.unwrap_or(usize::MAX);
-        let client = self.client().clone();
-        let bucket = bucket.to_owned();
-        let request_options = options.clone();
-        let pages = paginate(None::<String>, move |token| {
-            let (client, bucket, prefix) = (client.clone(), bucket.clone(), list_prefix.clone());
-            let options = request_options.clone();
-            async move {
-                let context = |e: Error| {
-                    e.with_operation(Operation::ListObjects)
-                        .with_prefix(&bucket, &prefix)
-                };
-                check_bucket(&bucket).map_err(context)?;
-                let page = client
-                    .list_objects_v2()
-                    .bucket(&bucket)
-                    .prefix(&prefix)
-                    .set_delimiter(options.delimiter)
-                    .set_start_after(options.start_after)
-                    .set_continuation_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| context(Error::from_sdk(e)))?;
-                let objects = page.contents().iter().map(|o| ObjectInfo {
-                    key: o.key().unwrap_or_default().to_owned(),
-                    size: o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
-                    last_modified: o
-                        .last_modified()
-                        .and_then(|d| SystemTime::try_from(*d).ok()),
-                    etag: o.e_tag().map(str::to_owned),
-                    storage_class: o.storage_class().map(|c| c.as_str().to_owned()),
-                });
-                let next = match (page.is_truncated(), page.next_continuation_token()) {
-                    (Some(true), Some(next)) => Some(Some(next.to_owned())),
-                    _ => None,
-                };
-                Ok((objects.collect(), next))
-            }
-        });
-        pages
-            .try_filter(move |o| {
-                let keep = options.keeps(o) && pattern.as_ref().is_none_or(|p| p.matches(&o.key));
-                std::future::ready(keep)
+    /// Shows the listing as a table in an evcxr notebook.
+    pub fn evcxr_display(&self) {
+        evcxr_emit(&self.to_string(), &self.to_html());
+    }
+}
+
+impl<T: Row> fmt::Display for Listing<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows: Vec<Vec<String>> = self.0.iter().map(Row::cells).collect();
+        text_table(f, T::headers(), &rows, self.0.len())
+    }
+}
+
+impl ObjectMeta {
+    /// An HTML table of the metadata, one field a row.
+    pub fn to_html(&self) -> String {
+        let rows: Vec<Vec<String>> = self.fields().into_iter().map(|(k, v)| vec![k, v]).collect();
+        html_table(&["field", "value"], &[], &rows, rows.len())
+    }
+
+    /// Shows the metadata as a table in an evcxr notebook.
+    pub fn evcxr_display(&self) {
+        evcxr_emit(&self.to_string(), &self.to_html());
+    }
+
+    fn fields(&self) -> Vec<(String, String)> {
+        let mut fields = vec![
+            (
+                "uri".to_owned(),
+                format!("s3://{}/{}", self.bucket, self.key),
+            ),
+            ("size".to_owned(), human_size(self.size)),
+            (
+                "content_type".to_owned(),
+                self.content_type.clone().unwrap_or_default(),
+            ),
+            ("etag".to_owned(), self.etag.clone().unwrap_or_default()),
+            ("last_modified".to_owned(), time(self.last_modified)),
+            (
+                "version_id".to_owned(),
+                self.version_id.clone().unwrap_or_default(),
+            ),
+        ];
+        let mut metadata: Vec<_> = self.metadata.iter().collect();
+        metadata.sort();
+        fields.extend(
+            metadata
+                .into_iter()
+                .map(|(k, v)| (format!("x-amz-meta-{k}"), v.clone())),
+        );
+        fields
+    }
+}
+
+impl fmt::Display for ObjectMeta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (key, value) in self.fields() {
+            writeln!(f, "{key:>14}: {value}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A size as people read it, in powers of 1024: `312 B`, `1.5 KiB`, `3.2 GiB`. Listings
+/// show sizes this way, and so does the command line's `ls --human-readable`.
+///
+/// ```
+/// assert_eq!(s3io::human_size(312), "312 B");
+/// assert_eq!(s3io::human_size(1536), "1.5 KiB");
+/// assert_eq!(s3io::human_size(5 << 30), "5.0 GiB");
+/// ```
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// A timestamp as `2024-01-15 13:45:30 UTC`.
+fn time(at: Option<SystemTime>) -> String {
+    at.map(|at| format!("{} UTC", utc_time(at)))
+        .unwrap_or_default()
+}
+
+/// A time as listings show it, to the second in UTC: `2024-01-15 13:45:30`. The command
+/// line's `ls` prints object times this way.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+///
+/// let at = UNIX_EPOCH + Duration::from_millis(1_705_326_330_999);
+/// assert_eq!(s3io::utc_time(at), "2024-01-15 13:45:30");
+/// assert_eq!(s3io::utc_time(UNIX_EPOCH - Duration::from_millis(1)), "1969-12-31 23:59:59");
+/// ```
+pub fn utc_time(at: SystemTime) -> String {
+    let micros = match at.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => d.as_micros() as i64,
+        Err(e) => -(e.duration().as_micros() as i64),
+    };
+    let whole_seconds = micros - micros.rem_euclid(1_000_000);
+    iso_datetime(whole_seconds).replace('T', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listings_show_as_tables() {
+        let objects: Listing<ObjectInfo> = (0..3)
+            .map(|i| ObjectInfo {
+                key: format!("k{i}.csv"),
+                size: 1536,
+                last_modified: Some(SystemTime::UNIX_EPOCH),
+                etag: None,
+                storage_class: Some("STANDARD".into()),
             })
-            .take(limit)
-    }
-
-    /// The "folders" directly under `prefix`: the common prefixes up to the next `/`, like
-    /// awswrangler's `list_directories`.
-    pub async fn list_dirs(&self, bucket: &str, prefix: &str) -> Result<Vec<String>> {
-        let context = |e: Error| {
-            e.with_operation(Operation::ListObjects)
-                .with_prefix(bucket, prefix)
-        };
-        check_bucket(bucket).map_err(context)?;
-        let client = self.client();
-        let mut dirs = Vec::new();
-        let mut token = None;
-        loop {
-            let page = client
-                .list_objects_v2()
-                .bucket(bucket)
-                .prefix(prefix)
-                .delimiter("/")
-                .set_continuation_token(token.take())
-                .send()
-                .await
-                .map_err(|e| context(Error::from_sdk(e)))?;
-            dirs.extend(
-                page.common_prefixes()
-                    .iter()
-                    .filter_map(|p| p.prefix().map(str::to_owned)),
-            );
-            match (page.is_truncated(), page.next_continuation_token()) {
-                (Some(true), Some(next)) => token = Some(next.to_owned()),
-                _ => return Ok(dirs),
-            }
-        }
-    }
-
-    /// The listing as a polars frame with columns `key`, `size`, `last_modified` (UTC),
-    /// `etag` and `storage_class`, ready to filter and sort.
-    pub async fn list_frame(&self, bucket: &str, prefix: &str) -> Result<DataFrame> {
-        self.list_frame_with(bucket, prefix, ListOptions::new())
-            .await
-    }
-
-    /// [`list_frame`](Self::list_frame) with filters and limits.
-    pub async fn list_frame_with(
-        &self,
-        bucket: &str,
-        prefix: &str,
-        options: ListOptions,
-    ) -> Result<DataFrame> {
-        let objects: Vec<ObjectInfo> = self
-            .list_objects_with(bucket, prefix, options)
-            .try_collect()
-            .await?;
-        let frame = DataFrame::new(
-            objects.len(),
-            vec![
-                Column::new(
-                    "key".into(),
-                    objects.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "size".into(),
-                    objects.iter().map(|o| o.size as i64).collect::<Vec<_>>(),
-                ),
-                timestamps("last_modified", objects.iter().map(|o| o.last_modified)),
-                Column::new(
-                    "etag".into(),
-                    objects
-                        .iter()
-                        .map(|o| o.etag.as_deref())
-                        .collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "storage_class".into(),
-                    objects
-                        .iter()
-                        .map(|o| o.storage_class.as_deref())
-                        .collect::<Vec<_>>(),
-                ),
-            ],
+            .collect();
+        let text = objects.to_string();
+        assert!(text.starts_with("key"), "{text}");
+        assert!(
+            text.contains("k2.csv  1.5 KiB  1970-01-01 00:00:00 UTC"),
+            "{text}"
         );
-        frame.map_err(|e| listing_frame_error(e, bucket, prefix))
+        assert!(text.ends_with("(3 rows)"));
+        assert_eq!(objects.to_html().matches("<tr>").count(), 4);
     }
-
-    /// Every version and delete marker under `prefix`, newest first within each key, as a
-    /// stream that pages through `ListObjectVersions`.
-    pub fn list_versions(
-        &self,
-        bucket: &str,
-        prefix: &str,
-    ) -> impl Stream<Item = Result<VersionInfo>> + Send + 'static {
-        let client = self.client().clone();
-        let (bucket, prefix) = (bucket.to_owned(), prefix.to_owned());
-        paginate(None::<(String, Option<String>)>, move |markers| {
-            let (client, bucket, prefix) = (client.clone(), bucket.clone(), prefix.clone());
-            async move {
-                let context = |e: Error| {
-                    e.with_operation(Operation::ListVersions)
-                        .with_prefix(&bucket, &prefix)
-                };
-                check_bucket(&bucket).map_err(context)?;
-                let (key_marker, version_marker) = markers.unzip();
-                let page = client
-                    .list_object_versions()
-                    .bucket(&bucket)
-                    .prefix(&prefix)
-                    .set_key_marker(key_marker)
-                    .set_version_id_marker(version_marker.flatten())
-                    .send()
-                    .await
-                    .map_err(|e| context(Error::from_sdk(e)))?;
-                let when = |d: Option<&aws_sdk_s3::primitives::DateTime>| {
-                    d.and_then(|d| SystemTime::try_from(*d).ok())
-                };
-                let versions = page.versions().iter().map(|v| VersionInfo {
-                    key: v.key().unwrap_or_default().to_owned(),
-                    version_id: v.version_id().unwrap_or("null").to_owned(),
-                    is_latest: v.is_latest().unwrap_or(false),
-                    is_delete_marker: false,
-                    size: v.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
-                    last_modified: when(v.last_modified()),
-                    etag: v.e_tag().map(str::to_owned),
-                });
-                let markers = page.delete_markers().iter().map(|m| VersionInfo {
-                    key: m.key().unwrap_or_default().to_owned(),
-                    version_id: m.version_id().unwrap_or("null").to_owned(),
-                    is_latest: m.is_latest().unwrap_or(false),
-                    is_delete_marker: true,
-                    size: 0,
-                    last_modified: when(m.last_modified()),
-                    etag: None,
-                });
-                let mut items: Vec<VersionInfo> = versions.chain(markers).collect();
-                // Newest first within a key; the current version leads even when timestamps tie.
-                items.sort_by(|a, b| {
-                    (a.key.cmp(&b.key))
-                        .then(b.is_latest.cmp(&a.is_latest))
-                        .then(b.last_modified.cmp(&a.last_modified))
-                });
-                let next = match (page.is_truncated(), page.next_key_marker()) {
-                    (Some(true), Some(key)) => Some(Some((
-                        key.to_owned(),
-                        page.next_version_id_marker().map(str::to_owned),
-                    ))),
-                    _ => None,
-                };
-                Ok((items, next))
-            }
-        })
-    }
-
-    /// The versions under `prefix` as a polars frame: `key`, `version_id`, `is_latest`,
-    /// `is_delete_marker`, `size`, `last_modified` (UTC), `etag`.
-    pub async fn list_versions_frame(&self, bucket: &str, prefix: &str) -> Result<DataFrame> {
-        let versions: Vec<VersionInfo> = self.list_versions(bucket, prefix).try_collect().await?;
-        let frame = DataFrame::new(
-            versions.len(),
-            vec![
-                Column::new(
-                    "key".into(),
-                    versions.iter().map(|v| v.key.as_str()).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "version_id".into(),
-                    versions
-                        .iter()
-                        .map(|v| v.version_id.as_str())
-                        .collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "is_latest".into(),
-                    versions.iter().map(|v| v.is_latest).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "is_delete_marker".into(),
-                    versions
-                        .iter()
-                        .map(|v| v.is_delete_marker)
-                        .collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "size".into(),
-                    versions.iter().map(|v| v.size as i64).collect::<Vec<_>>(),
-                ),
-                timestamps("last_modified", versions.iter().map(|v| v.last_modified)),
-                Column::new(
-                    "etag".into(),
-                    versions
-                        .iter()
-                        .map(|v| v.etag.as_deref())
-                        .collect::<Vec<_>>(),
-                ),
-            ],
-        );
-        frame.map_err(|e| listing_frame_error(e, bucket, prefix))
-    }
-}
-
-/// A stream of items fetched page by page: `fetch(state)` returns a page and the state for
-/// the next one, or `None` after the last page. The first call gets `first`.
-pub(crate) fn paginate<T, S, F, Fut>(
-    first: S,
-    mut fetch: F,
-) -> impl Stream<Item = Result<T>> + Send + 'static
-where
-    T: Send + 'static,
-    S: Send + 'static,
-    F: FnMut(S) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<(Vec<T>, Option<S>)>> + Send + 'static,
-{
-    // The state is `Some(page state)` until the last page is in.
-    stream::try_unfold(Some(first), move |state| {
-        let page = state.map(&mut fetch);
-        async move {
-            let Some(page) = page else {
-                return Ok(None);
-            };
-            let (items, next) = page.await?;
-            Ok(Some((stream::iter(items.into_iter().map(Ok)), next)))
-        }
-    })
-    .try_flatten()
-}
-
-/// A Datetime column (milliseconds, UTC) from optional timestamps.
-fn timestamps(name: &str, times: impl Iterator<Item = Option<SystemTime>>) -> Column {
-    let millis = times.map(|t| {
-        t.map(|t| match t.duration_since(SystemTime::UNIX_EPOCH) {
-            Ok(after) => after.as_millis() as i64,
-            Err(before) => -(before.duration().as_millis() as i64),
-        })
-    });
-    Int64Chunked::from_iter_options(name.into(), millis)
-        .into_datetime(TimeUnit::Milliseconds, None)
-        .into_column()
-}
-
-fn listing_frame_error(e: PolarsError, bucket: &str, prefix: &str) -> Error {
-    Error::new(
-        crate::ErrorKind::Decode,
-        format!("cannot build the listing frame: {e}"),
-    )
-    .with_operation(Operation::ListObjects)
-    .with_prefix(bucket, prefix)
 }

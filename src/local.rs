@@ -27,8 +27,8 @@ use s3s::service::S3ServiceBuilder;
 use tokio::sync::oneshot;
 
 use crate::connector::S3Connector;
-use crate::error::{Error, ErrorKind, Result};
 use crate::session::S3ConnectorBuilder;
+use s3io_formats::{Error, ErrorKind, Result};
 
 /// The access key id the local server accepts.
 pub const ACCESS_KEY_ID: &str = "s3io-local";

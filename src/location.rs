@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::error::{Error, ErrorKind, Result};
+use s3io_formats::{Error, ErrorKind, Result};
 
 /// A parsed `s3://bucket/key` URI. The key is taken literally: spaces, Unicode, `+`, `%` and
 /// `=` are part of it, with no percent-decoding, as in the AWS CLI and awswrangler.

@@ -4,12 +4,11 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use polars::prelude::*;
 
 use crate::connector::S3Connector;
-use crate::data::Data;
-use crate::error::{Error, ErrorKind, Operation, Result};
-use crate::limits::OutputBudget;
 use crate::listing::ObjectInfo;
-use crate::options::ReadOptions;
 use crate::transfer::UploadInfo;
+use s3io_formats::Data;
+use s3io_formats::ReadOptions;
+use s3io_formats::{Error, ErrorKind, Operation, Result};
 
 /// How [`S3Connector::download_many_with`] and friends work.
 ///
@@ -188,9 +187,9 @@ impl S3Connector {
     /// Read options whose output budget one call that decodes many objects shares: under
     /// the connector's limits, every object adds its allowance and charges what it makes.
     fn budgeted_read(&self) -> ReadOptions {
-        let mut read = ReadOptions::new();
-        read.budget = Some(OutputBudget::new(&self.limits()));
-        read
+        ReadOptions::new()
+            .with_fallback_limits(self.limits())
+            .with_shared_budget()
     }
 
     /// The keys under a prefix or matching a glob, without "folder" placeholders; none is

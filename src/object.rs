@@ -3,7 +3,7 @@
 //! The connector's `(bucket, key)` methods are shorthands for these; the handle adds what
 //! they cannot say in two strings: `s3://` URIs and versions.
 
-use std::collections::HashMap;
+use crate::listing::ObjectMeta;
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -13,12 +13,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::connector::{S3Connector, check_location, off_runtime};
-use crate::data::Data;
-use crate::error::{Error, ErrorKind, Operation, Result};
-use crate::format::{Compression, Format, Layers};
 use crate::location::S3Uri;
-use crate::options::{ReadOptions, Sheets, WriteOptions};
 use crate::transfer::{self, Fetched, UploadInfo};
+use s3io_formats::Data;
+use s3io_formats::{Compression, Format, ObjectFormat};
+use s3io_formats::{Error, ErrorKind, Operation, Result};
+use s3io_formats::{ReadOptions, Sheets, WriteOptions};
 
 /// An object in a bucket, optionally pinned to one version.
 ///
@@ -34,28 +34,6 @@ pub struct S3Object {
     bucket: String,
     key: String,
     version: Option<String>,
-}
-
-/// What S3 knows about an object, from a `HeadObject` request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ObjectMeta {
-    /// The bucket.
-    pub bucket: String,
-    /// The key.
-    pub key: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// The Content-Type stored with the object.
-    pub content_type: Option<String>,
-    /// The entity tag, with quotes, as S3 sends it.
-    pub etag: Option<String>,
-    /// When the object was last written.
-    pub last_modified: Option<SystemTime>,
-    /// The version id, when the bucket has versioning on.
-    pub version_id: Option<String>,
-    /// User metadata (`x-amz-meta-*`), without the prefix.
-    pub metadata: HashMap<String, String>,
 }
 
 impl S3Connector {
@@ -217,7 +195,7 @@ impl S3Object {
         check_location(&self.bucket, &self.key).map_err(|e| self.context(e, Operation::Upload))?;
         let known = Format::from_key_extension(&self.key).is_some()
             || Compression::from_key(&self.key).is_some();
-        let content_type = match Layers::for_write(&self.key, &WriteOptions::new()) {
+        let content_type = match ObjectFormat::for_write(&self.key, &WriteOptions::new()) {
             Ok(layers) if known => layers.content_type(),
             _ => "application/octet-stream",
         };
@@ -283,13 +261,13 @@ impl S3Object {
     async fn decode_with<T: Send + 'static>(
         &self,
         mut options: ReadOptions,
-        decode: impl FnOnce(Layers, Bytes, &ReadOptions) -> Result<T> + Send + 'static,
+        decode: impl FnOnce(ObjectFormat, Bytes, &ReadOptions) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let context = |e| self.context(e, Operation::Download);
-        options.limits = options.limits.or(self.s3.limits());
-        let limits = options.limits;
+        options = options.with_fallback_limits(self.s3.limits());
+        let limits = options.limits_in_effect();
         let fetched = self.fetch(|size| limits.check_object_size(size)).await?;
-        let layers = Layers::for_read(&self.key, fetched.content_type.as_deref(), &options)
+        let layers = ObjectFormat::for_read(&self.key, fetched.content_type.as_deref(), &options)
             .map_err(context)?;
         off_runtime(move || decode(layers, fetched.bytes, &options))
             .await
@@ -300,11 +278,13 @@ impl S3Object {
     async fn encode_with(
         &self,
         options: WriteOptions,
-        encode: impl FnOnce(Layers, &WriteOptions) -> Result<(Vec<u8>, &'static str)> + Send + 'static,
+        encode: impl FnOnce(ObjectFormat, &WriteOptions) -> Result<(Vec<u8>, &'static str)>
+        + Send
+        + 'static,
     ) -> Result<UploadInfo> {
         let context = |e| self.context(e, Operation::Upload);
         check_location(&self.bucket, &self.key).map_err(context)?;
-        let layers = Layers::for_write(&self.key, &options).map_err(context)?;
+        let layers = ObjectFormat::for_write(&self.key, &options).map_err(context)?;
         let (body, content_type) = off_runtime(move || encode(layers, &options))
             .await
             .map_err(context)?;
@@ -349,7 +329,7 @@ impl S3Object {
             .set_version_id(self.version.clone())
             .send()
             .await
-            .map_err(|e| context(Error::from_sdk(e)))?;
+            .map_err(|e| context(crate::sdk_error::from_sdk(e)))?;
         Ok(ObjectMeta {
             bucket: self.bucket.clone(),
             key: self.key.clone(),
@@ -389,7 +369,7 @@ impl S3Object {
             .set_version_id(self.version.clone())
             .send()
             .await
-            .map_err(|e| context(Error::from_sdk(e)))?;
+            .map_err(|e| context(crate::sdk_error::from_sdk(e)))?;
         Ok(())
     }
 

@@ -11,9 +11,9 @@ use aws_credential_types::Credentials;
 use aws_smithy_runtime::client::retries::classifiers::HttpStatusCodeClassifier;
 
 use crate::connector::S3Connector;
-use crate::error::Result;
-use crate::limits::Limits;
 use crate::transfer::TransferConfig;
+use s3io_formats::Limits;
+use s3io_formats::Result;
 
 /// The region used when neither the builder nor the environment names one, as boto3 does.
 pub const DEFAULT_REGION: &str = "us-east-1";

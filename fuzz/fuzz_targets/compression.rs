@@ -3,7 +3,7 @@
 //! is decompressed under the 64 MiB limit and read as CSV.
 
 use libfuzzer_sys::fuzz_target;
-use s3io::Format;
+use s3io_formats::Format;
 
 fuzz_target!(|data: &[u8]| {
     if let Some((compression, rest)) = s3io_fuzz::compression(data) {

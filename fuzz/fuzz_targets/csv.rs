@@ -2,6 +2,6 @@
 //! `Format::CSV.decode_with` on arbitrary bytes.
 
 use libfuzzer_sys::fuzz_target;
-use s3io::Format;
+use s3io_formats::Format;
 
 fuzz_target!(|data: &[u8]| s3io_fuzz::decode(Format::CSV, None, data));

@@ -1,7 +1,7 @@
 //! What every fuzz target shares: small limits, so that running out of memory in the fuzzer
 //! means a limit was bypassed, and the check that no panic was hidden by the decoders' guard.
 
-use s3io::{Compression, Format, Limits, ReadOptions};
+use s3io_formats::{Compression, Format, Limits, ReadOptions};
 
 /// The message `guarded` in `src/format/mod.rs` gives a panic it caught.
 pub const CAUGHT_PANIC: &str = "the decoder failed on this input";
@@ -57,7 +57,7 @@ pub fn decode_sheets(format: Format, bytes: &[u8]) {
 }
 
 /// Runs one decode, and checks (or, replaying, prints) its outcome.
-fn run(format: Format, decode: impl FnOnce() -> s3io::Result<&'static str>) {
+fn run(format: Format, decode: impl FnOnce() -> s3io_formats::Result<&'static str>) {
     let replay = std::env::var_os("S3IO_FUZZ_REPLAY").is_some();
     if replay {
         static UNHOOK: std::sync::Once = std::sync::Once::new();

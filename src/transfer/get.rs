@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt, stream};
 
 use super::{Meter, TransferConfig};
-use crate::error::{Error, ErrorKind, Result};
+use s3io_formats::{Error, ErrorKind, Result};
 
 /// The object a download reads.
 #[derive(Clone, Copy)]
@@ -244,7 +244,7 @@ impl Source<'_> {
             .set_if_match(etag.map(str::to_owned))
             .send()
             .await
-            .map_err(|e| changed_or(Error::from_sdk(e)))?;
+            .map_err(|e| changed_or(crate::sdk_error::from_sdk(e)))?;
         // Servers that ignore If-Match still name the version they sent.
         match (etag, response.e_tag()) {
             (Some(pinned), Some(sent)) if pinned != sent => Err(changed()),
@@ -264,7 +264,7 @@ impl Source<'_> {
                 .set_version_id(self.version.map(str::to_owned))
                 .send()
                 .await
-                .map_err(Error::from_sdk)?,
+                .map_err(crate::sdk_error::from_sdk)?,
             other => other?,
         };
         let length = response

@@ -11,7 +11,7 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 
 use super::get::local_file_error;
 use super::{Meter, TransferConfig, UploadInfo};
-use crate::error::{Error, ErrorKind, Result};
+use s3io_formats::{Error, ErrorKind, Result};
 
 /// Where an upload goes.
 struct Target<'a> {
@@ -108,7 +108,7 @@ impl Target<'_> {
             .body(ByteStream::from(body))
             .send()
             .await
-            .map_err(Error::from_sdk)?;
+            .map_err(crate::sdk_error::from_sdk)?;
         meter.add(size);
         Ok(UploadInfo {
             size,
@@ -144,7 +144,7 @@ impl Target<'_> {
                     .body(ByteStream::from(body))
                     .send()
                     .await
-                    .map_err(Error::from_sdk)?;
+                    .map_err(crate::sdk_error::from_sdk)?;
                 meter.add(len);
                 Ok(CompletedPart::builder()
                     .part_number(number)
@@ -190,7 +190,7 @@ where
         .set_content_type(content_type.map(str::to_owned))
         .send()
         .await
-        .map_err(Error::from_sdk)?;
+        .map_err(crate::sdk_error::from_sdk)?;
     let Some(upload_id) = created.upload_id() else {
         return Err(Error::new(
             ErrorKind::Service,
@@ -225,7 +225,7 @@ where
             )
             .send()
             .await
-            .map_err(Error::from_sdk)
+            .map_err(crate::sdk_error::from_sdk)
     }
     .await;
     match uploaded {
@@ -247,7 +247,7 @@ where
                 Err(abort) => Err(e.with_note(&format!(
                     " (and aborting upload {upload_id} failed too: {}; remove its parts with \
                      AbortMultipartUpload)",
-                    Error::from_sdk(abort).message()
+                    crate::sdk_error::from_sdk(abort).message()
                 ))),
             }
         }

@@ -3,8 +3,8 @@
 //! Every object is untrusted input. These bounds keep a hostile or broken file from
 //! exhausting memory, stack or time: past one, the call fails with an
 //! [`ErrorKind::LimitExceeded`] error that names the limit, the value seen and how to raise
-//! it. Set them on the connector ([`S3ConnectorBuilder::limits`](crate::S3ConnectorBuilder::limits),
-//! [`S3Connector::with_limits`](crate::S3Connector::with_limits)) or per call
+//! it. Set them on the connector (`S3ConnectorBuilder::limits` (in s3io),
+//! `S3Connector::with_limits` (in s3io)) or per call
 //! ([`ReadOptions::limits`](crate::ReadOptions::limits)); a limit set per call wins over the
 //! connector's, and unset ones keep their defaults.
 
@@ -28,26 +28,17 @@ use crate::error::{Error, ErrorKind};
 /// fixed limit.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> s3io::Result<()> {
-/// use s3io::{ErrorKind, Limits, ReadOptions};
+/// use s3io_formats::{ErrorKind, Format, Limits, ReadOptions};
 ///
-/// let server = s3io::local::LocalS3::start()?;
-/// let s3 = server
-///     .connect()
-///     .await?
-///     .with_limits(Limits::new().max_object_size(1 << 20).max_pickle_depth(100));
-/// s3.create_bucket("lab").await?;
-/// s3.upload("lab", "big.txt", "x".repeat(2 << 20)).await?;
-///
-/// let err = s3.download("lab", "big.txt").await.unwrap_err();
+/// let big = "x".repeat(2 << 20);
+/// let small = ReadOptions::new().limits(Limits::new().max_object_size(1 << 20));
+/// let err = Format::TEXT.decode_with(big.clone(), &small).unwrap_err();
 /// assert_eq!(err.kind(), ErrorKind::LimitExceeded);
 /// assert!(err.to_string().contains("max_object_size"));
 ///
-/// // A trusted object may go past the connector's limits, per call.
+/// // A trusted object may go further, per call.
 /// let trusted = ReadOptions::new().limits(Limits::new().max_object_size(8 << 20));
-/// assert!(s3.download_with("lab", "big.txt", trusted).await.is_ok());
-/// # Ok(()) }
+/// assert!(Format::TEXT.decode_with(big, &trusted).is_ok());
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[must_use]
@@ -64,6 +55,11 @@ impl Limits {
     pub const DEFAULT_MAX_OBJECT_SIZE: u64 = 4 << 30;
     /// The default [`max_sheet_cells`](Self::max_sheet_cells): 50 million.
     pub const DEFAULT_MAX_SHEET_CELLS: u64 = 50_000_000;
+    /// By default, decompression may produce this many times the object's size
+    /// ([`max_decompressed_size`](Self::max_decompressed_size))...
+    pub const DECOMPRESSED_MAX_RATIO: u64 = 100;
+    /// ...and at least this many bytes (64 MiB), so small objects are never refused.
+    pub const DEFAULT_MIN_DECOMPRESSED_SIZE: u64 = 64 << 20;
     /// By default, decoding may produce this many times the bytes of the objects a call
     /// decodes ([`max_decoded_size`](Self::max_decoded_size))...
     pub const DECODED_MAX_RATIO: u64 = 100;
@@ -87,7 +83,7 @@ impl Limits {
 
     /// The largest object, in bytes, that is downloaded to be decoded. A larger one is
     /// refused after the first response says its size, before its body is read.
-    /// [`S3Connector::download_bytes`](crate::S3Connector::download_bytes) and
+    /// `S3Connector::download_bytes` (in s3io) and
     /// `download_to_path` are not bounded by it.
     pub fn max_object_size(mut self, bytes: u64) -> Self {
         self.object_size = Some(bytes);
@@ -109,8 +105,8 @@ impl Limits {
     /// whose keys differ, the columns of a wide CSV, a pickle's values (shared references
     /// counted once per use), and what Parquet and Arrow IPC metadata declare their pages
     /// and buffers decode to. One call has one budget: every sheet of
-    /// [`download_sheets`](crate::S3Connector::download_sheets) and every object of
-    /// [`download_many`](crate::S3Connector::download_many) charge the same one.
+    /// `download_sheets` (in s3io) and every object of
+    /// `download_many` (in s3io) charge the same one.
     ///
     /// By default [`DECODED_MAX_RATIO`](Self::DECODED_MAX_RATIO) (100) times the bytes of
     /// the objects decoded ([`DECLARED_MAX_RATIO`](Self::DECLARED_MAX_RATIO), 1,000, for
@@ -118,7 +114,7 @@ impl Limits {
     /// [`DEFAULT_MIN_DECODED_SIZE`](Self::DEFAULT_MIN_DECODED_SIZE) (256 MiB).
     ///
     /// ```
-    /// use s3io::{ErrorKind, Format, Limits, ReadOptions};
+    /// use s3io_formats::{ErrorKind, Format, Limits, ReadOptions};
     ///
     /// // Three records, each with a key no other has: a 3 × 3 frame of mostly nulls.
     /// let ndjson = "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n";
@@ -127,7 +123,7 @@ impl Limits {
     /// assert_eq!(err.kind(), ErrorKind::LimitExceeded);
     /// assert!(err.to_string().contains("max_decoded_size"));
     /// assert_eq!(Format::NDJSON.decode_frame(ndjson)?.shape(), (3, 3));
-    /// # Ok::<(), s3io::Error>(())
+    /// # Ok::<(), s3io_formats::Error>(())
     /// ```
     pub fn max_decoded_size(mut self, bytes: u64) -> Self {
         self.decoded_size = Some(bytes);
@@ -150,7 +146,7 @@ impl Limits {
     }
 
     /// These limits, with the ones left unset taken from `fallback`.
-    pub(crate) fn or(self, fallback: Limits) -> Limits {
+    pub fn or(self, fallback: Limits) -> Limits {
         Limits {
             object_size: self.object_size.or(fallback.object_size),
             decompressed_size: self.decompressed_size.or(fallback.decompressed_size),
@@ -166,11 +162,14 @@ impl Limits {
     }
 
     /// The decompression limit for an object of `len` bytes: the one set, else
-    /// [`DEFAULT_MAX_RATIO`](crate::format::compression::DEFAULT_MAX_RATIO) times `len` and at
-    /// least 64 MiB.
+    /// [`DECOMPRESSED_MAX_RATIO`](Self::DECOMPRESSED_MAX_RATIO) times `len` and at least
+    /// [`DEFAULT_MIN_DECOMPRESSED_SIZE`](Self::DEFAULT_MIN_DECOMPRESSED_SIZE).
     pub(crate) fn decompression_limit(&self, len: usize) -> u64 {
-        self.decompressed_size
-            .unwrap_or_else(|| crate::format::compression::default_limit(len))
+        self.decompressed_size.unwrap_or_else(|| {
+            (len as u64)
+                .saturating_mul(Self::DECOMPRESSED_MAX_RATIO)
+                .max(Self::DEFAULT_MIN_DECOMPRESSED_SIZE)
+        })
     }
 
     /// The sheet cell limit in effect.
@@ -183,8 +182,9 @@ impl Limits {
         self.pickle_depth.unwrap_or(Self::DEFAULT_MAX_PICKLE_DEPTH)
     }
 
-    /// An error if an object of `size` bytes is too large to decode.
-    pub(crate) fn check_object_size(&self, size: u64) -> Result<(), Error> {
+    /// An error if an object of `size` bytes is too large to decode
+    /// ([`max_object_size`](Self::max_object_size)).
+    pub fn check_object_size(&self, size: u64) -> Result<(), Error> {
         let limit = self.object_size();
         if size > limit {
             return Err(exceeded(

@@ -707,8 +707,8 @@ mod tests {
         assert!(rewritten > 1000, "only {rewritten} streams rewritten");
     }
 
-    const SHEETJS_XLSB: &[u8] = include_bytes!("../../../fixtures/sheetjs/sample.xlsb");
-    const SHEETJS_XLSX: &[u8] = include_bytes!("../../../fixtures/sheetjs/sample.xlsx");
+    const SHEETJS_XLSB: &[u8] = include_bytes!("../../../../fixtures/sheetjs/sample.xlsb");
+    const SHEETJS_XLSX: &[u8] = include_bytes!("../../../../fixtures/sheetjs/sample.xlsx");
 
     #[test]
     fn only_xlsb_workbooks_with_short_records_are_rebuilt() {

@@ -1,8 +1,9 @@
 //! One error type for everything s3io does.
 //!
 //! An [`Error`] is a [`kind`](Error::kind) you can match on, plus the context a person needs to
-//! act on it: the [`Operation`], the bucket, the key, the [`Format`], and for errors that S3
-//! itself returned, the S3 error code and the request id.
+//! act on it: the [`Operation`], the bucket, the key, the format's name, and for errors that S3
+//! itself returned, the S3 error code and the request id. It knows nothing of S3's SDK nor of
+//! the format registry: the layers above add what they know.
 //!
 //! Following the AWS SDK's error guidelines, `Display` is one line and does not repeat the
 //! source error's own text through the chain; `Debug` shows every field and the whole chain.
@@ -11,8 +12,6 @@
 
 use std::error::Error as StdError;
 use std::fmt;
-
-use crate::format::{Compression, Format};
 
 /// The boxed cause behind an [`Error`].
 type Source = Box<dyn StdError + Send + Sync + 'static>;
@@ -76,7 +75,7 @@ impl ErrorKind {
 
 impl ErrorKind {
     /// The kind an S3 error code (or, without one, an HTTP status) stands for.
-    pub(crate) fn for_s3_code(code: Option<&str>, status: Option<u16>) -> ErrorKind {
+    pub fn for_s3_code(code: Option<&str>, status: Option<u16>) -> ErrorKind {
         match (code, status) {
             (Some(c), _) if NOT_FOUND_CODES.contains(&c) => ErrorKind::NotFound,
             (Some(c), _) if DENIED_CODES.contains(&c) => ErrorKind::PermissionDenied,
@@ -128,9 +127,9 @@ pub enum Operation {
     Download,
     /// Encoding and uploading an object.
     Upload,
-    /// Decoding bytes that did not come from S3 ([`Format::decode`]).
+    /// Decoding bytes that did not come from S3 ([`Format::decode`](crate::Format::decode)).
     Decode,
-    /// Encoding a value without uploading it ([`Format::encode`]).
+    /// Encoding a value without uploading it ([`Format::encode`](crate::Format::encode)).
     Encode,
 }
 
@@ -168,7 +167,7 @@ impl fmt::Display for Operation {
 /// The error type of every fallible s3io call.
 ///
 /// ```
-/// use s3io::{Error, ErrorKind, Operation};
+/// use s3io_formats::{Error, ErrorKind, Operation};
 ///
 /// let err = Error::new(ErrorKind::NotFound, "NoSuchKey: The specified key does not exist.")
 ///     .with_operation(Operation::Download)
@@ -190,8 +189,10 @@ struct Inner {
     operation: Option<Operation>,
     bucket: Option<String>,
     key: Option<String>,
-    format: Option<Format>,
-    compression: Option<Compression>,
+    /// The format's name, as in `csv`.
+    format: Option<&'static str>,
+    /// The compression's suffix, as in `gz`.
+    compression: Option<&'static str>,
     code: Option<String>,
     request_id: Option<String>,
     source: Option<Source>,
@@ -231,28 +232,15 @@ impl Error {
     }
 
     /// Appends `note` to the message.
-    pub(crate) fn with_note(mut self, note: &str) -> Self {
+    pub fn with_note(mut self, note: &str) -> Self {
         self.inner.message.push_str(note);
         self
     }
 
-    /// Sets the bucket and key, unless they are set already. The format and compression follow
-    /// from the key's extensions unless a format is set already.
-    pub fn with_location(mut self, bucket: &str, key: &str) -> Self {
-        self.inner.bucket.get_or_insert_with(|| bucket.to_owned());
-        if !key.is_empty() {
-            self.inner.key.get_or_insert_with(|| key.to_owned());
-            if self.inner.format.is_none() {
-                self.inner.format = Some(Format::from_key(key));
-                self.inner.compression = Compression::from_key(key);
-            }
-        }
-        self
-    }
-
-    /// Sets the bucket and a prefix or glob, for operations on many keys: no format is
-    /// implied.
-    pub(crate) fn with_prefix(mut self, bucket: &str, prefix: &str) -> Self {
+    /// Sets the bucket and a prefix or glob, for operations on many keys, unless they are set
+    /// already: no format is implied. (`with_location` sets a key and the format its
+    /// extension names.)
+    pub fn with_prefix(mut self, bucket: &str, prefix: &str) -> Self {
         self.inner.bucket.get_or_insert_with(|| bucket.to_owned());
         if !prefix.is_empty() {
             self.inner.key.get_or_insert_with(|| prefix.to_owned());
@@ -266,20 +254,20 @@ impl Error {
         self
     }
 
-    /// Sets the format, replacing the one guessed from the key.
-    pub fn with_format(mut self, format: Format) -> Self {
+    /// Sets the format's name, replacing one guessed from the key.
+    pub fn with_format_name(mut self, format: &'static str) -> Self {
         self.inner.format = Some(format);
         self
     }
 
-    /// Sets the compression around the format, shown as in `csv+gz`.
-    pub fn with_compression(mut self, compression: Compression) -> Self {
+    /// Sets the suffix of the compression around the format, shown as in `csv+gz`.
+    pub fn with_compression_name(mut self, compression: &'static str) -> Self {
         self.inner.compression = Some(compression);
         self
     }
 
     /// Sets the S3 error code and request id of a service error.
-    pub(crate) fn with_service_details(
+    pub fn with_service_details(
         mut self,
         code: Option<String>,
         request_id: Option<String>,
@@ -314,13 +302,15 @@ impl Error {
         self.inner.key.as_deref()
     }
 
-    /// The format involved, if any.
-    pub fn format(&self) -> Option<Format> {
+    /// The name of the format involved, if any, as [`Format::name`](crate::Format::name)
+    /// gives it: `csv`, `xlsx`, ...
+    pub fn format(&self) -> Option<&'static str> {
         self.inner.format
     }
 
-    /// The compression around the format, if any.
-    pub fn compression(&self) -> Option<Compression> {
+    /// The suffix of the compression around the format, if any, as
+    /// [`Compression::extension`](crate::Compression::extension) gives it: `gz`, `zst`, ...
+    pub fn compression(&self) -> Option<&'static str> {
         self.inner.compression
     }
 
@@ -426,97 +416,3 @@ const CREDENTIAL_CODES: &[&str] = &[
     "TokenRefreshRequired",
     "InvalidClientTokenId",
 ];
-
-impl Error {
-    /// Converts an AWS SDK error, keeping the S3 error code and request id.
-    pub(crate) fn from_sdk<E>(
-        err: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
-    ) -> Error
-    where
-        E: aws_sdk_s3::error::ProvideErrorMetadata + StdError + Send + Sync + 'static,
-    {
-        use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-        use aws_sdk_s3::operation::RequestId;
-
-        let request_id = err.request_id().map(str::to_owned);
-        let status = err.raw_response().map(|r| r.status().as_u16());
-        let code = err.code().map(str::to_owned);
-        let (kind, message) = match &err {
-            SdkError::ServiceError(_) => {
-                let kind = ErrorKind::for_s3_code(code.as_deref(), status);
-                let message = match (code.as_deref(), err.message()) {
-                    (Some(c), Some(m)) => format!("{c}: {m}"),
-                    (Some(c), None) => match standard_message(c) {
-                        Some(m) => format!("{c}: {m}"),
-                        None => c.to_owned(),
-                    },
-                    (None, _) => match status {
-                        Some(404) => "NotFound: no such bucket or key (HTTP 404)".to_owned(),
-                        Some(403) => "Forbidden: access denied (HTTP 403)".to_owned(),
-                        Some(s) => format!(
-                            "HTTP {s} without an S3 error in the body (a proxy or load \
-                             balancer may have answered instead of S3)"
-                        ),
-                        None => "S3 answered with an error".to_owned(),
-                    },
-                };
-                (kind, message)
-            }
-            _ if chain_has_credentials_error(&err) => (
-                ErrorKind::Credentials,
-                format!("no usable AWS credentials: {}", innermost(&err)),
-            ),
-            SdkError::TimeoutError(_) => (ErrorKind::Transport, "the request timed out".to_owned()),
-            SdkError::DispatchFailure(_) => (
-                ErrorKind::Transport,
-                format!("could not reach S3: {}", innermost(&err)),
-            ),
-            SdkError::ResponseError(_) => (
-                ErrorKind::Transport,
-                format!("S3's response could not be read: {}", innermost(&err)),
-            ),
-            SdkError::ConstructionFailure(_) => (
-                ErrorKind::InvalidInput,
-                format!("the request could not be built: {}", innermost(&err)),
-            ),
-            _ => (ErrorKind::Service, innermost(&err)),
-        };
-        Error::new(kind, message)
-            .with_service_details(code, request_id)
-            .with_source(err)
-    }
-}
-
-/// The message AWS S3 sends with common error codes, for servers that send only the code.
-fn standard_message(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "NoSuchKey" => "The specified key does not exist.",
-        "NoSuchBucket" => "The specified bucket does not exist.",
-        "AccessDenied" => "Access Denied",
-        "InvalidAccessKeyId" => "The AWS Access Key Id you provided does not exist in our records.",
-        "SignatureDoesNotMatch" => {
-            "The request signature we calculated does not match the signature you provided. \
-             Check your key and signing method."
-        }
-        "BucketNotEmpty" => "The bucket you tried to delete is not empty.",
-        "InvalidBucketName" => {
-            "The specified bucket is not valid (3 to 63 characters: lower-case letters, digits, \
-             dots and hyphens)."
-        }
-        _ => return None,
-    })
-}
-
-/// Whether a credentials provider failure is anywhere in the chain.
-fn chain_has_credentials_error(err: &(dyn StdError + 'static)) -> bool {
-    std::iter::successors(Some(err), |&e| e.source())
-        .any(|e| e.is::<aws_credential_types::provider::error::CredentialsError>())
-}
-
-/// The text of the deepest cause, which is usually the one that says what happened.
-fn innermost(err: &(dyn StdError + 'static)) -> String {
-    std::iter::successors(Some(err), |&e| e.source())
-        .last()
-        .map(|e| e.to_string())
-        .unwrap_or_default()
-}

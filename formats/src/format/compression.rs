@@ -13,11 +13,6 @@ use std::io::{self, Read, Write};
 
 use crate::error::{Error, ErrorKind, Result};
 
-/// The default limit is this many times the compressed size...
-pub const DEFAULT_MAX_RATIO: u64 = 100;
-/// ...but never less than this many bytes (64 MiB), so small objects are never refused.
-pub const DEFAULT_MIN_LIMIT: u64 = 64 << 20;
-
 /// The largest LZMA dictionary an `.xz` object may ask for (`xz -9` uses 64 MiB), so a
 /// hostile header cannot make the decoder allocate gigabytes before producing a byte.
 const XZ_MEMORY_LIMIT_KIB: u32 = 256 << 10;
@@ -25,7 +20,7 @@ const XZ_MEMORY_LIMIT_KIB: u32 = 256 << 10;
 /// A compression codec, chosen by the key's last suffix.
 ///
 /// ```
-/// use s3io::{Compression, Format};
+/// use s3io_formats::{Compression, Format};
 ///
 /// assert_eq!(Compression::from_key("logs/events.jsonl.gz"), Some(Compression::Gzip));
 /// assert_eq!(Format::from_key("logs/events.jsonl.gz"), Format::NDJSON);
@@ -169,7 +164,7 @@ impl Compression {
     /// [`ErrorKind::InvalidInput`] error.
     ///
     /// ```
-    /// use s3io::Compression;
+    /// use s3io_formats::Compression;
     ///
     /// let text = b"id,name\n1,a\n".repeat(1000);
     /// let fast = Compression::Zstd.compress_at(&text, 1).unwrap();
@@ -231,14 +226,6 @@ impl std::fmt::Display for Compression {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.extension())
     }
-}
-
-/// The limit used when none is set: [`DEFAULT_MAX_RATIO`] times the compressed size, and at
-/// least [`DEFAULT_MIN_LIMIT`].
-pub(crate) fn default_limit(compressed_len: usize) -> u64 {
-    (compressed_len as u64)
-        .saturating_mul(DEFAULT_MAX_RATIO)
-        .max(DEFAULT_MIN_LIMIT)
 }
 
 /// Reads everything `reader` gives, up to `limit` bytes; `None` when there is more.

@@ -538,13 +538,13 @@ pub(crate) fn civil_from_days(days: i32) -> (i32, u32, u32) {
 }
 
 /// `YYYY-MM-DD` for days since the epoch.
-pub(crate) fn iso_date(days: i32) -> String {
+pub fn iso_date(days: i32) -> String {
     let (y, m, d) = civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.ffffff]` for microseconds since the epoch.
-pub(crate) fn iso_datetime(micros: i64) -> String {
+pub fn iso_datetime(micros: i64) -> String {
     let days = micros.div_euclid(MICROS_PER_DAY);
     let rest = micros.rem_euclid(MICROS_PER_DAY);
     let (secs, frac) = (rest / 1_000_000, rest % 1_000_000);

@@ -2,24 +2,11 @@
 //!
 //! Each format is one module here implementing the small [`Codec`] trait: bytes in, [`Data`]
 //! out, and back. Codecs know nothing about S3. [`CODECS`] is the one place a format is
-//! registered; the extensions it claims live in its own module. [`Layers`] puts the
+//! registered; the extensions it claims live in its own module. [`ObjectFormat`] puts the
 //! compression of [`compression`] and the text encodings of [`encoding`] around a codec.
 //!
-//! | extension | download gives | upload accepts |
-//! |---|---|---|
-//! | `.csv` | [`Data::Frame`] | a frame |
-//! | `.tsv`, `.tab` | [`Data::Frame`] | a frame |
-//! | `.jsonl`, `.ndjson` | [`Data::Frame`], one record per line | a frame, a JSON array (one item per line) |
-//! | `.parquet`, `.pq` | [`Data::Frame`], dtypes kept | a frame |
-//! | `.arrow`, `.feather`, `.ipc` | [`Data::Frame`], dtypes kept | a frame |
-//! | `.xlsx` | [`Data::Frame`] from the first sheet | a frame |
-//! | `.xlsm`, `.xlsb`, `.xls`, `.ods` | [`Data::Frame`] from the first sheet | nothing (read only) |
-//! | `.json` | [`Data::Json`] | a JSON value, a pickle value, a frame (as records) |
-//! | `.pkl`, `.pickle` | [`Data::Pickle`] | a pickle value, a JSON value, text, a frame (as a dict of lists) |
-//! | anything else | [`Data::Text`] | text |
-//! | any of these + `.gz`, `.zst`, `.bz2`, `.xz` | as without the suffix, decompressed | as without the suffix, compressed |
-//!
-//! [`Data::Bytes`] upload unchanged under any extension, compressed or not.
+//! What each extension downloads to and uploads from: the table in the README's "Formats"
+//! section (its one copy).
 
 use std::fmt;
 
@@ -40,7 +27,8 @@ pub(crate) mod json;
 mod ndjson;
 mod parquet;
 pub(crate) mod pickle;
-pub(crate) mod table;
+#[doc(hidden)]
+pub mod table;
 mod text;
 
 pub use compression::Compression;
@@ -117,7 +105,7 @@ fn not_a_workbook(name: &str) -> Error {
 /// A file format: which codec reads and writes an object.
 ///
 /// ```
-/// use s3io::Format;
+/// use s3io_formats::Format;
 ///
 /// assert_eq!(Format::from_key("2024/report.XLSX"), Format::EXCEL);
 /// assert_eq!(Format::from_key("model.pickle").name(), "pickle");
@@ -172,7 +160,7 @@ impl Format {
     }
 
     /// The format the key's extension (before any compression suffix) names, if any.
-    pub(crate) fn from_key_extension(key: &str) -> Option<Format> {
+    pub fn from_key_extension(key: &str) -> Option<Format> {
         inner_extension(key).and_then(|ext| Format::from_extension(&ext))
     }
 
@@ -180,7 +168,7 @@ impl Format {
     /// if any. Parameters such as `charset` are ignored.
     ///
     /// ```
-    /// use s3io::Format;
+    /// use s3io_formats::Format;
     ///
     /// assert_eq!(Format::from_content_type("text/csv; charset=utf-8"), Some(Format::CSV));
     /// assert_eq!(Format::from_content_type("application/octet-stream"), None);
@@ -232,7 +220,7 @@ impl Format {
     /// Decodes bytes that are already in memory.
     ///
     /// ```
-    /// use s3io::{Data, Format};
+    /// use s3io_formats::{Data, Format};
     ///
     /// let data = Format::CSV.decode("a,b\n1,x\n2,y\n").unwrap();
     /// let Data::Frame(df) = data else { panic!("a csv is a frame") };
@@ -245,7 +233,7 @@ impl Format {
     /// Decodes bytes that are already in memory with `options`. There is no key, so only a
     /// [`ReadOptions::compression`] set explicitly decompresses.
     pub fn decode_with(self, bytes: impl Into<Bytes>, options: &ReadOptions) -> Result<Data> {
-        self.layers(options.compression.flatten())
+        self.with_compression(options.compression.flatten())
             .decode(bytes.into(), options)
             .map_err(|e| e.with_operation(Operation::Decode))
     }
@@ -263,7 +251,7 @@ impl Format {
         bytes: impl Into<Bytes>,
         options: &ReadOptions,
     ) -> Result<DataFrame> {
-        self.layers(options.compression.flatten())
+        self.with_compression(options.compression.flatten())
             .decode_frame(bytes.into(), options)
             .map_err(|e| e.with_operation(Operation::Decode))
     }
@@ -272,9 +260,9 @@ impl Format {
     /// output budget covers them all.
     ///
     /// ```
-    /// use s3io::{Format, ReadOptions};
+    /// use s3io_formats::{Format, ReadOptions};
     ///
-    /// let df = s3io::polars::df!("a" => [1, 2])?;
+    /// let df = s3io_formats::polars::df!("a" => [1, 2])?;
     /// let book = Format::EXCEL.encode(&df.into())?;
     /// let sheets = Format::EXCEL.decode_sheets_with(book, &ReadOptions::new())?;
     /// assert_eq!(sheets["Sheet1"].shape(), (2, 1));
@@ -285,7 +273,7 @@ impl Format {
         bytes: impl Into<Bytes>,
         options: &ReadOptions,
     ) -> Result<Sheets> {
-        self.layers(options.compression.flatten())
+        self.with_compression(options.compression.flatten())
             .decode_sheets(bytes.into(), options)
             .map_err(|e| e.with_operation(Operation::Decode))
     }
@@ -293,7 +281,7 @@ impl Format {
     /// Encodes `data` into the bytes an upload in this format would carry.
     ///
     /// ```
-    /// use s3io::{Data, Format};
+    /// use s3io_formats::{Data, Format};
     ///
     /// let bytes = Format::JSON.encode(&Data::from(serde_json::json!({"a": 1}))).unwrap();
     /// assert_eq!(bytes, br#"{"a":1}"#);
@@ -305,14 +293,14 @@ impl Format {
     /// Encodes `data` with `options`; only a [`WriteOptions::compression`] set explicitly
     /// compresses.
     pub fn encode_with(self, data: &Data, options: &WriteOptions) -> Result<Vec<u8>> {
-        self.layers(options.compression.flatten())
+        self.with_compression(options.compression.flatten())
             .encode(data, options)
             .map_err(|e| e.with_operation(Operation::Encode))
     }
 
     /// This format inside `compression`.
-    pub(crate) fn layers(self, compression: Option<Compression>) -> Layers {
-        Layers {
+    pub fn with_compression(self, compression: Option<Compression>) -> ObjectFormat {
+        ObjectFormat {
             format: self,
             compression,
         }
@@ -321,21 +309,31 @@ impl Format {
 
 /// A format with the compression around it: how the bytes of one object become data, and
 /// back. Errors name both, as in `csv+gz`.
+///
+/// ```
+/// use s3io_formats::{Compression, Format, ObjectFormat, ReadOptions};
+///
+/// let chosen = ObjectFormat::for_read("sales/2024.csv.gz", None, &ReadOptions::new())?;
+/// assert_eq!((chosen.format, chosen.compression), (Format::CSV, Some(Compression::Gzip)));
+/// # Ok::<(), s3io_formats::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Layers {
-    pub(crate) format: Format,
-    pub(crate) compression: Option<Compression>,
+pub struct ObjectFormat {
+    /// The format of the bytes once decompressed.
+    pub format: Format,
+    /// The compression around them, if any.
+    pub compression: Option<Compression>,
 }
 
-impl Layers {
+impl ObjectFormat {
     /// The layers for reading `key`. The format is, in order: the options' format, the key's
     /// extension, the options' family, the Content-Type, text. The compression is the
     /// options', else the key's suffix, else the Content-Type's when the key names no format.
-    pub(crate) fn for_read(
+    pub fn for_read(
         key: &str,
         content_type: Option<&str>,
         options: &ReadOptions,
-    ) -> Result<Layers> {
+    ) -> Result<ObjectFormat> {
         let from_key = Format::from_key_extension(key);
         let format = options
             .format
@@ -353,12 +351,12 @@ impl Layers {
             }),
         };
         options.check_family(format)?;
-        Ok(format.layers(compression))
+        Ok(format.with_compression(compression))
     }
 
     /// The layers for writing `key`: the options' format, else the key's extension, else the
     /// options' family, else text; the options' compression, else the key's suffix.
-    pub(crate) fn for_write(key: &str, options: &WriteOptions) -> Result<Layers> {
+    pub fn for_write(key: &str, options: &WriteOptions) -> Result<ObjectFormat> {
         let format = options
             .format
             .or(Format::from_key_extension(key))
@@ -368,44 +366,48 @@ impl Layers {
             .compression
             .unwrap_or_else(|| Compression::from_key(key));
         options.check_family(format)?;
-        Ok(format.layers(compression))
+        Ok(format.with_compression(compression))
     }
 
     /// The Content-Type of an upload: the compression's, else the format's.
-    pub(crate) fn content_type(self) -> &'static str {
+    pub fn content_type(self) -> &'static str {
         match self.compression {
             Some(c) => c.content_type(),
             None => self.format.content_type(),
         }
     }
 
-    pub(crate) fn decode(self, bytes: Bytes, options: &ReadOptions) -> Result<Data> {
+    /// Decompresses and decodes one object's bytes.
+    pub fn decode(self, bytes: Bytes, options: &ReadOptions) -> Result<Data> {
         self.decoded(bytes, options, |codec, bytes, options| {
             codec.decode(bytes, options)
         })
     }
 
-    pub(crate) fn decode_frame(self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
+    /// Decompresses and decodes one object's bytes into a frame.
+    pub fn decode_frame(self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
         self.decoded(bytes, options, |codec, bytes, options| {
             codec.decode_frame(bytes, options)
         })
     }
 
-    pub(crate) fn decode_sheets(self, bytes: Bytes, options: &ReadOptions) -> Result<Sheets> {
+    /// Decompresses and decodes every sheet of a workbook, under one output budget.
+    pub fn decode_sheets(self, bytes: Bytes, options: &ReadOptions) -> Result<Sheets> {
         self.decoded(bytes, options, |codec, bytes, options| {
             codec.decode_sheets(bytes, options)
         })
     }
 
     /// Encodes, then compresses. Bytes pass through unchanged in every format.
-    pub(crate) fn encode(self, data: &Data, options: &WriteOptions) -> Result<Vec<u8>> {
+    pub fn encode(self, data: &Data, options: &WriteOptions) -> Result<Vec<u8>> {
         match data {
             Data::Bytes(b) => Ok(b.to_vec()),
             _ => self.encoded(options, |codec| codec.encode(data, options)),
         }
     }
 
-    pub(crate) fn encode_sheets(
+    /// Encodes frames as the sheets of one workbook, then compresses.
+    pub fn encode_sheets(
         self,
         sheets: &[(String, DataFrame)],
         options: &WriteOptions,
@@ -477,6 +479,64 @@ impl Layers {
             Some(c) => e.with_compression(c),
             None => e,
         }
+    }
+}
+
+/// Conversions of [`Data`] that only the formats know: tables in JSON and pickles into frames,
+/// pickled values into JSON.
+impl Data {
+    /// The data as a frame. JSON and pickles become frames when they hold a list of records
+    /// (`[{"a": 1}, ...]`) or a dict of equal-length columns (`{"a": [1, 2]}`), which is what
+    /// pandas' `to_json(orient="records")` and `df.to_dict("list")` produce.
+    pub fn into_frame(self) -> Result<DataFrame> {
+        match self {
+            Data::Frame(df) => Ok(df),
+            Data::Json(value) => json::frame_from_held(&value),
+            Data::Pickle(value) => pickle::frame_from_held(&value),
+            other => Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("{} cannot become a frame", other.kind_name()),
+            )),
+        }
+    }
+
+    /// The data as a JSON value. Pickle values convert when JSON can hold them.
+    pub fn into_json(self) -> Result<serde_json::Value> {
+        match self {
+            Data::Json(value) => Ok(value),
+            Data::Pickle(value) => pickle::value_to_json(value),
+            other => Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("{} is not a JSON value", other.kind_name()),
+            )),
+        }
+    }
+}
+
+/// The context only the format registry can add to an [`Error`].
+impl Error {
+    /// Sets the bucket and key, unless they are set already. The format and compression follow
+    /// from the key's extensions unless a format is set already.
+    pub fn with_location(self, bucket: &str, key: &str) -> Self {
+        let e = self.with_prefix(bucket, key);
+        if key.is_empty() || e.format().is_some() {
+            return e;
+        }
+        let e = e.with_format(Format::from_key(key));
+        match Compression::from_key(key) {
+            Some(c) => e.with_compression(c),
+            None => e,
+        }
+    }
+
+    /// Sets the format, replacing the one guessed from the key.
+    pub fn with_format(self, format: Format) -> Self {
+        self.with_format_name(format.name())
+    }
+
+    /// Sets the compression around the format, shown as in `csv+gz`.
+    pub fn with_compression(self, compression: Compression) -> Self {
+        self.with_compression_name(compression.extension())
     }
 }
 
@@ -582,7 +642,8 @@ pub(crate) mod testing {
 
     /// A file of `fixtures/`, by its path there.
     pub(crate) fn fixture(path: &str) -> Bytes {
-        let path = format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+        // The fixtures live at the workspace root, beside the s3io crate.
+        let path = format!("{}/../fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
         std::fs::read(&path)
             .unwrap_or_else(|e| panic!("{path}: {e}"))
             .into()

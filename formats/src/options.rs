@@ -12,12 +12,9 @@ use std::borrow::Borrow;
 use indexmap::IndexMap;
 use polars::prelude::{DataFrame, DataType};
 
-use crate::connector::S3Connector;
-use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::{Compression, Encoding, Format};
 use crate::limits::{Limits, OutputBudget};
-use crate::transfer::UploadInfo;
 
 /// Every sheet of a workbook, by name, in the workbook's order.
 pub type Sheets = IndexMap<String, DataFrame>;
@@ -60,8 +57,8 @@ impl Family {
 /// encoding, a decompression limit, and options of CSV/TSV and Excel.
 ///
 /// ```
-/// use s3io::{Encoding, Format, ReadOptions};
-/// use s3io::polars::prelude::DataType;
+/// use s3io_formats::{Encoding, Format, ReadOptions};
+/// use s3io_formats::polars::prelude::DataType;
 ///
 /// let csv = ReadOptions::csv()
 ///     .separator(b';')
@@ -90,7 +87,7 @@ pub struct ReadOptions {
     pub(crate) decimal_comma: bool,
     pub(crate) sheet: Option<SheetRef>,
     /// The output budget of the call these options are decoding for; set by
-    /// [`Layers`](crate::format::Layers) as decoding starts, or shared by a call that decodes
+    /// [`ObjectFormat`](crate::format::ObjectFormat) as decoding starts, or shared by a call that decodes
     /// many objects.
     pub(crate) budget: Option<OutputBudget>,
 }
@@ -108,9 +105,31 @@ impl ReadOptions {
         Self::default()
     }
 
+    /// These options, with the limits left unset taken from `fallback` (a connector's).
+    #[doc(hidden)]
+    pub fn with_fallback_limits(mut self, fallback: Limits) -> Self {
+        self.limits = self.limits.or(fallback);
+        self
+    }
+
+    /// The limits in effect for these options.
+    #[doc(hidden)]
+    pub fn limits_in_effect(&self) -> Limits {
+        self.limits
+    }
+
+    /// Options whose clones all charge one output budget (see
+    /// [`Limits::max_decoded_size`]): a call that decodes many objects is bounded as a whole.
+    #[doc(hidden)]
+    pub fn with_shared_budget(mut self) -> Self {
+        self.budget = Some(OutputBudget::new(&self.limits));
+        self
+    }
+
     /// Charges `bytes` that decoding is about to produce to the call's output budget (see
     /// [`Limits::max_decoded_size`]); `what` says what they are, for the error.
-    pub(crate) fn charge_output(&self, bytes: u64, what: impl FnOnce() -> String) -> Result<()> {
+    #[doc(hidden)]
+    pub fn charge_output(&self, bytes: u64, what: impl FnOnce() -> String) -> Result<()> {
         match &self.budget {
             Some(budget) => budget.charge(bytes, what),
             None => OutputBudget::new(&self.limits).charge(bytes, what),
@@ -170,7 +189,7 @@ impl ReadOptions {
     }
 
     /// Limits for this call: the ones set in `limits` replace the connector's (see
-    /// [`S3Connector::with_limits`]); the others stay as they are.
+    /// `S3Connector::with_limits` in s3io); the others stay as they are.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits.or(self.limits);
         self
@@ -264,7 +283,7 @@ impl ReadOptions {
 /// options of CSV/TSV and Excel.
 ///
 /// ```
-/// use s3io::WriteOptions;
+/// use s3io_formats::WriteOptions;
 ///
 /// let tabs = WriteOptions::csv().separator(b'\t').date_format("%d/%m/%Y").bom(true);
 /// let report = WriteOptions::excel().sheet_name("Report").autofit(false);
@@ -420,122 +439,9 @@ fn check_family(family: Option<Family>, format: Format) -> Result<()> {
     }
 }
 
-impl S3Connector {
-    /// Downloads an object and decodes it with `options`.
-    ///
-    /// The format is, in order: [`ReadOptions::format`], the key's extension, the family of
-    /// the options ([`ReadOptions::csv`] → CSV), the object's Content-Type, and text. A
-    /// compression suffix (`.gz`, `.zst`, `.bz2`, `.xz`) is decompressed first.
-    ///
-    /// ```no_run
-    /// # async fn demo(s3: s3io::S3Connector) -> s3io::Result<()> {
-    /// use s3io::{Encoding, Format, ReadOptions};
-    ///
-    /// let euro = ReadOptions::csv().separator(b';').encoding(Encoding::Windows1252);
-    /// let df = s3.download_with("bucket", "exports/2024.csv", euro).await?.into_frame()?;
-    /// let raw = s3.download_with("bucket", "dump", ReadOptions::new().format(Format::NDJSON)).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn download_with(
-        &self,
-        bucket: &str,
-        key: &str,
-        options: ReadOptions,
-    ) -> Result<Data> {
-        self.object(bucket, key).download_with(options).await
-    }
-
-    /// [`download_with`](Self::download_with), then the data as a frame.
-    pub async fn download_frame_with(
-        &self,
-        bucket: &str,
-        key: &str,
-        options: ReadOptions,
-    ) -> Result<DataFrame> {
-        self.object(bucket, key).download_frame_with(options).await
-    }
-
-    /// Downloads a workbook (xlsx, xlsm, xlsb, xls, ods) and reads every worksheet into a
-    /// frame, in the workbook's order.
-    ///
-    /// ```no_run
-    /// # async fn demo(s3: s3io::S3Connector) -> s3io::Result<()> {
-    /// let sheets = s3.download_sheets("bucket", "budget.xlsx").await?;
-    /// for (name, df) in &sheets {
-    ///     println!("{name}: {} rows", df.height());
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn download_sheets(&self, bucket: &str, key: &str) -> Result<Sheets> {
-        self.download_sheets_with(bucket, key, ReadOptions::excel())
-            .await
-    }
-
-    /// [`download_sheets`](Self::download_sheets) with options applied to every sheet
-    /// (`header_row`, `skip_rows`, `has_header`).
-    pub async fn download_sheets_with(
-        &self,
-        bucket: &str,
-        key: &str,
-        options: ReadOptions,
-    ) -> Result<Sheets> {
-        self.object(bucket, key).download_sheets_with(options).await
-    }
-
-    /// Encodes `data` with `options` and uploads it. The format is [`WriteOptions::format`],
-    /// else the key's extension, else the family of the options, else text; a compression
-    /// suffix compresses with that codec.
-    ///
-    /// ```no_run
-    /// # async fn demo(s3: s3io::S3Connector, df: polars::prelude::DataFrame) -> s3io::Result<()> {
-    /// use s3io::WriteOptions;
-    ///
-    /// s3.upload_with("bucket", "out/report.xlsx", &df, WriteOptions::excel().sheet_name("Report"))
-    ///     .await?;
-    /// s3.upload_with("bucket", "out/data.csv.gz", &df, WriteOptions::csv().separator(b';'))
-    ///     .await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn upload_with(
-        &self,
-        bucket: &str,
-        key: &str,
-        data: impl Into<Data>,
-        options: WriteOptions,
-    ) -> Result<UploadInfo> {
-        self.object(bucket, key).upload_with(data, options).await
-    }
-
-    /// Writes several frames as the sheets of one xlsx workbook, in order, with a bold header
-    /// row, fitted column widths and the header row frozen.
-    ///
-    /// ```no_run
-    /// # async fn demo(s3: s3io::S3Connector, sales: polars::prelude::DataFrame,
-    /// #     costs: polars::prelude::DataFrame) -> s3io::Result<()> {
-    /// s3.upload_sheets("bucket", "q1.xlsx", [("Sales", &sales), ("Costs", &costs)]).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn upload_sheets<K, F>(
-        &self,
-        bucket: &str,
-        key: &str,
-        sheets: impl IntoIterator<Item = (K, F)>,
-    ) -> Result<UploadInfo>
-    where
-        K: AsRef<str>,
-        F: Borrow<DataFrame>,
-    {
-        let sheets = owned_sheets(sheets);
-        self.object(bucket, key)
-            .upload_sheets_with(sheets, WriteOptions::excel())
-            .await
-    }
-}
-
 /// Named frames as owned pairs, for the encoder on another thread.
-pub(crate) fn owned_sheets<K, F>(
-    sheets: impl IntoIterator<Item = (K, F)>,
-) -> Vec<(String, DataFrame)>
+#[doc(hidden)]
+pub fn owned_sheets<K, F>(sheets: impl IntoIterator<Item = (K, F)>) -> Vec<(String, DataFrame)>
 where
     K: AsRef<str>,
     F: Borrow<DataFrame>,

@@ -5,7 +5,6 @@ use polars::prelude::DataFrame;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::{json, pickle};
 
 /// A decoded object, or a value to encode.
 ///
@@ -14,7 +13,7 @@ use crate::format::{json, pickle};
 /// `upload(bucket, key, "text")` and `upload(bucket, key, &json)` all work.
 ///
 /// ```
-/// use s3io::Data;
+/// use s3io_formats::Data;
 ///
 /// let data = Data::from(serde_json::json!([{"a": 1}, {"a": 2}]));
 /// let df = data.into_frame().unwrap();
@@ -48,33 +47,6 @@ impl Data {
         }
     }
 
-    /// The data as a frame. JSON and pickles become frames when they hold a list of records
-    /// (`[{"a": 1}, ...]`) or a dict of equal-length columns (`{"a": [1, 2]}`), which is what
-    /// pandas' `to_json(orient="records")` and `df.to_dict("list")` produce.
-    pub fn into_frame(self) -> Result<DataFrame> {
-        match self {
-            Data::Frame(df) => Ok(df),
-            Data::Json(value) => json::frame_from_held(&value),
-            Data::Pickle(value) => pickle::frame_from_held(&value),
-            other => Err(Error::new(
-                ErrorKind::Unsupported,
-                format!("{} cannot become a frame", other.kind_name()),
-            )),
-        }
-    }
-
-    /// The data as a JSON value. Pickle values convert when JSON can hold them.
-    pub fn into_json(self) -> Result<serde_json::Value> {
-        match self {
-            Data::Json(value) => Ok(value),
-            Data::Pickle(value) => pickle::value_to_json(value),
-            other => Err(Error::new(
-                ErrorKind::Unsupported,
-                format!("{} is not a JSON value", other.kind_name()),
-            )),
-        }
-    }
-
     /// The data as text; only [`Data::Text`] is text.
     pub fn into_text(self) -> Result<String> {
         match self {
@@ -92,7 +64,7 @@ impl Data {
     /// #[derive(serde::Deserialize)]
     /// struct Config { threads: u32 }
     ///
-    /// let data = s3io::Data::from(serde_json::json!({"threads": 8}));
+    /// let data = s3io_formats::Data::from(serde_json::json!({"threads": 8}));
     /// let cfg: Config = data.deserialize().unwrap();
     /// assert_eq!(cfg.threads, 8);
     /// ```

@@ -15,7 +15,7 @@ use crate::error::{Error, ErrorKind, Result};
 /// A text encoding for reading text formats.
 ///
 /// ```
-/// use s3io::{Data, Encoding, Format, ReadOptions};
+/// use s3io_formats::{Data, Encoding, Format, ReadOptions};
 ///
 /// let latin1 = b"name\ncaf\xe9\n";
 /// let options = ReadOptions::csv().encoding(Encoding::Latin1);
