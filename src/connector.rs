@@ -402,7 +402,7 @@ impl S3Connector {
         &self,
         bucket: &str,
         key: &str,
-        options: ReadOptions,
+        options: impl Into<ReadOptions>,
     ) -> Result<Data> {
         self.object(bucket, key).download_with(options).await
     }
@@ -412,7 +412,7 @@ impl S3Connector {
         &self,
         bucket: &str,
         key: &str,
-        options: ReadOptions,
+        options: impl Into<ReadOptions>,
     ) -> Result<DataFrame> {
         self.object(bucket, key).download_frame_with(options).await
     }
@@ -434,12 +434,12 @@ impl S3Connector {
     }
 
     /// [`download_sheets`](Self::download_sheets) with options applied to every sheet
-    /// (`header_row`, `skip_rows`, `has_header`).
+    /// (`header_row`, `skip_rows_after_header`, `has_header`).
     pub async fn download_sheets_with(
         &self,
         bucket: &str,
         key: &str,
-        options: ReadOptions,
+        options: impl Into<ReadOptions>,
     ) -> Result<Sheets> {
         self.object(bucket, key).download_sheets_with(options).await
     }
@@ -463,7 +463,7 @@ impl S3Connector {
         bucket: &str,
         key: &str,
         data: impl Into<Data>,
-        options: WriteOptions,
+        options: impl Into<WriteOptions>,
     ) -> Result<UploadInfo> {
         self.object(bucket, key).upload_with(data, options).await
     }

@@ -87,7 +87,7 @@
 //!
 //! // A glob lists only its literal prefix, then matches; many keys become one frame.
 //! let q1 = s3
-//!     .download_many_with("lake", "sales/2024-0[12]/*.csv", ManyOptions::new().source_column("file"))
+//!     .download_many_with("lake", "sales/2024-0[12]/*.csv", ManyOptions::new().include_file_paths("file"))
 //!     .await?;
 //! assert_eq!(q1.shape(), (2, 3));
 //!

@@ -13,20 +13,20 @@ use s3io_formats::{Error, ErrorKind, Operation, Result};
 /// How [`S3Connector::download_many_with`] and friends work.
 ///
 /// ```
-/// let options = s3io::ManyOptions::new().concurrency(32).source_column("file");
+/// let options = s3io::ManyOptions::new().concurrency(32).include_file_paths("file");
 /// ```
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct ManyOptions {
     concurrency: usize,
-    source_column: Option<String>,
+    include_file_paths: Option<String>,
 }
 
 impl Default for ManyOptions {
     fn default() -> Self {
         ManyOptions {
             concurrency: ManyOptions::DEFAULT_CONCURRENCY,
-            source_column: None,
+            include_file_paths: None,
         }
     }
 }
@@ -46,10 +46,10 @@ impl ManyOptions {
         self
     }
 
-    /// Adds a column with this name holding each row's source key, like polars'
-    /// `include_file_paths`.
-    pub fn source_column(mut self, name: impl Into<String>) -> Self {
-        self.source_column = Some(name.into());
+    /// Adds a column with this name holding each row's source key (polars'
+    /// `include_file_paths`, which names it the same way).
+    pub fn include_file_paths(mut self, name: impl Into<String>) -> Self {
+        self.include_file_paths = Some(name.into());
         self
     }
 }
@@ -101,7 +101,7 @@ impl S3Connector {
             format!("{width} columns × {height} rows once the frames are stacked")
         })
         .map_err(context)?;
-        stack_frames(frames, options.source_column.as_deref()).map_err(|e| {
+        stack_frames(frames, options.include_file_paths.as_deref()).map_err(|e| {
             context(Error::new(
                 ErrorKind::Decode,
                 format!("cannot stack the downloaded frames: {e}"),

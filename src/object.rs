@@ -102,8 +102,8 @@ impl S3Object {
 
     /// Downloads the object and decodes it with `options`; see
     /// [`S3Connector::download_with`].
-    pub async fn download_with(&self, options: ReadOptions) -> Result<Data> {
-        self.decode_with(options, |layers, bytes, options| {
+    pub async fn download_with(&self, options: impl Into<ReadOptions>) -> Result<Data> {
+        self.decode_with(options.into(), |layers, bytes, options| {
             layers.decode(bytes, options)
         })
         .await
@@ -115,16 +115,16 @@ impl S3Object {
     }
 
     /// Downloads the object as a polars `DataFrame`, decoded with `options`.
-    pub async fn download_frame_with(&self, options: ReadOptions) -> Result<DataFrame> {
-        self.decode_with(options, |layers, bytes, options| {
+    pub async fn download_frame_with(&self, options: impl Into<ReadOptions>) -> Result<DataFrame> {
+        self.decode_with(options.into(), |layers, bytes, options| {
             layers.decode_frame(bytes, options)
         })
         .await
     }
 
     /// Downloads a workbook and reads every sheet, in order, with `options`.
-    pub async fn download_sheets_with(&self, options: ReadOptions) -> Result<Sheets> {
-        self.decode_with(options, |layers, bytes, options| {
+    pub async fn download_sheets_with(&self, options: impl Into<ReadOptions>) -> Result<Sheets> {
+        self.decode_with(options.into(), |layers, bytes, options| {
             layers.decode_sheets(bytes, options)
         })
         .await
@@ -216,10 +216,10 @@ impl S3Object {
     pub async fn upload_with(
         &self,
         data: impl Into<Data>,
-        options: WriteOptions,
+        options: impl Into<WriteOptions>,
     ) -> Result<UploadInfo> {
         let data = data.into();
-        self.encode_with(options, move |layers, options| {
+        self.encode_with(options.into(), move |layers, options| {
             let content_type = match &data {
                 Data::Bytes(_) => "application/octet-stream",
                 _ => layers.content_type(),
@@ -235,9 +235,9 @@ impl S3Object {
     pub async fn upload_sheets_with(
         &self,
         sheets: Vec<(String, DataFrame)>,
-        options: WriteOptions,
+        options: impl Into<WriteOptions>,
     ) -> Result<UploadInfo> {
-        self.encode_with(options, move |layers, options| {
+        self.encode_with(options.into(), move |layers, options| {
             layers
                 .encode_sheets(&sheets, options)
                 .map(|body| (body, layers.content_type()))

@@ -191,12 +191,12 @@ pub struct ReadArgs {
 impl ReadArgs {
     /// The library's read options for these arguments.
     pub fn read_options(&self) -> ReadOptions {
-        let options = if let Some(name) = &self.sheet {
-            ReadOptions::excel().sheet(name)
+        let options: ReadOptions = if let Some(name) = &self.sheet {
+            ReadOptions::excel().sheet_name(name).into()
         } else if let Some(index) = self.sheet_index {
-            ReadOptions::excel().sheet_index(index)
+            ReadOptions::excel().sheet_index(index).into()
         } else if let Some(separator) = self.separator {
-            ReadOptions::csv().separator(separator)
+            ReadOptions::csv().separator(separator).into()
         } else {
             ReadOptions::new()
         };

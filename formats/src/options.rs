@@ -54,7 +54,10 @@ impl Family {
 }
 
 /// How to read one object: the format and compression when the key does not say, the text
-/// encoding, a decompression limit, and options of CSV/TSV and Excel.
+/// encoding and the limits. Options of one format family have their own type, made by
+/// [`ReadOptions::csv`] ([`CsvReadOptions`]) and [`ReadOptions::excel`]
+/// ([`ExcelReadOptions`]), so that an option that does not apply does not compile; every verb
+/// that takes `ReadOptions` takes those too. Names follow polars where polars has the concept.
 ///
 /// ```
 /// use s3io_formats::{Encoding, Format, ReadOptions};
@@ -62,13 +65,20 @@ impl Family {
 ///
 /// let csv = ReadOptions::csv()
 ///     .separator(b';')
+///     .skip_rows(1) // lines before the header, as in polars
 ///     .null_values(["NA", ""])
 ///     .schema_overrides([("zip", DataType::String)])
-///     .infer_schema_rows(1000)
+///     .infer_schema_length(Some(1000))
 ///     .encoding(Encoding::Windows1252);
-/// let sheet = ReadOptions::excel().sheet("Data").header_row(2).skip_rows(1);
+/// let sheet = ReadOptions::excel().sheet_name("Data").header_row(2).skip_rows_after_header(1);
 /// let untitled = ReadOptions::new().format(Format::PARQUET);
 /// # let _ = (csv, sheet, untitled);
+/// ```
+///
+/// A CSV option on workbook options does not compile:
+///
+/// ```compile_fail
+/// let sheet = s3io_formats::ReadOptions::excel().separator(b';');
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
@@ -79,11 +89,13 @@ pub struct ReadOptions {
     pub(crate) encoding: Option<Encoding>,
     pub(crate) separator: Option<u8>,
     pub(crate) has_header: Option<bool>,
+    /// The row of the header: for CSV, the lines skipped before it.
     pub(crate) header_row: Option<usize>,
-    pub(crate) skip_rows: usize,
+    pub(crate) skip_rows_after_header: usize,
     pub(crate) null_values: Vec<String>,
     pub(crate) schema_overrides: Vec<(String, DataType)>,
-    pub(crate) infer_schema_rows: Option<usize>,
+    /// `None`: not set (the first 10,000 rows, then all); `Some(None)`: every row.
+    pub(crate) infer_schema_length: Option<Option<usize>>,
     pub(crate) decimal_comma: bool,
     pub(crate) sheet: Option<SheetRef>,
     /// The output budget of the call these options are decoding for; set by
@@ -153,124 +165,20 @@ impl ReadOptions {
 
     /// Options for CSV and TSV. A key whose extension and Content-Type name no format is
     /// read as CSV.
-    pub fn csv() -> Self {
-        ReadOptions {
+    pub fn csv() -> CsvReadOptions {
+        CsvReadOptions(ReadOptions {
             family: Some(Family::Delimited),
             ..Self::default()
-        }
+        })
     }
 
     /// Options for workbooks (xlsx, xlsm, xlsb, xls, ods). A key whose extension and
     /// Content-Type name no format is read as a workbook of any of these kinds.
-    pub fn excel() -> Self {
-        ReadOptions {
+    pub fn excel() -> ExcelReadOptions {
+        ExcelReadOptions(ReadOptions {
             family: Some(Family::Excel),
             ..Self::default()
-        }
-    }
-
-    /// Reads the object in `format`, whatever its key's extension or Content-Type say.
-    pub fn format(mut self, format: Format) -> Self {
-        self.format = Some(format);
-        self
-    }
-
-    /// Decompresses with `compression` (`None`: not at all), whatever the key's suffix says.
-    pub fn compression(mut self, compression: Option<Compression>) -> Self {
-        self.compression = Some(compression);
-        self
-    }
-
-    /// The most bytes decompression may produce. The default is 100 times the object's size,
-    /// and at least 64 MiB. A shorthand for [`Limits::max_decompressed_size`].
-    pub fn max_decompressed_size(mut self, bytes: u64) -> Self {
-        self.limits = self.limits.max_decompressed_size(bytes);
-        self
-    }
-
-    /// Limits for this call: the ones set in `limits` replace the connector's (see
-    /// `S3Connector::with_limits` in s3io); the others stay as they are.
-    pub fn limits(mut self, limits: Limits) -> Self {
-        self.limits = limits.or(self.limits);
-        self
-    }
-
-    /// The encoding of text formats when the object has no byte-order mark. UTF-8 and UTF-16
-    /// with a BOM are always recognised; Latin-1 and Windows-1252 only when asked for.
-    pub fn encoding(mut self, encoding: Encoding) -> Self {
-        self.encoding = Some(encoding);
-        self
-    }
-
-    /// CSV/TSV: the field separator; `,` for CSV and tab for TSV by default.
-    pub fn separator(mut self, separator: u8) -> Self {
-        self.separator = Some(separator);
-        self
-    }
-
-    /// CSV/TSV and Excel: whether the header row holds column names (default `true`).
-    /// Without one, columns are named `column_1`, `column_2`, ...
-    pub fn has_header(mut self, has_header: bool) -> Self {
-        self.has_header = Some(has_header);
-        self
-    }
-
-    /// CSV/TSV and Excel: the 0-based row of the header; rows above it are skipped. In a
-    /// workbook it counts from the sheet's top (Excel's row 3 is `header_row(2)`); the
-    /// default is the sheet's first non-empty row, or the file's first line.
-    pub fn header_row(mut self, row: usize) -> Self {
-        self.header_row = Some(row);
-        self
-    }
-
-    /// CSV/TSV and Excel: rows to skip after the header, before the data.
-    pub fn skip_rows(mut self, rows: usize) -> Self {
-        self.skip_rows = rows;
-        self
-    }
-
-    /// CSV/TSV: field values that mean "missing". The default is only the empty field.
-    pub fn null_values<S: Into<String>>(mut self, values: impl IntoIterator<Item = S>) -> Self {
-        self.null_values = values.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// CSV/TSV: dtypes for named columns instead of inferred ones, e.g. zip codes as text.
-    pub fn schema_overrides<S: Into<String>>(
-        mut self,
-        columns: impl IntoIterator<Item = (S, DataType)>,
-    ) -> Self {
-        self.schema_overrides = columns
-            .into_iter()
-            .map(|(name, dtype)| (name.into(), dtype))
-            .collect();
-        self
-    }
-
-    /// CSV/TSV: rows read to infer dtypes. By default the first 10,000, then all rows when a
-    /// later row does not fit.
-    pub fn infer_schema_rows(mut self, rows: usize) -> Self {
-        self.infer_schema_rows = Some(rows);
-        self
-    }
-
-    /// CSV/TSV: numbers use a decimal comma (`3,14`), as European Excel exports them,
-    /// usually with `separator(b';')` (default `false`). pandas calls it `decimal=","`.
-    pub fn decimal_comma(mut self, decimal_comma: bool) -> Self {
-        self.decimal_comma = decimal_comma;
-        self
-    }
-
-    /// Excel: read the sheet named `name` instead of the first.
-    pub fn sheet(mut self, name: impl Into<String>) -> Self {
-        self.sheet = Some(SheetRef::Name(name.into()));
-        self
-    }
-
-    /// Excel: read the sheet at 0-based position `index` instead of the first.
-    pub fn sheet_index(mut self, index: usize) -> Self {
-        self.sheet = Some(SheetRef::Index(index));
-        self
+        })
     }
 
     /// An error if the options were made for another family than `format`.
@@ -279,15 +187,221 @@ impl ReadOptions {
     }
 }
 
-/// How to write one object: the format and compression when the key does not say, and
-/// options of CSV/TSV and Excel.
+/// The setters every kind of read options has, written once.
+macro_rules! common_read_options {
+    ($type:ty, $inner:ident => $get:expr) => {
+        impl $type {
+            /// Reads the object in `format`, whatever its key's extension or Content-Type say.
+            pub fn format(mut self, format: Format) -> Self {
+                let $inner = &mut self;
+                $get.format = Some(format);
+                self
+            }
+
+            /// Decompresses with `compression` (`None`: not at all), whatever the key's suffix
+            /// says.
+            pub fn compression(mut self, compression: Option<Compression>) -> Self {
+                let $inner = &mut self;
+                $get.compression = Some(compression);
+                self
+            }
+
+            /// The most bytes decompression may produce. The default is 100 times the
+            /// object's size, and at least 64 MiB. A shorthand for
+            /// [`Limits::max_decompressed_size`].
+            pub fn max_decompressed_size(mut self, bytes: u64) -> Self {
+                let $inner = &mut self;
+                $get.limits = $get.limits.max_decompressed_size(bytes);
+                self
+            }
+
+            /// Limits for this call: the ones set in `limits` replace the connector's (see
+            /// `S3Connector::with_limits` in s3io); the others stay as they are.
+            pub fn limits(mut self, limits: Limits) -> Self {
+                let $inner = &mut self;
+                $get.limits = limits.or($get.limits);
+                self
+            }
+
+            /// The encoding of text formats when the object has no byte-order mark. UTF-8 and
+            /// UTF-16 with a BOM are always recognised; Latin-1 and Windows-1252 only when
+            /// asked for.
+            pub fn encoding(mut self, encoding: Encoding) -> Self {
+                let $inner = &mut self;
+                $get.encoding = Some(encoding);
+                self
+            }
+        }
+    };
+}
+
+common_read_options!(ReadOptions, options => options);
+common_read_options!(CsvReadOptions, options => options.0);
+common_read_options!(ExcelReadOptions, options => options.0);
+
+/// Options for reading CSV and TSV, from [`ReadOptions::csv`]; names as polars' CSV reader
+/// has them. Every verb that takes [`ReadOptions`] takes these.
+///
+/// ```
+/// use s3io_formats::{Data, Format, ReadOptions};
+///
+/// let export = "# exported 2024-01-15\nzip;n\nskipped;0\n01234;1\n";
+/// let options = ReadOptions::csv().separator(b';').skip_rows(1).skip_rows_after_header(1);
+/// let df = Format::CSV.decode_frame_with(export, options)?;
+/// assert_eq!(df.shape(), (1, 2));
+/// # Ok::<(), s3io_formats::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct CsvReadOptions(ReadOptions);
+
+impl CsvReadOptions {
+    /// The field separator; `,` for CSV and tab for TSV by default.
+    pub fn separator(mut self, separator: u8) -> Self {
+        self.0.separator = Some(separator);
+        self
+    }
+
+    /// Whether the first line read holds column names (default `true`). Without one, columns
+    /// are named `column_1`, `column_2`, ...
+    pub fn has_header(mut self, has_header: bool) -> Self {
+        self.0.has_header = Some(has_header);
+        self
+    }
+
+    /// Lines to skip before the header (or before the first row without one), as polars'
+    /// `skip_rows` and pandas' `skiprows=n` do.
+    pub fn skip_rows(mut self, lines: usize) -> Self {
+        self.0.header_row = Some(lines);
+        self
+    }
+
+    /// Rows to skip after the header, before the data, as polars' `skip_rows_after_header`.
+    pub fn skip_rows_after_header(mut self, rows: usize) -> Self {
+        self.0.skip_rows_after_header = rows;
+        self
+    }
+
+    /// Field values that mean "missing". The default is only the empty field.
+    pub fn null_values<S: Into<String>>(mut self, values: impl IntoIterator<Item = S>) -> Self {
+        self.0.null_values = values.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Dtypes for named columns instead of inferred ones, e.g. zip codes as text.
+    pub fn schema_overrides<S: Into<String>>(
+        mut self,
+        columns: impl IntoIterator<Item = (S, DataType)>,
+    ) -> Self {
+        self.0.schema_overrides = columns
+            .into_iter()
+            .map(|(name, dtype)| (name.into(), dtype))
+            .collect();
+        self
+    }
+
+    /// Rows read to infer dtypes, as polars' `infer_schema_length`: `Some(n)` the first `n`,
+    /// `None` every row. By default the first 10,000, then every row when a later one does
+    /// not fit, which matches pandas' whole-file inference.
+    pub fn infer_schema_length(mut self, rows: Option<usize>) -> Self {
+        self.0.infer_schema_length = Some(rows);
+        self
+    }
+
+    /// Numbers use a decimal comma (`3,14`), as European Excel exports them, usually with
+    /// `separator(b';')` (default `false`). pandas calls it `decimal=","`.
+    pub fn decimal_comma(mut self, decimal_comma: bool) -> Self {
+        self.0.decimal_comma = decimal_comma;
+        self
+    }
+}
+
+/// Options for reading workbooks (xlsx, xlsm, xlsb, xls, ods), from [`ReadOptions::excel`].
+/// Every verb that takes [`ReadOptions`] takes these.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ExcelReadOptions(ReadOptions);
+
+impl ExcelReadOptions {
+    /// Read the sheet named `name` instead of the first (polars' and pandas' `sheet_name`).
+    pub fn sheet_name(mut self, name: impl Into<String>) -> Self {
+        self.0.sheet = Some(SheetRef::Name(name.into()));
+        self
+    }
+
+    /// Read the sheet at 0-based position `index` instead of the first.
+    pub fn sheet_index(mut self, index: usize) -> Self {
+        self.0.sheet = Some(SheetRef::Index(index));
+        self
+    }
+
+    /// Whether the header row holds column names (default `true`). Without one, columns are
+    /// named `column_1`, `column_2`, ...
+    pub fn has_header(mut self, has_header: bool) -> Self {
+        self.0.has_header = Some(has_header);
+        self
+    }
+
+    /// The 0-based row of the header, counted from the sheet's top (Excel's row 3 is
+    /// `header_row(2)`), as pandas' `header=`; rows above it are skipped. The default is the
+    /// sheet's first non-empty row.
+    pub fn header_row(mut self, row: usize) -> Self {
+        self.0.header_row = Some(row);
+        self
+    }
+
+    /// Rows to skip after the header, before the data.
+    pub fn skip_rows_after_header(mut self, rows: usize) -> Self {
+        self.0.skip_rows_after_header = rows;
+        self
+    }
+}
+
+impl From<CsvReadOptions> for ReadOptions {
+    fn from(options: CsvReadOptions) -> Self {
+        options.0
+    }
+}
+
+impl From<ExcelReadOptions> for ReadOptions {
+    fn from(options: ExcelReadOptions) -> Self {
+        options.0
+    }
+}
+
+impl From<&ReadOptions> for ReadOptions {
+    fn from(options: &ReadOptions) -> Self {
+        options.clone()
+    }
+}
+
+impl From<&CsvReadOptions> for ReadOptions {
+    fn from(options: &CsvReadOptions) -> Self {
+        options.0.clone()
+    }
+}
+
+impl From<&ExcelReadOptions> for ReadOptions {
+    fn from(options: &ExcelReadOptions) -> Self {
+        options.0.clone()
+    }
+}
+
+/// How to write one object: the format and compression when the key does not say. Options
+/// of one format family have their own type, made by [`WriteOptions::csv`]
+/// ([`CsvWriteOptions`]) and [`WriteOptions::excel`] ([`ExcelWriteOptions`]); every verb that
+/// takes `WriteOptions` takes those too.
 ///
 /// ```
 /// use s3io_formats::WriteOptions;
 ///
-/// let tabs = WriteOptions::csv().separator(b'\t').date_format("%d/%m/%Y").bom(true);
+/// let tabs = WriteOptions::csv().separator(b'\t').date_format("%d/%m/%Y").include_bom(true);
 /// let report = WriteOptions::excel().sheet_name("Report").autofit(false);
 /// # let _ = (tabs, report);
+/// ```
+///
+/// ```compile_fail
+/// let report = s3io_formats::WriteOptions::excel().separator(b';');
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct WriteOptions {
@@ -299,7 +413,7 @@ pub struct WriteOptions {
     pub(crate) date_format: Option<String>,
     pub(crate) datetime_format: Option<String>,
     pub(crate) null_value: Option<String>,
-    pub(crate) bom: bool,
+    pub(crate) include_bom: bool,
     pub(crate) decimal_comma: bool,
     pub(crate) compression_level: Option<u32>,
     pub(crate) sheet_name: Option<String>,
@@ -315,113 +429,161 @@ impl WriteOptions {
     }
 
     /// Options for CSV and TSV. A key whose extension names no format is written as CSV.
-    pub fn csv() -> Self {
-        WriteOptions {
+    pub fn csv() -> CsvWriteOptions {
+        CsvWriteOptions(WriteOptions {
             family: Some(Family::Delimited),
             ..Self::default()
-        }
+        })
     }
 
     /// Options for xlsx workbooks. A key whose extension names no format is written as xlsx.
-    pub fn excel() -> Self {
-        WriteOptions {
+    pub fn excel() -> ExcelWriteOptions {
+        ExcelWriteOptions(WriteOptions {
             family: Some(Family::Excel),
             ..Self::default()
-        }
-    }
-
-    /// Writes in `format`, whatever the key's extension says.
-    pub fn format(mut self, format: Format) -> Self {
-        self.format = Some(format);
-        self
-    }
-
-    /// Compresses with `compression` (`None`: not at all), whatever the key's suffix says.
-    pub fn compression(mut self, compression: Option<Compression>) -> Self {
-        self.compression = Some(compression);
-        self
-    }
-
-    /// The compression level, when the object is compressed: gzip and bzip2 1–9, zstd 1–22,
-    /// xz 0–9. The default is each codec's usual one (gzip 6, zstd 3, bzip2 9, xz 6); a
-    /// level out of range fails the upload with [`ErrorKind::InvalidInput`].
-    pub fn compression_level(mut self, level: u32) -> Self {
-        self.compression_level = Some(level);
-        self
-    }
-
-    /// CSV/TSV: the field separator; `,` for CSV and tab for TSV by default.
-    pub fn separator(mut self, separator: u8) -> Self {
-        self.separator = Some(separator);
-        self
-    }
-
-    /// CSV/TSV: write floats with a decimal comma (`3,14`), for European Excel; pair it
-    /// with `separator(b';')`, or fields with a comma get quoted (default `false`).
-    pub fn decimal_comma(mut self, decimal_comma: bool) -> Self {
-        self.decimal_comma = decimal_comma;
-        self
-    }
-
-    /// CSV/TSV: whether to write the header line (default `true`).
-    pub fn include_header(mut self, include: bool) -> Self {
-        self.include_header = Some(include);
-        self
-    }
-
-    /// CSV/TSV: how dates are written, as a chrono format (default `%Y-%m-%d`).
-    pub fn date_format(mut self, format: impl Into<String>) -> Self {
-        self.date_format = Some(format.into());
-        self
-    }
-
-    /// CSV/TSV: how datetimes are written, as a chrono format (default
-    /// `%Y-%m-%d %H:%M:%S%.f`).
-    pub fn datetime_format(mut self, format: impl Into<String>) -> Self {
-        self.datetime_format = Some(format.into());
-        self
-    }
-
-    /// CSV/TSV: the text written for missing values (default: an empty field).
-    pub fn null_value(mut self, text: impl Into<String>) -> Self {
-        self.null_value = Some(text.into());
-        self
-    }
-
-    /// CSV/TSV: start with a UTF-8 byte-order mark, which makes Windows Excel read UTF-8
-    /// (default `false`).
-    pub fn bom(mut self, bom: bool) -> Self {
-        self.bom = bom;
-        self
-    }
-
-    /// Excel: the sheet's name (default `Sheet1`).
-    pub fn sheet_name(mut self, name: impl Into<String>) -> Self {
-        self.sheet_name = Some(name.into());
-        self
-    }
-
-    /// Excel: a bold header row (default `true`).
-    pub fn bold_header(mut self, bold: bool) -> Self {
-        self.bold_header = Some(bold);
-        self
-    }
-
-    /// Excel: fit column widths to their contents (default `true`).
-    pub fn autofit(mut self, autofit: bool) -> Self {
-        self.autofit = Some(autofit);
-        self
-    }
-
-    /// Excel: keep the header row in view when scrolling (default `true`).
-    pub fn freeze_header(mut self, freeze: bool) -> Self {
-        self.freeze_header = Some(freeze);
-        self
+        })
     }
 
     /// An error if the options were made for another family than `format`.
     pub(crate) fn check_family(&self, format: Format) -> Result<()> {
         check_family(self.family, format)
+    }
+}
+
+/// The setters every kind of write options has, written once.
+macro_rules! common_write_options {
+    ($type:ty, $inner:ident => $get:expr) => {
+        impl $type {
+            /// Writes in `format`, whatever the key's extension says.
+            pub fn format(mut self, format: Format) -> Self {
+                let $inner = &mut self;
+                $get.format = Some(format);
+                self
+            }
+
+            /// Compresses with `compression` (`None`: not at all), whatever the key's suffix
+            /// says.
+            pub fn compression(mut self, compression: Option<Compression>) -> Self {
+                let $inner = &mut self;
+                $get.compression = Some(compression);
+                self
+            }
+
+            /// The compression level, when the object is compressed: gzip and bzip2 1–9, zstd
+            /// 1–22, xz 0–9. The default is each codec's usual one (gzip 6, zstd 3, bzip2 9,
+            /// xz 6); a level out of range fails the upload with [`ErrorKind::InvalidInput`].
+            pub fn compression_level(mut self, level: u32) -> Self {
+                let $inner = &mut self;
+                $get.compression_level = Some(level);
+                self
+            }
+        }
+    };
+}
+
+common_write_options!(WriteOptions, options => options);
+common_write_options!(CsvWriteOptions, options => options.0);
+common_write_options!(ExcelWriteOptions, options => options.0);
+
+/// Options for writing CSV and TSV, from [`WriteOptions::csv`]; names as polars' CSV writer
+/// has them. Every verb that takes [`WriteOptions`] takes these.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct CsvWriteOptions(WriteOptions);
+
+impl CsvWriteOptions {
+    /// The field separator; `,` for CSV and tab for TSV by default.
+    pub fn separator(mut self, separator: u8) -> Self {
+        self.0.separator = Some(separator);
+        self
+    }
+
+    /// Write floats with a decimal comma (`3,14`), for European Excel; pair it with
+    /// `separator(b';')`, or fields with a comma get quoted (default `false`).
+    pub fn decimal_comma(mut self, decimal_comma: bool) -> Self {
+        self.0.decimal_comma = decimal_comma;
+        self
+    }
+
+    /// Whether to write the header line (default `true`).
+    pub fn include_header(mut self, include: bool) -> Self {
+        self.0.include_header = Some(include);
+        self
+    }
+
+    /// How dates are written, as a chrono format (default `%Y-%m-%d`).
+    pub fn date_format(mut self, format: impl Into<String>) -> Self {
+        self.0.date_format = Some(format.into());
+        self
+    }
+
+    /// How datetimes are written, as a chrono format (default `%Y-%m-%d %H:%M:%S%.f`).
+    pub fn datetime_format(mut self, format: impl Into<String>) -> Self {
+        self.0.datetime_format = Some(format.into());
+        self
+    }
+
+    /// The text written for missing values (default: an empty field).
+    pub fn null_value(mut self, text: impl Into<String>) -> Self {
+        self.0.null_value = Some(text.into());
+        self
+    }
+
+    /// Start with a UTF-8 byte-order mark, which makes Windows Excel read UTF-8 (default
+    /// `false`); polars' `include_bom`.
+    pub fn include_bom(mut self, bom: bool) -> Self {
+        self.0.include_bom = bom;
+        self
+    }
+}
+
+/// Options for writing xlsx workbooks, from [`WriteOptions::excel`]. Every verb that takes
+/// [`WriteOptions`] takes these.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ExcelWriteOptions(WriteOptions);
+
+impl ExcelWriteOptions {
+    /// The sheet's name (default `Sheet1`).
+    pub fn sheet_name(mut self, name: impl Into<String>) -> Self {
+        self.0.sheet_name = Some(name.into());
+        self
+    }
+
+    /// A bold header row (default `true`).
+    pub fn bold_header(mut self, bold: bool) -> Self {
+        self.0.bold_header = Some(bold);
+        self
+    }
+
+    /// Fit column widths to their contents (default `true`).
+    pub fn autofit(mut self, autofit: bool) -> Self {
+        self.0.autofit = Some(autofit);
+        self
+    }
+
+    /// Keep the header row in view when scrolling (default `true`).
+    pub fn freeze_header(mut self, freeze: bool) -> Self {
+        self.0.freeze_header = Some(freeze);
+        self
+    }
+}
+
+impl From<CsvWriteOptions> for WriteOptions {
+    fn from(options: CsvWriteOptions) -> Self {
+        options.0
+    }
+}
+
+impl From<ExcelWriteOptions> for WriteOptions {
+    fn from(options: ExcelWriteOptions) -> Self {
+        options.0
+    }
+}
+
+impl From<&WriteOptions> for WriteOptions {
+    fn from(options: &WriteOptions) -> Self {
+        options.clone()
     }
 }
 

@@ -485,11 +485,11 @@ async fn csv_read_options_reach_the_parser() {
     put("o.csv", body).await.unwrap();
     let options = ReadOptions::csv()
         .separator(b';')
-        .header_row(1)
         .skip_rows(1)
+        .skip_rows_after_header(1)
         .null_values(["NA"])
         .schema_overrides([("zip", DataType::String)])
-        .infer_schema_rows(10);
+        .infer_schema_length(Some(10));
     let df =
         t.s3.download_frame_with(BUCKET, "o.csv", options)
             .await
@@ -576,7 +576,7 @@ async fn csv_write_options() {
         .separator(b'\t')
         .date_format("%d/%m/%Y")
         .null_value("NA")
-        .bom(true);
+        .include_bom(true);
     t.s3.upload_with(BUCKET, "w/report", &df, options)
         .await
         .unwrap();
@@ -634,7 +634,7 @@ async fn workbooks_from_odfpy_xlwt_and_openpyxl_xlsm() {
             "{path}"
         );
         assert_eq!(ints(&sheets["Notes"], "count"), all(&[10, 20]), "{path}");
-        let notes = ReadOptions::excel().sheet("Notes");
+        let notes = ReadOptions::excel().sheet_name("Notes");
         let df = t.s3.download_frame_with(BUCKET, path, notes).await.unwrap();
         assert_eq!(strs(&df, "note"), owned(&[Some("first"), Some("second")]));
     }
@@ -784,7 +784,7 @@ async fn sheetjs_xlsb_with_the_xlsx_and_ods_of_the_same_workbook() {
         "the first sheet"
     );
     for name in ["Notes", "Sparse"] {
-        let one = ReadOptions::excel().sheet(name);
+        let one = ReadOptions::excel().sheet_name(name);
         let df = t.s3.download_frame_with(BUCKET, "sheetjs/sample.xlsb", one);
         assert!(df.await.unwrap().equals_missing(&xlsx[name]), "{name}");
     }
@@ -885,16 +885,16 @@ async fn excel_read_options_find_the_table_in_a_report() {
     t.put_fixture("workbooks/report_layout.xlsx", "r.xlsx")
         .await;
     let options = ReadOptions::excel()
-        .sheet("Report")
+        .sheet_name("Report")
         .header_row(2)
-        .skip_rows(1);
+        .skip_rows_after_header(1);
     let df =
         t.s3.download_frame_with(BUCKET, "r.xlsx", options)
             .await
             .unwrap();
     assert_eq!(strs(&df, "region"), owned(&[Some("north"), Some("south")]));
     assert_eq!(floats(&df, "sales"), [Some(120.0), Some(80.5)]);
-    let missing = ReadOptions::excel().sheet("Nope");
+    let missing = ReadOptions::excel().sheet_name("Nope");
     let err =
         t.s3.download_with(BUCKET, "r.xlsx", missing)
             .await

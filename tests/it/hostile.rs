@@ -692,7 +692,7 @@ async fn the_output_budget_is_per_call_across_sheets() {
         .unwrap();
     let budget = Limits::new().max_decoded_size(400_000);
     for name in ["a", "b", "c"] {
-        let one = ReadOptions::excel().sheet(name).limits(budget);
+        let one = ReadOptions::excel().sheet_name(name).limits(budget);
         let df = t.s3.download_frame_with(BUCKET, "three.xlsx", one).await;
         assert_eq!(df.unwrap().shape(), (1000, 1), "sheet {name} alone fits");
     }

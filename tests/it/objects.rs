@@ -190,7 +190,9 @@ async fn download_many_stacks_mixed_formats_by_column_name() {
         t.s3.download_many_with(
             BUCKET,
             "mix/*",
-            ManyOptions::new().concurrency(2).source_column("source"),
+            ManyOptions::new()
+                .concurrency(2)
+                .include_file_paths("source"),
         )
         .await
         .unwrap();

@@ -110,8 +110,8 @@ impl Codec for Delimited {
             || format!("{columns} columns of {} bytes", bytes.len()),
         )?;
         let what = format!("not a valid {} table", self.name.to_ascii_uppercase());
-        match options.infer_schema_rows {
-            Some(rows) => self.read(bytes, Some(rows), options),
+        match options.infer_schema_length {
+            Some(rows) => self.read(bytes, rows, options),
             None => self
                 .read(bytes.clone(), Some(INFER_ROWS), options)
                 .or_else(|_| self.read(bytes, None, options)),
@@ -130,7 +130,7 @@ impl Codec for Delimited {
         let mut out = Vec::new();
         let mut writer = CsvWriter::new(&mut out)
             .include_header(options.include_header.unwrap_or(true))
-            .include_bom(options.bom)
+            .include_bom(options.include_bom)
             .with_decimal_comma(options.decimal_comma)
             .with_separator(options.separator.unwrap_or(self.separator))
             .with_datetime_format(Some(datetime_format.into()))
@@ -167,7 +167,7 @@ impl Delimited {
         CsvReadOptions::default()
             .with_has_header(options.has_header.unwrap_or(true))
             .with_skip_rows(options.header_row.unwrap_or(0))
-            .with_skip_rows_after_header(options.skip_rows)
+            .with_skip_rows_after_header(options.skip_rows_after_header)
             .with_infer_schema_length(infer_rows)
             .with_schema_overwrite(overrides)
             .map_parse_options(|parse| {

@@ -411,7 +411,7 @@ fn sheet_to_frame(
         Some(row) => u32::try_from(row).unwrap_or(u32::MAX),
         None => sheet.rows.0,
     };
-    let skip = u32::try_from(options.skip_rows).unwrap_or(u32::MAX);
+    let skip = u32::try_from(options.skip_rows_after_header).unwrap_or(u32::MAX);
     let data_top = first.saturating_add(u32::from(header)).saturating_add(skip);
     sheet
         .cells

@@ -227,12 +227,18 @@ impl Format {
     /// assert_eq!(df.shape(), (2, 2));
     /// ```
     pub fn decode(self, bytes: impl Into<Bytes>) -> Result<Data> {
-        self.decode_with(bytes, &ReadOptions::default())
+        self.decode_with(bytes, ReadOptions::default())
     }
 
-    /// Decodes bytes that are already in memory with `options`. There is no key, so only a
+    /// Decodes bytes that are already in memory with `options` (any kind of read options, or
+    /// a reference to them). There is no key, so only a
     /// [`ReadOptions::compression`] set explicitly decompresses.
-    pub fn decode_with(self, bytes: impl Into<Bytes>, options: &ReadOptions) -> Result<Data> {
+    pub fn decode_with(
+        self,
+        bytes: impl Into<Bytes>,
+        options: impl Into<ReadOptions>,
+    ) -> Result<Data> {
+        let options = &options.into();
         self.with_compression(options.compression.flatten())
             .decode(bytes.into(), options)
             .map_err(|e| e.with_operation(Operation::Decode))
@@ -240,7 +246,7 @@ impl Format {
 
     /// Decodes bytes that are already in memory into a frame.
     pub fn decode_frame(self, bytes: impl Into<Bytes>) -> Result<DataFrame> {
-        self.decode_frame_with(bytes, &ReadOptions::default())
+        self.decode_frame_with(bytes, ReadOptions::default())
     }
 
     /// Decodes bytes that are already in memory into a frame, with `options`; as
@@ -249,8 +255,9 @@ impl Format {
     pub fn decode_frame_with(
         self,
         bytes: impl Into<Bytes>,
-        options: &ReadOptions,
+        options: impl Into<ReadOptions>,
     ) -> Result<DataFrame> {
+        let options = &options.into();
         self.with_compression(options.compression.flatten())
             .decode_frame(bytes.into(), options)
             .map_err(|e| e.with_operation(Operation::Decode))
@@ -271,8 +278,9 @@ impl Format {
     pub fn decode_sheets_with(
         self,
         bytes: impl Into<Bytes>,
-        options: &ReadOptions,
+        options: impl Into<ReadOptions>,
     ) -> Result<Sheets> {
+        let options = &options.into();
         self.with_compression(options.compression.flatten())
             .decode_sheets(bytes.into(), options)
             .map_err(|e| e.with_operation(Operation::Decode))
@@ -287,12 +295,13 @@ impl Format {
     /// assert_eq!(bytes, br#"{"a":1}"#);
     /// ```
     pub fn encode(self, data: &Data) -> Result<Vec<u8>> {
-        self.encode_with(data, &WriteOptions::default())
+        self.encode_with(data, WriteOptions::default())
     }
 
     /// Encodes `data` with `options`; only a [`WriteOptions::compression`] set explicitly
     /// compresses.
-    pub fn encode_with(self, data: &Data, options: &WriteOptions) -> Result<Vec<u8>> {
+    pub fn encode_with(self, data: &Data, options: impl Into<WriteOptions>) -> Result<Vec<u8>> {
+        let options = &options.into();
         self.with_compression(options.compression.flatten())
             .encode(data, options)
             .map_err(|e| e.with_operation(Operation::Encode))
