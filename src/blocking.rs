@@ -183,6 +183,29 @@ impl S3Connector {
         Ok(made)
     }
 
+    /// A blocking connector over an AWS SDK client, as
+    /// [`S3Connector::from_client`](crate::S3Connector::from_client).
+    pub fn from_client(client: aws_sdk_s3::Client) -> Result<S3Connector> {
+        Self::from_async(crate::S3Connector::from_client(client))
+    }
+
+    /// A blocking connector from an SDK configuration, as
+    /// [`S3Connector::from_sdk_config`](crate::S3Connector::from_sdk_config).
+    pub fn from_sdk_config(config: &aws_config::SdkConfig) -> Result<S3Connector> {
+        Self::from_async(crate::S3Connector::from_sdk_config(config))
+    }
+
+    /// The limits on decoding, as [`S3Connector::limits`](crate::S3Connector::limits).
+    pub fn limits(&self) -> Result<crate::Limits> {
+        Ok(self.live()?.inner.limits())
+    }
+
+    /// The transfer settings, as
+    /// [`S3Connector::transfer_config`](crate::S3Connector::transfer_config).
+    pub fn transfer_config(&self) -> Result<TransferConfig> {
+        Ok(self.live()?.inner.transfer_config().clone())
+    }
+
     /// The async connector inside, for anything async.
     pub fn as_async(&self) -> Result<crate::S3Connector> {
         Ok(self.live()?.inner.clone())
@@ -268,10 +291,10 @@ impl S3Connector {
         fn download_text(&self, bucket: &str, key: &str) -> Result<String>;
         fn download_bytes(&self, bucket: &str, key: &str) -> Result<Bytes>;
         fn download_version(&self, bucket: &str, key: &str, version_id: &str) -> Result<Data>;
-        fn download_with(&self, bucket: &str, key: &str, options: ReadOptions) -> Result<Data>;
-        fn download_frame_with(&self, bucket: &str, key: &str, options: ReadOptions) -> Result<DataFrame>;
+        fn download_with(&self, bucket: &str, key: &str, options: impl Into<ReadOptions> + Send) -> Result<Data>;
+        fn download_frame_with(&self, bucket: &str, key: &str, options: impl Into<ReadOptions> + Send) -> Result<DataFrame>;
         fn download_sheets(&self, bucket: &str, key: &str) -> Result<Sheets>;
-        fn download_sheets_with(&self, bucket: &str, key: &str, options: ReadOptions) -> Result<Sheets>;
+        fn download_sheets_with(&self, bucket: &str, key: &str, options: impl Into<ReadOptions> + Send) -> Result<Sheets>;
         fn download_many(&self, bucket: &str, prefix_or_glob: &str) -> Result<DataFrame>;
         fn download_many_with(&self, bucket: &str, prefix_or_glob: &str, options: ManyOptions) -> Result<DataFrame>;
         fn download_each(&self, bucket: &str, prefix_or_glob: &str) -> Result<Vec<(String, Data)>>;
@@ -343,9 +366,9 @@ impl S3Connector {
         bucket: &str,
         key: &str,
         data: impl Into<Data>,
-        options: WriteOptions,
+        options: impl Into<WriteOptions>,
     ) -> Result<UploadInfo> {
-        let data = data.into();
+        let (data, options) = (data.into(), options.into());
         let live = self.live()?;
         live.run(live.inner.upload_with(bucket, key, data, options))
     }
@@ -390,6 +413,22 @@ impl S3Connector {
         let items: Vec<(K, Data)> = items.into_iter().map(|(k, d)| (k, d.into())).collect();
         let live = self.live()?;
         live.run(live.inner.upload_many(bucket, items))
+    }
+
+    /// Blocks on [`S3Connector::upload_many_with`](crate::S3Connector::upload_many_with).
+    pub fn upload_many_with<K, D>(
+        &self,
+        bucket: &str,
+        items: impl IntoIterator<Item = (K, D)>,
+        options: ManyOptions,
+    ) -> Result<Vec<UploadInfo>>
+    where
+        K: AsRef<str> + Send,
+        D: Into<Data>,
+    {
+        let items: Vec<(K, Data)> = items.into_iter().map(|(k, d)| (k, d.into())).collect();
+        let live = self.live()?;
+        live.run(live.inner.upload_many_with(bucket, items, options))
     }
 
     /// Blocks on [`S3Connector::delete_many`](crate::S3Connector::delete_many).
