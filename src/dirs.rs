@@ -19,6 +19,10 @@ impl S3Connector {
     /// absolute, holds `..`, a backslash or a drive prefix is refused with an
     /// [`ErrorKind::InvalidInput`] error naming it. Returns the files written, in key order.
     ///
+    /// Several files move at once; the progress callback of the
+    /// [`TransferConfig`](crate::TransferConfig) hears from each, naming its key and file,
+    /// with the whole folder's progress ([`Progress::folder`](crate::Progress::folder)).
+    ///
     /// ```no_run
     /// # async fn demo(s3: s3io::S3Connector) -> s3io::Result<()> {
     /// let files = s3.download_dir("my-bucket", "exports/2024/", "./exports").await?;
@@ -42,6 +46,7 @@ impl S3Connector {
         let literal = KeyPattern::new(prefix_or_glob).literal_prefix();
         let base = &literal[..literal.rfind('/').map_or(0, |i| i + 1)];
         let mut plan = Vec::with_capacity(objects.len());
+        let mut bytes = 0;
         for object in objects {
             if object.key.ends_with('/') && object.size == 0 {
                 continue; // a "folder" placeholder
@@ -53,9 +58,10 @@ impl S3Connector {
                     format!("refusing key {:?}: {why}", object.key),
                 ))
             })?;
+            bytes += object.size;
             plan.push((object.key, path));
         }
-        let concurrency = ManyOptions::DEFAULT_CONCURRENCY;
+        let s3 = &self.with_transfer(self.transfer_config().for_folder(plan.len(), bytes));
         stream::iter(plan)
             .map(|(key, path)| async move {
                 if let Some(parent) = path.parent() {
@@ -66,16 +72,21 @@ impl S3Connector {
                                 .with_location(bucket, &key)
                         })?;
                 }
-                self.download_to_path(bucket, &key, &path).await?;
+                s3.download_to_path(bucket, &key, &path).await?;
                 Ok(path)
             })
-            .buffered(concurrency)
+            .buffered(ManyOptions::DEFAULT_CONCURRENCY)
             .try_collect()
             .await
     }
 
     /// Uploads every file under `dir` (recursively, symlinks not followed) to `prefix` +
-    /// its relative path with `/` separators, unchanged, several at once.
+    /// its relative path with `/` separators, unchanged, several at once. Returns each key
+    /// with what S3 stored, in path order.
+    ///
+    /// The progress callback of the [`TransferConfig`](crate::TransferConfig) hears from
+    /// each file, naming its key and path, with the whole folder's progress
+    /// ([`Progress::folder`](crate::Progress::folder)).
     pub async fn upload_dir(
         &self,
         dir: impl AsRef<Path>,
@@ -89,10 +100,12 @@ impl S3Connector {
                 .with_prefix(bucket, prefix)
         })?;
         files.sort();
+        let bytes = files.iter().map(|(_, _, size)| size).sum();
+        let s3 = &self.with_transfer(self.transfer_config().for_folder(files.len(), bytes));
         stream::iter(files)
-            .map(|(relative, path)| async move {
+            .map(|(relative, path, _)| async move {
                 let key = format!("{prefix}{relative}");
-                let info = self.upload_from_path(bucket, &key, &path).await?;
+                let info = s3.upload_from_path(bucket, &key, &path).await?;
                 Ok((key, info))
             })
             .buffered(ManyOptions::DEFAULT_CONCURRENCY)
@@ -128,8 +141,9 @@ pub(crate) fn safe_join(dir: &Path, relative: &str) -> std::result::Result<PathB
     Ok(path)
 }
 
-/// Every regular file below `dir`, with its path relative to `root` in `/` form.
-fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<()> {
+/// Every regular file below `dir`: its path relative to `root` in `/` form, its path, and
+/// its size.
+fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf, u64)>) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(|e| crate::transfer::local_file_error(dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| crate::transfer::local_file_error(dir, e))?;
@@ -140,12 +154,16 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> R
         if kind.is_dir() {
             collect_files(root, &path, out)?;
         } else if kind.is_file() {
+            let size = entry
+                .metadata()
+                .map_err(|e| crate::transfer::local_file_error(&path, e))?
+                .len();
             let relative = path.strip_prefix(root).unwrap_or(&path);
             let parts: Vec<String> = relative
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect();
-            out.push((parts.join("/"), path));
+            out.push((parts.join("/"), path, size));
         }
     }
     Ok(())

@@ -223,13 +223,14 @@ pub use location::{KeyPattern, S3Uri};
 pub use many::ManyOptions;
 pub use object::S3Object;
 pub use session::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REGION, S3ConnectorBuilder};
-pub use transfer::{Progress, ProgressFn, TransferConfig, UploadInfo};
+pub use transfer::{FolderProgress, Progress, ProgressFn, TransferConfig, UploadInfo};
 
 /// The formats, on their own: the crate `s3io-formats`, which knows nothing about S3.
 pub use s3io_formats as formats;
 pub use s3io_formats::{
-    Compression, Data, Encoding, Error, ErrorKind, Format, Limits, ObjectFormat, Operation,
-    ReadOptions, Result, Sheets, WriteOptions,
+    Compression, CsvReadOptions, CsvWriteOptions, Data, Encoding, Error, ErrorKind,
+    ExcelReadOptions, ExcelWriteOptions, Format, Limits, ObjectFormat, Operation, ReadOptions,
+    Result, Sheets, WriteOptions,
 };
 
 /// The polars version s3io is built with, re-exported so your frames match its frames.

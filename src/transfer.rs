@@ -8,8 +8,10 @@
 //! with parallel parts, aborted on failure so no parts are left behind.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 mod file_part;
 mod get;
@@ -31,7 +33,31 @@ pub struct UploadInfo {
 }
 
 /// How far a transfer has come, as passed to a progress callback.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Each report names what it is about: the object (`bucket` and `key`, as in boto3's
+/// `call_args`) and, for a transfer to or from a local file, the file (`path`), so that one
+/// callback can follow several transfers at once. The files of
+/// [`S3Connector::upload_dir`](crate::S3Connector::upload_dir) and
+/// [`S3Connector::download_dir`](crate::S3Connector::download_dir) move several at a time and
+/// their reports interleave; theirs also say how far the whole folder has come (`folder`).
+///
+/// A transfer reports as bytes move, up to `bytes == total` once every byte has moved; an
+/// empty object or file reports that once, as soon as its size is known, so every transfer
+/// reports at least once. Parts move in parallel, so reports may arrive slightly out of
+/// order, and a part that is fetched again takes back its bytes first.
+///
+/// ```
+/// use s3io::TransferConfig;
+///
+/// let config = TransferConfig::new().on_progress(|p| {
+///     eprintln!("s3://{}/{}: {} of {:?} bytes", p.bucket, p.key, p.bytes, p.total);
+///     if let Some(all) = p.folder {
+///         let (files, bytes) = (all.files_done, all.bytes);
+///         eprintln!("{files} of {} files, {bytes} of {} bytes", all.files, all.total);
+///     }
+/// });
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Progress {
     /// Bytes moved so far.
@@ -40,6 +66,35 @@ pub struct Progress {
     pub total: Option<u64>,
     /// Time since the transfer started.
     pub elapsed: Duration,
+    /// The bucket of the object being read or written.
+    pub bucket: String,
+    /// The key of the object being read or written, in full.
+    pub key: String,
+    /// The local file being read or written, by `upload_from_path` and `download_to_path`
+    /// (and so by `upload_dir` and `download_dir`), as it was given or found in the folder;
+    /// `None` for transfers from or to memory or a writer.
+    pub path: Option<PathBuf>,
+    /// For each file of `upload_dir` and `download_dir`: how far the whole folder has come.
+    /// `None` for a transfer of its own.
+    pub folder: Option<FolderProgress>,
+}
+
+/// How far a folder transfer ([`S3Connector::upload_dir`](crate::S3Connector::upload_dir),
+/// [`S3Connector::download_dir`](crate::S3Connector::download_dir)) has come as a whole, as
+/// the AWS CLI's `Completed 12.0 MiB/40.0 MiB ... with 3 file(s) remaining`; part of each
+/// file's [`Progress`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FolderProgress {
+    /// Bytes moved so far, all files together.
+    pub bytes: u64,
+    /// The size of all the files together, as listed (downloads) or found on disk (uploads)
+    /// before the first byte moved.
+    pub total: u64,
+    /// The files whose every byte has moved.
+    pub files_done: usize,
+    /// The files of the transfer.
+    pub files: usize,
 }
 
 /// A progress callback.
@@ -64,6 +119,9 @@ pub struct TransferConfig {
     pub(crate) resume_attempts: u32,
     pub(crate) read_idle_timeout: Duration,
     pub(crate) progress: Option<ProgressFn>,
+    /// The folder transfer whose files this config moves, set by `upload_dir` and
+    /// `download_dir` on a config of their own.
+    pub(crate) folder: Option<Arc<FolderMeter>>,
 }
 
 impl Default for TransferConfig {
@@ -75,6 +133,7 @@ impl Default for TransferConfig {
             resume_attempts: 5,
             read_idle_timeout: Duration::from_secs(60),
             progress: None,
+            folder: None,
         }
     }
 }
@@ -156,6 +215,21 @@ impl TransferConfig {
         })
     }
 
+    /// These settings for the files of one folder transfer, whose reports then say how far
+    /// the folder has come; unchanged when nobody listens to progress.
+    pub(crate) fn for_folder(&self, files: usize, total: u64) -> Self {
+        let mut config = self.clone();
+        if config.progress.is_some() {
+            config.folder = Some(Arc::new(FolderMeter {
+                files,
+                total,
+                bytes: AtomicU64::new(0),
+                files_done: AtomicUsize::new(0),
+            }));
+        }
+        config
+    }
+
     /// Whether an upload of `size` bytes goes as a multipart upload.
     pub(crate) fn goes_multipart(&self, size: u64) -> bool {
         size > self.multipart_threshold.max(self.part_size)
@@ -183,45 +257,103 @@ impl fmt::Debug for TransferConfig {
     }
 }
 
+/// The running totals of a folder transfer, shared by the meters of its files.
+pub(crate) struct FolderMeter {
+    files: usize,
+    total: u64,
+    bytes: AtomicU64,
+    files_done: AtomicUsize,
+}
+
+impl FolderMeter {
+    fn now(&self) -> FolderProgress {
+        FolderProgress {
+            bytes: self.bytes.load(Ordering::Relaxed),
+            total: self.total,
+            files_done: self.files_done.load(Ordering::Relaxed),
+            files: self.files,
+        }
+    }
+}
+
 /// Counts bytes moved and reports them to the progress callback.
 pub(crate) struct Meter {
-    started: std::time::Instant,
-    done: std::sync::atomic::AtomicU64,
+    started: Instant,
+    done: AtomicU64,
     total: std::sync::OnceLock<u64>,
     callback: Option<ProgressFn>,
+    bucket: String,
+    key: String,
+    path: Option<PathBuf>,
+    folder: Option<Arc<FolderMeter>>,
+    /// Whether this file counts as done in its folder: once, even if a part is fetched again.
+    counted: AtomicBool,
 }
 
 impl Meter {
-    pub(crate) fn new(config: &TransferConfig) -> Meter {
+    /// A meter for the transfer of `bucket`/`key`, from or to the local file `path` if any.
+    pub(crate) fn new(
+        config: &TransferConfig,
+        bucket: &str,
+        key: &str,
+        path: Option<&Path>,
+    ) -> Meter {
         Meter {
-            started: std::time::Instant::now(),
-            done: std::sync::atomic::AtomicU64::new(0),
+            started: Instant::now(),
+            done: AtomicU64::new(0),
             total: std::sync::OnceLock::new(),
             callback: config.progress.clone(),
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            path: path.map(Path::to_path_buf),
+            folder: config.folder.clone(),
+            counted: AtomicBool::new(false),
         }
     }
 
-    /// Records the transfer's size once it is known.
+    /// Records the transfer's size once it is known; a transfer of nothing is then done.
     pub(crate) fn set_total(&self, total: u64) {
-        let _ = self.total.set(total);
+        if self.total.set(total).is_ok() && total == 0 {
+            self.report(0);
+        }
     }
 
     /// Takes back bytes that have to be fetched again.
     pub(crate) fn retract(&self, bytes: u64) {
-        self.done
-            .fetch_sub(bytes, std::sync::atomic::Ordering::Relaxed);
+        self.done.fetch_sub(bytes, Ordering::Relaxed);
+        if let Some(folder) = &self.folder {
+            folder.bytes.fetch_sub(bytes, Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn add(&self, bytes: u64) {
-        let done = self
-            .done
-            .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed)
-            + bytes;
+        if bytes == 0 {
+            return;
+        }
+        let done = self.done.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if let Some(folder) = &self.folder {
+            folder.bytes.fetch_add(bytes, Ordering::Relaxed);
+        }
+        self.report(done);
+    }
+
+    fn report(&self, done: u64) {
+        let total = self.total.get().copied();
+        if let Some(folder) = &self.folder
+            && total == Some(done)
+            && !self.counted.swap(true, Ordering::Relaxed)
+        {
+            folder.files_done.fetch_add(1, Ordering::Relaxed);
+        }
         if let Some(callback) = &self.callback {
             callback(Progress {
                 bytes: done,
-                total: self.total.get().copied(),
+                total,
                 elapsed: self.started.elapsed(),
+                bucket: self.bucket.clone(),
+                key: self.key.clone(),
+                path: self.path.clone(),
+                folder: self.folder.as_deref().map(FolderMeter::now),
             });
         }
     }

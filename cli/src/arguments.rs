@@ -1,22 +1,13 @@
-//! The command line as clap parses it: the top level, the options every command takes, and
-//! the argument types and checks that several commands share. Each command's own arguments
-//! are in its file under `commands/`.
+//! The argument types, parsers and checks that several commands share, as clap reads them.
+//! Each command's own arguments are in its file under `commands/`; the top of the command
+//! line (the program, its global options, the command) is in `cli.rs`.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use clap::Args;
 use clap::builder::{OsStringValueParser, TypedValueParser};
-use clap::{Args, CommandFactory, Parser};
-use s3io::{Format, ReadOptions, S3Uri};
-
-use crate::commands::Command;
-
-const ENVIRONMENT: &str = "\
-Settings not given here come from the environment, as for the AWS CLI: AWS_REGION,
-AWS_PROFILE, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
-AWS_ENDPOINT_URL, ~/.aws/config and ~/.aws/credentials.
-
-Exit status: 0 done, 1 the operation failed, 2 the command line is wrong.";
+use s3io::{Format, KeyPattern, ReadOptions, S3Uri};
 
 /// The layout of a command's help: its usage first, then what it does, then its arguments.
 pub const COMMAND_HELP: &str = "\
@@ -24,87 +15,6 @@ pub const COMMAND_HELP: &str = "\
 
 {about-with-newline}
 {before-help}{all-args}{after-help}";
-
-/// s3io: S3 as a data scientist's disk
-#[derive(Parser)]
-#[command(
-    name = "s3io",
-    version,
-    after_help = ENVIRONMENT,
-    // No command is a usage error in one line, not the help on standard error.
-    arg_required_else_help = false,
-    // A flag or option given twice counts once, the last value winning.
-    args_override_self = true,
-    subcommand_value_name = "COMMAND",
-)]
-pub struct Cli {
-    #[command(flatten)]
-    pub global: GlobalArgs,
-
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-/// The options every command takes, before or after the command's name.
-#[derive(Args)]
-#[command(next_help_heading = "Options for every command")]
-pub struct GlobalArgs {
-    /// Another S3 server (MinIO, Garage, moto, Ceph...)
-    #[arg(long, global = true, value_name = "URL")]
-    pub endpoint_url: Option<String>,
-
-    /// The AWS region (default: AWS_REGION, the profile's, us-east-1)
-    #[arg(long, global = true, value_name = "REGION")]
-    pub region: Option<String>,
-
-    /// A profile of ~/.aws/config and ~/.aws/credentials
-    #[arg(long, global = true, value_name = "NAME")]
-    pub profile: Option<String>,
-
-    /// Never show transfer progress
-    #[arg(long, global = true)]
-    pub no_progress: bool,
-}
-
-/// A wrong command line (exit status 2): what is wrong, and the command whose help to point
-/// to.
-#[derive(Debug)]
-pub struct UsageError {
-    pub message: String,
-    pub command: Option<String>,
-}
-
-impl UsageError {
-    /// What clap refused, in one line: its message and tips, without the usage and the
-    /// pointer to `--help` that follow them (the caller adds its own). `args` are the
-    /// arguments clap was given, to find the command whose help to point to.
-    pub fn from_clap(e: &clap::Error, args: impl IntoIterator<Item = OsString>) -> UsageError {
-        let text = e.render().to_string();
-        let mut message = Vec::new();
-        let mut tips = Vec::new();
-        for line in text.lines().map(str::trim) {
-            if line.starts_with("Usage:") || line.starts_with("For more information") {
-                break;
-            }
-            if line.starts_with("tip:") {
-                tips.push(format!("({line})"));
-            } else if !line.is_empty() {
-                message.push(line.strip_prefix("error:").unwrap_or(line).trim());
-            }
-        }
-        message.extend(tips.iter().map(String::as_str));
-        // The same arguments again, parsed as far as they go.
-        let command = Cli::command()
-            .ignore_errors(true)
-            .try_get_matches_from(args)
-            .ok()
-            .and_then(|matches| matches.subcommand_name().map(str::to_owned));
-        UsageError {
-            message: message.join(" "),
-            command,
-        }
-    }
-}
 
 /// `s3://bucket`, `s3://bucket/prefix` or `s3://bucket/key` (`S3://` and `s3a://` too).
 pub fn s3_uri(text: &str) -> Result<S3Uri, String> {
@@ -127,6 +37,17 @@ pub fn bucket_name(text: &str) -> Result<String, String> {
         return Err(format!("{text} names a key; give only s3://bucket"));
     }
     Ok(uri.bucket().to_owned())
+}
+
+/// A prefix as a folder: `data` becomes `data/`, so it never takes in `data2/`. Globs, the
+/// bucket's root and prefixes already ending in `/` stay as they are (`cp` and `rm` with
+/// `--recursive`).
+pub fn as_folder(prefix: &str) -> String {
+    if prefix.is_empty() || prefix.ends_with('/') || KeyPattern::is_glob(prefix) {
+        prefix.to_owned()
+    } else {
+        format!("{prefix}/")
+    }
 }
 
 /// One side of a copy.
@@ -252,151 +173,6 @@ fn separator(text: &str) -> Result<u8, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::Command;
-    use clap::FromArgMatches;
-
-    fn parse(args: &[&str]) -> Result<Cli, UsageError> {
-        let args: Vec<OsString> = std::iter::once("s3io")
-            .chain(args.iter().copied())
-            .map(OsString::from)
-            .collect();
-        let matches = Cli::command()
-            .try_get_matches_from(args.clone())
-            .map_err(|e| UsageError::from_clap(&e, args.clone()))?;
-        let cli =
-            Cli::from_arg_matches(&matches).map_err(|e| UsageError::from_clap(&e, args.clone()))?;
-        cli.command.check().map_err(|message| UsageError {
-            message,
-            command: matches.subcommand_name().map(str::to_owned),
-        })?;
-        Ok(cli)
-    }
-
-    fn usage_of(args: &[&str]) -> String {
-        match parse(args) {
-            Ok(_) => panic!("{args:?} parsed"),
-            Err(usage) => usage.message,
-        }
-    }
-
-    #[test]
-    fn the_definition_is_consistent() {
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn options_go_anywhere_in_any_spelling() {
-        let parsed = parse(&[
-            "head",
-            "--region=eu-west-1",
-            "s3://b/k.csv",
-            "-n5",
-            "--endpoint-url",
-            "http://127.0.0.1:9000",
-            "--no-progress",
-        ])
-        .unwrap_or_else(|u| panic!("{}", u.message));
-        assert_eq!(parsed.global.region.as_deref(), Some("eu-west-1"));
-        assert_eq!(
-            parsed.global.endpoint_url.as_deref(),
-            Some("http://127.0.0.1:9000")
-        );
-        assert!(parsed.global.no_progress);
-        let Command::Head(head) = parsed.command else {
-            panic!("not head")
-        };
-        assert_eq!(
-            (head.uri.bucket(), head.uri.key(), head.lines),
-            ("b", "k.csv", 5)
-        );
-        let Ok(Cli {
-            command: Command::Head(head),
-            ..
-        }) = parse(&["head", "s3://b/k.csv", "--lines=7"])
-        else {
-            panic!("--lines=7")
-        };
-        assert_eq!(head.lines, 7);
-        // Before the command too, and a repeated option keeps its last value.
-        let parsed = parse(&["--region", "a", "ls", "--region", "b", "-r", "-r"])
-            .unwrap_or_else(|u| panic!("{}", u.message));
-        assert_eq!(parsed.global.region.as_deref(), Some("b"));
-    }
-
-    #[test]
-    fn copies_know_their_sides() {
-        let Ok(Cli {
-            command: Command::Cp(cp),
-            ..
-        }) = parse(&["cp", "-", "S3://b/k.txt"])
-        else {
-            panic!("cp - s3://")
-        };
-        assert!(matches!(cp.src, Location::Stdio));
-        assert!(matches!(cp.dst, Location::S3(u) if u.key() == "k.txt"));
-        // After `--`, a name starting with a dash is a file.
-        let Ok(Cli {
-            command: Command::Cp(cp),
-            ..
-        }) = parse(&["cp", "--", "-odd-name", "s3://b/"])
-        else {
-            panic!("cp -- -odd-name")
-        };
-        assert!(matches!(cp.src, Location::Local(p) if p == std::path::Path::new("-odd-name")));
-    }
-
-    #[test]
-    fn mistakes_are_named() {
-        assert!(usage_of(&[]).contains("requires a subcommand"));
-        assert!(usage_of(&["frobnicate"]).contains("unrecognized subcommand 'frobnicate'"));
-        assert!(usage_of(&["cat"]).contains("<s3://bucket/key>"));
-        assert!(usage_of(&["cat", "s3://b"]).contains("names a bucket"));
-        assert!(usage_of(&["cat", "http://b/k"]).contains("not an s3:// URI"));
-        assert!(usage_of(&["ls", "--bogus"]).contains("unexpected argument '--bogus'"));
-        assert!(usage_of(&["head", "s3://b/k", "-n", "many"]).contains("invalid value 'many'"));
-        assert!(usage_of(&["head", "s3://b/k", "-n"]).contains("a value is required for '--lines"));
-        assert!(usage_of(&["head", "s3://b/k", "--format", "docx"]).contains("unknown format"));
-        assert!(usage_of(&["head", "s3://b/k.csv", "--separator", "ab"]).contains("one ASCII"));
-        assert!(usage_of(&["cp", "a", "b"]).contains("must be an s3:// URI"));
-        assert!(usage_of(&["cp", "s3://b/dir/", "."]).contains("add --recursive"));
-        assert!(usage_of(&["cp", "-r", "-", "s3://b/x/"]).contains("not standard input"));
-        assert!(usage_of(&["cp", "-", "s3://b/x/"]).contains("needs a full key"));
-        assert!(usage_of(&["rm", "s3://b"]).contains("names a bucket"));
-        assert!(usage_of(&["mb", "s3://b/k"]).contains("names a key"));
-        assert!(usage_of(&["ls", "--recursive=yes"]).contains("unexpected value 'yes'"));
-        assert!(usage_of(&["ls", "s3://a", "s3://b"]).contains("unexpected argument 's3://b'"));
-        assert!(usage_of(&["whoami", "me"]).contains("unexpected argument 'me'"));
-        assert!(
-            usage_of(&["head", "s3://b/k", "--sheet", "A", "--sheet-index", "1"])
-                .contains("cannot be used with")
-        );
-        assert!(
-            usage_of(&["head", "s3://b/k", "--all-sheets", "--separator", ";"])
-                .contains("cannot be used with")
-        );
-        assert!(
-            usage_of(&["head", "s3://b/k.csv", "--sheet", "A"]).contains("s3://b/k.csv is csv")
-        );
-        assert!(usage_of(&["schema", "s3://b/k.xlsx", "--separator", ";"]).contains("is xlsx"));
-        assert!(
-            usage_of(&["convert", "s3://b/a.xlsx", "s3://b/a.csv", "--all-sheets"])
-                .contains("unexpected argument '--all-sheets'")
-        );
-        // Unknown extensions are left to the Content-Type.
-        assert!(parse(&["head", "s3://b/export", "--sheet", "A"]).is_ok());
-    }
-
-    #[test]
-    fn usage_errors_name_their_command() {
-        let err = parse(&["ls", "--bogus"]).err().unwrap();
-        assert_eq!(err.command.as_deref(), Some("ls"));
-        assert!(err.message.contains("(tip: "), "{}", err.message);
-        assert!(!err.message.contains('\n'), "{}", err.message);
-        let err = parse(&["frobnicate"]).err().unwrap();
-        assert_eq!(err.command, None);
-        let err = parse(&["cp", "a", "b"]).err().unwrap();
-        assert_eq!(err.command.as_deref(), Some("cp"));
-    }
 
     #[test]
     fn separators_and_formats_have_short_names() {
@@ -407,5 +183,13 @@ mod tests {
         assert_eq!(format_named("pq").ok(), Some(Format::PARQUET));
         assert_eq!(format_named("Parquet").ok(), Some(Format::PARQUET));
         assert_eq!(format_named(".xlsx").ok(), Some(Format::EXCEL));
+    }
+
+    #[test]
+    fn prefixes_are_folders() {
+        assert_eq!(as_folder("data"), "data/");
+        assert_eq!(as_folder("data/"), "data/");
+        assert_eq!(as_folder(""), "");
+        assert_eq!(as_folder("logs/**/*.csv"), "logs/**/*.csv");
     }
 }

@@ -6,9 +6,9 @@
 //! line on standard error, and no panic text ever reaches the terminal.
 
 mod arguments;
+mod cli;
 mod commands;
 mod failure;
-mod folders;
 mod output;
 mod progress;
 
@@ -18,16 +18,10 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 use s3io::S3Connector;
 
-use arguments::{Cli, GlobalArgs, UsageError};
-use commands::Command;
+use cli::{Cli, GlobalArgs, UsageError};
+use commands::{Command, Context};
 use failure::{Failure, io_cause, one_line, say};
 use progress::Bars;
-
-/// What every command works with: the connector and the progress bars.
-pub struct Context {
-    pub s3: S3Connector,
-    pub bars: Bars,
-}
 
 /// The message of the last panic, for the one line printed if it reaches `main`.
 static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);

@@ -5,9 +5,10 @@ use std::io::{self, Write};
 use std::time::SystemTime;
 
 use s3io::polars::prelude::DataFrame;
-use s3io::{Data, ObjectInfo};
+use s3io::{Data, ObjectInfo, S3Connector, S3Uri};
 
 use crate::failure::{Outcome, stdout_failed};
+use crate::progress::Bars;
 
 /// `2024-01-15 13:45:30`, in UTC; blanks of the same width when unknown.
 pub fn time(at: Option<SystemTime>) -> String {
@@ -112,6 +113,14 @@ pub fn schema(out: &mut impl Write, df: &DataFrame) -> io::Result<()> {
         let pad = width - name.chars().count();
         writeln!(out, "{name}{}  {dtype}", " ".repeat(pad))?;
     }
+    Ok(())
+}
+
+/// Streams an object to standard output, bytes unchanged (`s3io cat`, and `s3io cp` to `-`).
+pub async fn write_to_stdout(s3: &S3Connector, bars: &Bars, uri: &S3Uri) -> Outcome {
+    let s3 = bars.beside_stdout().connector(s3, uri.to_string());
+    s3.download_to_writer(uri.bucket(), uri.key(), io::stdout())
+        .await?;
     Ok(())
 }
 

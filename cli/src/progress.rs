@@ -1,14 +1,19 @@
 //! Transfer progress on standard error, for people at a terminal: a bar for each transfer
 //! that has run for two seconds, and for a folder, one more bar for the whole of it. Quick
 //! transfers stay quiet, and nothing is drawn when standard error is not a terminal.
+//!
+//! A folder's transfers are told apart by the key each progress report names; the same
+//! reports tell which local file each key moved from or to.
 
+use std::collections::HashMap;
 use std::io::{self, IsTerminal};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use s3io::{Progress, S3Connector};
+use s3io::{FolderProgress, Progress, S3Connector};
 
 /// Transfers quicker than this show no bar.
 const QUIET_FOR: Duration = Duration::from_secs(2);
@@ -55,125 +60,175 @@ impl Bars {
 
     /// `s3` with its transfers shown as a bar labelled `label`, left on screen when done.
     pub fn connector(&self, s3: &S3Connector, label: impl Into<String>) -> S3Connector {
-        self.watch(s3, label.into(), true, None)
-    }
-
-    /// Bars for `files` transfers of `bytes` in all: one per file in flight, and one for
-    /// the whole batch.
-    pub fn batch(&self, files: usize, bytes: u64) -> Batch {
-        let state = self.multi.as_ref().map(|multi| {
-            Arc::new(BatchBar {
-                multi: multi.clone(),
-                started: Instant::now(),
-                files,
-                bytes,
-                files_done: AtomicUsize::new(0),
-                moved: AtomicU64::new(0),
-                bar: OnceLock::new(),
-            })
-        });
-        Batch {
-            bars: self.clone(),
-            state,
-        }
-    }
-
-    fn watch(
-        &self,
-        s3: &S3Connector,
-        label: String,
-        keep: bool,
-        batch: Option<Arc<BatchBar>>,
-    ) -> S3Connector {
         let Some(multi) = &self.multi else {
             return s3.clone();
         };
-        let bar = TransferBar {
-            multi: multi.clone(),
-            label,
-            keep,
-            moved: AtomicU64::new(0),
-            bar: OnceLock::new(),
-            batch,
-        };
+        let bar = TransferBar::new(multi, label.into(), true);
         let config = s3
             .transfer_config()
             .clone()
             .on_progress(move |p: Progress| bar.update(p.bytes, p.total, p.elapsed));
         s3.with_transfer(config)
     }
+
+    /// A connector for one folder call (`upload_dir`, `download_dir`) below `root`: a bar
+    /// for each file in flight, labelled with its path below `root`, and one for the whole
+    /// folder. Bars or not, it notes the local file of each key the library reports on.
+    pub fn folder(&self, s3: &S3Connector, root: &Path) -> Folder {
+        let state = Arc::new(FolderState {
+            multi: self.multi.clone(),
+            root: root.to_path_buf(),
+            files: Mutex::default(),
+            whole: self.multi.as_ref().map(FolderBar::new),
+        });
+        let follow = state.clone();
+        let config = s3
+            .transfer_config()
+            .clone()
+            .on_progress(move |p: Progress| follow.report(p));
+        Folder {
+            s3: s3.with_transfer(config),
+            state,
+        }
+    }
 }
 
-/// Many transfers shown together.
-pub struct Batch {
-    bars: Bars,
-    state: Option<Arc<BatchBar>>,
+/// One folder call, followed.
+pub struct Folder {
+    /// The connector to make the call with.
+    pub s3: S3Connector,
+    state: Arc<FolderState>,
 }
 
-impl Batch {
-    /// `s3` with its transfers shown as one file of the batch, labelled `label`; the file's
-    /// bar goes away when it is done.
-    pub fn connector(&self, s3: &S3Connector, label: impl Into<String>) -> S3Connector {
-        self.bars.watch(s3, label.into(), false, self.state.clone())
+impl Folder {
+    /// Each key reported on, with its local file.
+    pub fn files(&self) -> HashMap<String, PathBuf> {
+        self.state.files()
     }
 
-    /// Counts one more file done.
-    pub fn file_done(&self) {
-        if let Some(state) = &self.state {
-            let done = state.files_done.fetch_add(1, Ordering::Relaxed) + 1;
-            state.show(|bar| bar.set_message(state.files_message(done)));
+    /// Leaves the folder's bar on screen, full, if it was shown: the call succeeded.
+    pub fn finish(&self) {
+        if let Some(whole) = &self.state.whole {
+            whole.finish();
+        }
+    }
+}
+
+/// What a folder call's reports have told so far.
+struct FolderState {
+    multi: Option<MultiProgress>,
+    root: PathBuf,
+    /// Each file reported on, by key.
+    files: Mutex<HashMap<String, FileSeen>>,
+    whole: Option<FolderBar>,
+}
+
+/// A file of a folder call: its local path, and its bar if bars are drawn.
+struct FileSeen {
+    path: Option<PathBuf>,
+    bar: Option<Arc<TransferBar>>,
+}
+
+impl FolderState {
+    fn report(&self, p: Progress) {
+        if let Some(bar) = self.file(&p.key, p.path.as_deref()) {
+            bar.update(p.bytes, p.total, p.elapsed);
+        }
+        if let (Some(whole), Some(all)) = (&self.whole, p.folder) {
+            whole.update(&all);
         }
     }
 
-    /// Leaves the batch's bar on screen, full, if it was shown.
-    pub fn finish(&self) {
-        if let Some(bar) = self.state.as_ref().and_then(|s| s.bar.get()) {
+    fn files(&self) -> HashMap<String, PathBuf> {
+        let files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        files
+            .iter()
+            .filter_map(|(key, file)| Some((key.clone(), file.path.clone()?)))
+            .collect()
+    }
+
+    /// Notes the local file of `key` when it is first reported on; its bar, if bars are
+    /// drawn.
+    fn file(&self, key: &str, path: Option<&Path>) -> Option<Arc<TransferBar>> {
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(file) = files.get(key) {
+            return file.bar.clone();
+        }
+        let bar = self.multi.as_ref().map(|multi| {
+            let below = path.map(|p| p.strip_prefix(&self.root).unwrap_or(p));
+            let label = below.map_or_else(|| key.to_owned(), |p| p.display().to_string());
+            Arc::new(TransferBar::new(multi, label, false))
+        });
+        let path = path.map(Path::to_path_buf);
+        files.insert(
+            key.to_owned(),
+            FileSeen {
+                path,
+                bar: bar.clone(),
+            },
+        );
+        bar
+    }
+}
+
+/// The bar of a whole folder, made once the folder has run for [`QUIET_FOR`]. Reports
+/// arrive out of order, so it shows the most reported so far.
+struct FolderBar {
+    multi: MultiProgress,
+    started: Instant,
+    bytes: AtomicU64,
+    files_done: AtomicUsize,
+    files: AtomicUsize,
+    bar: OnceLock<ProgressBar>,
+}
+
+impl FolderBar {
+    fn new(multi: &MultiProgress) -> FolderBar {
+        FolderBar {
+            multi: multi.clone(),
+            started: Instant::now(),
+            bytes: AtomicU64::new(0),
+            files_done: AtomicUsize::new(0),
+            files: AtomicUsize::new(0),
+            bar: OnceLock::new(),
+        }
+    }
+
+    fn update(&self, all: &FolderProgress) {
+        let before = self.bytes.fetch_max(all.bytes, Ordering::Relaxed);
+        let bytes = before.max(all.bytes);
+        let before = self.files_done.fetch_max(all.files_done, Ordering::Relaxed);
+        let done = before.max(all.files_done);
+        self.files.store(all.files, Ordering::Relaxed);
+        if self.bar.get().is_none() && self.started.elapsed() < QUIET_FOR {
+            return;
+        }
+        let message = files_message(done, all.files);
+        let bar = self.bar.get_or_init(|| {
+            let bar = ProgressBar::new(all.total)
+                .with_style(style(BATCH))
+                .with_elapsed(self.started.elapsed())
+                .with_position(bytes)
+                .with_message(message.clone());
+            // Above the files' bars, which come and go.
+            self.multi.insert(0, bar)
+        });
+        bar.set_position(bytes);
+        bar.set_message(message);
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar.get() {
+            let files = self.files.load(Ordering::Relaxed);
+            bar.set_message(files_message(files, files));
+            bar.set_position(bar.length().unwrap_or(0));
             bar.finish();
         }
     }
 }
 
-/// The bar of a whole batch.
-struct BatchBar {
-    multi: MultiProgress,
-    started: Instant,
-    files: usize,
-    bytes: u64,
-    files_done: AtomicUsize,
-    moved: AtomicU64,
-    bar: OnceLock<ProgressBar>,
-}
-
-impl BatchBar {
-    fn files_message(&self, done: usize) -> String {
-        format!("{done} of {} files", self.files)
-    }
-
-    fn add_bytes(&self, more: u64) {
-        let moved = self.moved.fetch_add(more, Ordering::Relaxed) + more;
-        self.show(|bar| bar.set_position(moved));
-    }
-
-    /// Runs `update` on the bar, made once the batch has run for [`QUIET_FOR`].
-    fn show(&self, update: impl FnOnce(&ProgressBar)) {
-        if self.bar.get().is_none() && self.started.elapsed() < QUIET_FOR {
-            return;
-        }
-        let bar = self.bar.get_or_init(|| {
-            let bar = ProgressBar::new(self.bytes)
-                .with_style(style(BATCH))
-                .with_elapsed(self.started.elapsed())
-                .with_position(self.moved.load(Ordering::Relaxed))
-                .with_message(self.files_message(self.files_done.load(Ordering::Relaxed)));
-            // Above the files' bars, which come and go.
-            self.multi.insert(0, bar)
-        });
-        update(bar);
-    }
-}
-
-impl Drop for BatchBar {
-    /// A batch that did not finish (an error follows) leaves no bar behind.
+impl Drop for FolderBar {
+    /// A folder that did not finish (an error follows) leaves no bar behind.
     fn drop(&mut self) {
         if let Some(bar) = self.bar.get()
             && !bar.is_finished()
@@ -181,6 +236,10 @@ impl Drop for BatchBar {
             bar.finish_and_clear();
         }
     }
+}
+
+fn files_message(done: usize, files: usize) -> String {
+    format!("{done} of {files} files")
 }
 
 /// The bar of one transfer, made once it has run for [`QUIET_FOR`].
@@ -193,16 +252,22 @@ struct TransferBar {
     /// part takes back what it fetches again.
     moved: AtomicU64,
     bar: OnceLock<ProgressBar>,
-    batch: Option<Arc<BatchBar>>,
 }
 
 impl TransferBar {
+    fn new(multi: &MultiProgress, label: String, keep: bool) -> TransferBar {
+        TransferBar {
+            multi: multi.clone(),
+            label,
+            keep,
+            moved: AtomicU64::new(0),
+            bar: OnceLock::new(),
+        }
+    }
+
     /// `bytes` of `total` moved after `elapsed`, as the library reports them.
     fn update(&self, bytes: u64, total: Option<u64>, elapsed: Duration) {
         let before = self.moved.fetch_max(bytes, Ordering::Relaxed);
-        if let Some(batch) = &self.batch {
-            batch.add_bytes(bytes.saturating_sub(before));
-        }
         if self.bar.get().is_none() && elapsed < QUIET_FOR {
             return;
         }
@@ -256,33 +321,35 @@ mod tests {
     #[test]
     fn bars_follow_the_most_bytes_reported() {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::hidden());
-        let batch = Arc::new(BatchBar {
-            multi: multi.clone(),
-            started: Instant::now() - QUIET_FOR,
-            files: 1,
-            bytes: 100,
-            files_done: AtomicUsize::new(0),
-            moved: AtomicU64::new(0),
-            bar: OnceLock::new(),
-        });
-        let transfer = TransferBar {
-            multi,
-            label: "a.csv".into(),
-            keep: false,
-            moved: AtomicU64::new(0),
-            bar: OnceLock::new(),
-            batch: Some(batch.clone()),
-        };
+        let transfer = TransferBar::new(&multi, "a.csv".into(), false);
         let at = |bytes, secs| transfer.update(bytes, Some(100), Duration::from_secs(secs));
         at(40, 0);
         assert!(transfer.bar.get().is_none(), "quiet for two seconds");
         at(60, 3);
-        // A part that reports late does not move the bars back.
+        // A part that reports late does not move the bar back.
         at(50, 3);
         assert_eq!(transfer.bar.get().map(ProgressBar::position), Some(60));
-        assert_eq!(batch.bar.get().map(ProgressBar::position), Some(60));
         at(100, 4);
         assert!(transfer.bar.get().is_some_and(ProgressBar::is_finished));
-        assert_eq!(batch.moved.load(Ordering::Relaxed), 100);
+    }
+
+    #[test]
+    fn a_folder_has_a_bar_per_key_labelled_below_its_root() {
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::hidden());
+        let folder = FolderState {
+            multi: Some(multi),
+            root: PathBuf::from("/up"),
+            files: Mutex::default(),
+            whole: None,
+        };
+        let a = folder.file("in/a.csv", Some(Path::new("/up/a.csv")));
+        let b = folder.file("in/sub/b.csv", Some(Path::new("/up/sub/b.csv")));
+        let again = folder.file("in/a.csv", Some(Path::new("/up/a.csv")));
+        assert!(matches!((&a, &again), (Some(a), Some(again)) if Arc::ptr_eq(a, again)));
+        assert_eq!(b.map(|b| b.label.clone()).as_deref(), Some("sub/b.csv"));
+        assert_eq!(
+            folder.files().get("in/sub/b.csv").map(PathBuf::as_path),
+            Some(Path::new("/up/sub/b.csv"))
+        );
     }
 }

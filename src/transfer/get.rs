@@ -50,7 +50,7 @@ pub(crate) async fn get_bytes(
         key,
         version,
     };
-    let meter = Meter::new(config);
+    let meter = Meter::new(config, bucket, key, None);
     let (first, head) = source.first(config).await?;
     check_size(head.total)?;
     meter.set_total(head.total);
@@ -108,7 +108,7 @@ pub(crate) async fn get_to_path(
         version,
     };
     let partial = PartialFile::create(path)?;
-    let meter = Meter::new(config);
+    let meter = Meter::new(config, bucket, key, Some(path));
     let (first, head) = source.first(config).await?;
     meter.set_total(head.total);
     partial.set_len(head.total)?;
@@ -165,7 +165,7 @@ where
         key,
         version,
     };
-    let meter = Meter::new(config);
+    let meter = Meter::new(config, bucket, key, None);
     let (first, head) = source.first(config).await?;
     meter.set_total(head.total);
     let first_len = first

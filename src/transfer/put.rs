@@ -36,7 +36,7 @@ pub(crate) async fn put_bytes(
         key,
         content_type,
     };
-    let meter = Meter::new(config);
+    let meter = Meter::new(config, bucket, key, None);
     let size = body.len() as u64;
     meter.set_total(size);
     if !config.goes_multipart(size) {
@@ -88,7 +88,7 @@ pub(crate) async fn put_from_path(
         key,
         content_type,
     };
-    let meter = Meter::new(config);
+    let meter = Meter::new(config, bucket, key, Some(path));
     meter.set_total(size);
     if !config.goes_multipart(size) {
         return target.put_whole(read(0, size).await?, &meter).await;

@@ -4,18 +4,10 @@
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use s3io::{ErrorKind, TransferConfig};
+use s3io::{ErrorKind, Progress, TransferConfig};
 
 use crate::proxy::{Fault, FaultProxy, Matches};
 use crate::support::*;
-
-/// Bytes whose every position differs from its neighbours', so a misplaced part shows.
-pub fn patterned(len: usize) -> Bytes {
-    (0..len)
-        .map(|i| (i * 7 % 251) as u8)
-        .collect::<Vec<u8>>()
-        .into()
-}
 
 /// Small parts so a test object of a few MiB needs several of them.
 pub fn small_parts() -> TransferConfig {
@@ -91,6 +83,86 @@ async fn progress_reports_every_byte_once() {
     assert!(
         downloads.len() > 3,
         "reported along the way, not just at the end"
+    );
+}
+
+/// Checks the reports of a folder transfer of `files` (name below the folder, bytes): every
+/// file is named by its key under `prefix` and by its local path under `dir`, each ends with
+/// every byte, and each carries the whole folder's progress, which ends complete.
+fn check_folder_reports(
+    reports: &[Progress],
+    files: &[(&str, Bytes)],
+    prefix: &str,
+    dir: &std::path::Path,
+) {
+    let total: u64 = files.iter().map(|(_, body)| body.len() as u64).sum();
+    let mut keys: Vec<&str> = reports.iter().map(|p| p.key.as_str()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut expected: Vec<String> = files.iter().map(|(n, _)| format!("{prefix}{n}")).collect();
+    expected.sort();
+    assert_eq!(keys, expected, "every file reports, under its key");
+    for (name, body) in files {
+        let key = format!("{prefix}{name}");
+        let of_file: Vec<&Progress> = reports.iter().filter(|p| p.key == key).collect();
+        let size = body.len() as u64;
+        assert!(
+            of_file
+                .iter()
+                .any(|p| p.bytes == size && p.total == Some(size)),
+            "{key}: {of_file:?}"
+        );
+        for p in of_file {
+            assert_eq!(p.bucket, BUCKET);
+            assert_eq!(p.path.as_deref(), Some(dir.join(name).as_path()), "{key}");
+            let folder = p.folder.expect("a folder's file reports on the folder");
+            assert_eq!((folder.files, folder.total), (files.len(), total));
+        }
+    }
+    let folders = reports.iter().filter_map(|p| p.folder);
+    let most = folders.fold((0, 0), |(b, f), x| (x.bytes.max(b), x.files_done.max(f)));
+    assert_eq!(most, (total, files.len()), "the folder ends complete");
+}
+
+#[tokio::test]
+async fn folder_transfers_report_each_file_by_key_and_path() {
+    let t = start().await;
+    let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
+    let log = seen.clone();
+    let s3 =
+        t.s3.with_transfer(small_parts().on_progress(move |p| log.lock().unwrap().push(p)));
+    // One file in parts, a small one, and an empty one, which reports too.
+    let files = [
+        ("big.bin", patterned((6 << 20) + 1)),
+        ("sub/small.txt", Bytes::from("small")),
+        ("sub/empty.txt", Bytes::new()),
+    ];
+    let up = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(up.path().join("sub")).unwrap();
+    for (name, body) in &files {
+        std::fs::write(up.path().join(name), body).unwrap();
+    }
+    s3.upload_dir(up.path(), BUCKET, "reported/").await.unwrap();
+    let uploads = std::mem::take(&mut *seen.lock().unwrap());
+    check_folder_reports(&uploads, &files, "reported/", up.path());
+
+    let down = tempfile::tempdir().unwrap();
+    let written = s3
+        .download_dir(BUCKET, "reported/", down.path())
+        .await
+        .unwrap();
+    let downloads = std::mem::take(&mut *seen.lock().unwrap());
+    check_folder_reports(&downloads, &files, "reported/", down.path());
+    assert_eq!(written.len(), files.len());
+
+    // A transfer of its own names its object, and no file or folder.
+    s3.upload(BUCKET, "alone.txt", "x").await.unwrap();
+    let alone = std::mem::take(&mut *seen.lock().unwrap());
+    assert!(!alone.is_empty());
+    assert!(
+        alone
+            .iter()
+            .all(|p| p.key == "alone.txt" && p.path.is_none() && p.folder.is_none())
     );
 }
 

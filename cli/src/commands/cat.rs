@@ -1,13 +1,12 @@
 //! `s3io cat`: an object's bytes to standard output.
 
-use std::io;
-
 use clap::Args;
 use s3io::S3Uri;
 
-use crate::Context;
+use super::Context;
 use crate::arguments::{COMMAND_HELP, object_uri};
 use crate::failure::Outcome;
+use crate::output::write_to_stdout;
 
 /// What `s3io cat --help` says below the one-line summary.
 const DETAILS: &str = "\
@@ -26,14 +25,6 @@ pub struct CatArgs {
 
 impl CatArgs {
     pub async fn run(self, ctx: &Context) -> Outcome {
-        write_to_stdout(ctx, &self.uri).await
+        write_to_stdout(&ctx.s3, &ctx.bars, &self.uri).await
     }
-}
-
-/// Streams an object to standard output (also `s3io cp s3://... -`).
-pub async fn write_to_stdout(ctx: &Context, uri: &S3Uri) -> Outcome {
-    let s3 = ctx.bars.beside_stdout().connector(&ctx.s3, uri.to_string());
-    s3.download_to_writer(uri.bucket(), uri.key(), io::stdout())
-        .await?;
-    Ok(())
 }

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use clap::Args;
 use s3io::{Data, Format, Operation, S3Uri};
 
-use crate::Context;
+use super::Context;
 use crate::arguments::{COMMAND_HELP, ReadArgs, object_uri};
 use crate::failure::{Outcome, stdout_failed};
 

@@ -1,17 +1,17 @@
 //! `s3io cp`: one file or object, or with `--recursive` a whole folder or prefix, between
 //! the local disk, standard input or output, and S3.
 
+use std::collections::HashMap;
 use std::io::Read as _;
+use std::path::PathBuf;
 
 use clap::Args;
 use s3io::S3Uri;
 
-use super::cat::write_to_stdout;
-use crate::Context;
-use crate::arguments::{COMMAND_HELP, Location};
+use super::Context;
+use crate::arguments::{COMMAND_HELP, Location, as_folder};
 use crate::failure::{Failure, Outcome};
-use crate::folders::{self, as_folder};
-use crate::output::{CopyReport, s3_text};
+use crate::output::{CopyReport, s3_text, write_to_stdout};
 
 /// What `s3io cp --help` says below the one-line summary.
 const DETAILS: &str = "\
@@ -152,7 +152,7 @@ async fn copy_one(ctx: &Context, src: Location, dst: Location, report: &mut Copy
                 .await?;
             Ok(())
         }
-        (Location::S3(uri), Location::Stdio) => write_to_stdout(ctx, &uri).await,
+        (Location::S3(uri), Location::Stdio) => write_to_stdout(&ctx.s3, &ctx.bars, &uri).await,
         _ => Err(Failure::Other("SRC or DST must be an s3:// URI".to_owned())),
     }
 }
@@ -169,15 +169,27 @@ async fn copy_recursive(
                 return Err(Failure::Other(format!("{} is not a folder", dir.display())));
             }
             let prefix = as_folder(uri.key());
-            for (path, key) in folders::upload(ctx, &dir, uri.bucket(), &prefix).await? {
+            let folder = ctx.bars.folder(&ctx.s3, &dir);
+            let uploaded = folder.s3.upload_dir(&dir, uri.bucket(), &prefix).await?;
+            folder.finish();
+            let paths = folder.files();
+            for (key, _) in uploaded {
+                let path = paths.get(&key).ok_or_else(|| unreported(&key))?;
                 report.line("upload", path.display(), s3_text(uri.bucket(), &key))?;
             }
             Ok(())
         }
         (Location::S3(uri), Location::Local(dir)) => {
             let prefix = as_folder(uri.key());
-            for (key, path) in folders::download(ctx, uri.bucket(), &prefix, &dir).await? {
-                report.line("download", s3_text(uri.bucket(), &key), path.display())?;
+            let folder = ctx.bars.folder(&ctx.s3, &dir);
+            let written = folder.s3.download_dir(uri.bucket(), &prefix, &dir).await?;
+            folder.finish();
+            // The library returns the paths; its progress reports named each one's key.
+            let keys: HashMap<PathBuf, String> =
+                folder.files().into_iter().map(|(k, p)| (p, k)).collect();
+            for path in written {
+                let key = keys.get(&path).ok_or_else(|| unreported(&path.display()))?;
+                report.line("download", s3_text(uri.bucket(), key), path.display())?;
             }
             Ok(())
         }
@@ -200,6 +212,12 @@ async fn copy_recursive(
             "--recursive copies between a folder and S3, or within S3".to_owned(),
         )),
     }
+}
+
+/// A file of a folder call that no progress report named: a bug, since every transfer
+/// reports at least once, naming its key and local file.
+fn unreported(what: &dyn std::fmt::Display) -> Failure {
+    Failure::Other(format!("internal error: no progress report named {what}"))
 }
 
 #[cfg(test)]

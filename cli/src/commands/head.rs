@@ -6,7 +6,7 @@ use clap::Args;
 use s3io::polars::prelude::DataFrame;
 use s3io::{ReadOptions, S3Uri};
 
-use crate::Context;
+use super::Context;
 use crate::arguments::{COMMAND_HELP, ReadArgs, object_uri};
 use crate::failure::{Outcome, stdout_failed};
 use crate::output;

@@ -6,7 +6,7 @@ use clap::Args;
 use futures_util::TryStreamExt;
 use s3io::{KeyPattern, ListOptions, S3Uri};
 
-use crate::Context;
+use super::Context;
 use crate::arguments::{COMMAND_HELP, s3_uri};
 use crate::failure::{Outcome, stdout_failed};
 use crate::output;

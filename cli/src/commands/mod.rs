@@ -2,9 +2,10 @@
 //! more than one argument, and what it does.
 
 use clap::Subcommand;
+use s3io::S3Connector;
 
-use crate::Context;
 use crate::failure::Outcome;
+use crate::progress::Bars;
 
 mod cat;
 mod convert;
@@ -17,6 +18,12 @@ mod rb;
 mod rm;
 mod schema;
 mod whoami;
+
+/// What every command works with: the connector and the progress bars.
+pub struct Context {
+    pub s3: S3Connector,
+    pub bars: Bars,
+}
 
 /// One command, with its arguments.
 #[derive(Subcommand)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::Args;
 use s3io::S3Uri;
 
-use crate::Context;
+use super::Context;
 use crate::arguments::{COMMAND_HELP, object_uri};
 use crate::failure::{Outcome, stdout_failed};
 

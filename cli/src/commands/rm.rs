@@ -5,10 +5,9 @@ use std::io::{self, Write};
 use clap::Args;
 use s3io::{DeleteOptions, S3Uri};
 
-use crate::Context;
-use crate::arguments::{COMMAND_HELP, s3_uri};
+use super::Context;
+use crate::arguments::{COMMAND_HELP, as_folder, s3_uri};
 use crate::failure::{Outcome, stdout_failed};
-use crate::folders::as_folder;
 use crate::output::s3_text;
 
 /// What `s3io rm --help` says below the one-line summary.

@@ -5,8 +5,8 @@ use std::io;
 use clap::Args;
 use s3io::S3Uri;
 
+use super::Context;
 use super::head::each_sheet;
-use crate::Context;
 use crate::arguments::{COMMAND_HELP, ReadArgs, object_uri};
 use crate::failure::{Outcome, stdout_failed};
 use crate::output;

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use clap::Args;
 
-use crate::Context;
+use super::Context;
 use crate::arguments::COMMAND_HELP;
 use crate::failure::{Outcome, stdout_failed};
 
