@@ -34,6 +34,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::admin::{CallerIdentity, CopyOptions, DeleteOptions, PresignedUrl, Wait};
+use crate::connector::object_verbs;
 use crate::list::ListOptions;
 use crate::listing::{BucketInfo, Listing, ObjectInfo, ObjectMeta, VersionInfo};
 use crate::many::ManyOptions;
@@ -285,23 +286,11 @@ impl S3Connector {
         fn list_frame(&self, bucket: &str, prefix: &str) -> Result<DataFrame>;
         fn list_frame_with(&self, bucket: &str, prefix: &str, options: ListOptions) -> Result<DataFrame>;
         fn list_versions_frame(&self, bucket: &str, prefix: &str) -> Result<DataFrame>;
-        fn download(&self, bucket: &str, key: &str) -> Result<Data>;
-        fn download_frame(&self, bucket: &str, key: &str) -> Result<DataFrame>;
-        fn download_json(&self, bucket: &str, key: &str) -> Result<serde_json::Value>;
-        fn download_text(&self, bucket: &str, key: &str) -> Result<String>;
-        fn download_bytes(&self, bucket: &str, key: &str) -> Result<Bytes>;
         fn download_version(&self, bucket: &str, key: &str, version_id: &str) -> Result<Data>;
-        fn download_with(&self, bucket: &str, key: &str, options: impl Into<ReadOptions> + Send) -> Result<Data>;
-        fn download_frame_with(&self, bucket: &str, key: &str, options: impl Into<ReadOptions> + Send) -> Result<DataFrame>;
-        fn download_sheets(&self, bucket: &str, key: &str) -> Result<Sheets>;
-        fn download_sheets_with(&self, bucket: &str, key: &str, options: impl Into<ReadOptions> + Send) -> Result<Sheets>;
         fn download_many(&self, bucket: &str, prefix_or_glob: &str) -> Result<DataFrame>;
         fn download_many_with(&self, bucket: &str, prefix_or_glob: &str, options: ManyOptions) -> Result<DataFrame>;
         fn download_each(&self, bucket: &str, prefix_or_glob: &str) -> Result<Vec<(String, Data)>>;
         fn download_each_with(&self, bucket: &str, prefix_or_glob: &str, options: ManyOptions) -> Result<Vec<(String, Data)>>;
-        fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta>;
-        fn exists(&self, bucket: &str, key: &str) -> Result<bool>;
-        fn delete(&self, bucket: &str, key: &str) -> Result<()>;
         fn delete_version(&self, bucket: &str, key: &str, version_id: &str) -> Result<()>;
         fn delete_prefix(&self, bucket: &str, prefix_or_glob: &str) -> Result<Vec<String>>;
         fn delete_prefix_with(&self, bucket: &str, prefix_or_glob: &str, options: DeleteOptions) -> Result<Vec<String>>;
@@ -351,26 +340,6 @@ impl S3Connector {
     pub fn download_value<T: DeserializeOwned + Send>(&self, bucket: &str, key: &str) -> Result<T> {
         let live = self.live()?;
         live.run(live.inner.download_value(bucket, key))
-    }
-
-    /// Blocks on [`S3Connector::upload`](crate::S3Connector::upload).
-    pub fn upload(&self, bucket: &str, key: &str, data: impl Into<Data>) -> Result<UploadInfo> {
-        let data = data.into();
-        let live = self.live()?;
-        live.run(live.inner.upload(bucket, key, data))
-    }
-
-    /// Blocks on [`S3Connector::upload_with`](crate::S3Connector::upload_with).
-    pub fn upload_with(
-        &self,
-        bucket: &str,
-        key: &str,
-        data: impl Into<Data>,
-        options: impl Into<WriteOptions>,
-    ) -> Result<UploadInfo> {
-        let (data, options) = (data.into(), options.into());
-        let live = self.live()?;
-        live.run(live.inner.upload_with(bucket, key, data, options))
     }
 
     /// Blocks on [`S3Connector::upload_sheets`](crate::S3Connector::upload_sheets).
@@ -442,12 +411,6 @@ impl S3Connector {
         live.run(live.inner.delete_many(bucket, keys))
     }
 
-    /// Blocks on [`S3Connector::download_to_path`](crate::S3Connector::download_to_path).
-    pub fn download_to_path(&self, bucket: &str, key: &str, path: impl AsRef<Path>) -> Result<u64> {
-        let live = self.live()?;
-        live.run(live.inner.download_to_path(bucket, key, path.as_ref()))
-    }
-
     /// Blocks on [`S3Connector::download_to_writer`](crate::S3Connector::download_to_writer).
     pub fn download_to_writer<W>(&self, bucket: &str, key: &str, writer: W) -> Result<u64>
     where
@@ -455,17 +418,6 @@ impl S3Connector {
     {
         let live = self.live()?;
         live.run(live.inner.download_to_writer(bucket, key, writer))
-    }
-
-    /// Blocks on [`S3Connector::upload_from_path`](crate::S3Connector::upload_from_path).
-    pub fn upload_from_path(
-        &self,
-        bucket: &str,
-        key: &str,
-        path: impl AsRef<Path>,
-    ) -> Result<UploadInfo> {
-        let live = self.live()?;
-        live.run(live.inner.upload_from_path(bucket, key, path.as_ref()))
     }
 
     /// Blocks on [`S3Connector::download_dir`](crate::S3Connector::download_dir).
@@ -493,6 +445,26 @@ impl S3Connector {
         live.run(live.inner.upload_dir(dir.as_ref(), bucket, prefix))
     }
 }
+
+/// The blocking twin of each connector shorthand of the object verbs' table.
+macro_rules! blocking_shorthands {
+    ($( $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty; )*) => {
+        impl S3Connector {
+            $(
+                #[doc = concat!(
+                    "Blocks on [`S3Connector::", stringify!($name), "`](crate::S3Connector::",
+                    stringify!($name), ")."
+                )]
+                pub fn $name(&self, bucket: &str, key: &str $(, $arg: $ty)*) -> Result<$ret> {
+                    let live = self.live()?;
+                    live.run(live.inner.$name(bucket, key $(, $arg)*))
+                }
+            )*
+        }
+    };
+}
+
+object_verbs!(blocking_shorthands);
 
 fn new_runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()

@@ -199,35 +199,9 @@ impl S3Connector {
         }
     }
 
-    /// Downloads an object and decodes it by its key's extension (see [`Format`](crate::Format)).
-    pub async fn download(&self, bucket: &str, key: &str) -> Result<Data> {
-        self.object(bucket, key).download().await
-    }
-
-    /// Downloads an object as a polars `DataFrame`: `.csv` and `.xlsx` directly, `.json` and
-    /// `.pkl` when they hold records or columns.
-    pub async fn download_frame(&self, bucket: &str, key: &str) -> Result<DataFrame> {
-        self.object(bucket, key).download_frame().await
-    }
-
-    /// Downloads a `.json` object (or a `.pkl` that JSON can hold) as a `serde_json::Value`.
-    pub async fn download_json(&self, bucket: &str, key: &str) -> Result<serde_json::Value> {
-        self.object(bucket, key).download_json().await
-    }
-
     /// Downloads a `.json` or `.pkl` object into any type that implements `Deserialize`.
     pub async fn download_value<T: DeserializeOwned>(&self, bucket: &str, key: &str) -> Result<T> {
         self.object(bucket, key).download_value().await
-    }
-
-    /// Downloads a text object as a `String`; fails on bytes that are not UTF-8.
-    pub async fn download_text(&self, bucket: &str, key: &str) -> Result<String> {
-        self.object(bucket, key).download_text().await
-    }
-
-    /// Downloads an object's bytes unchanged, whatever its extension.
-    pub async fn download_bytes(&self, bucket: &str, key: &str) -> Result<Bytes> {
-        self.object(bucket, key).download_bytes().await
     }
 
     /// Downloads one version of an object and decodes it; for typed variants use
@@ -244,25 +218,6 @@ impl S3Connector {
             .await
     }
 
-    /// Encodes `data` in the format the key's extension names and uploads it, with that
-    /// format's Content-Type. [`Data::Bytes`] upload unchanged.
-    ///
-    /// ```no_run
-    /// # async fn demo(s3: s3io::S3Connector, df: polars::prelude::DataFrame) -> s3io::Result<()> {
-    /// s3.upload("my-bucket", "out/data.xlsx", &df).await?;
-    /// s3.upload("my-bucket", "out/cfg.json", &serde_json::json!({"a": 1})).await?;
-    /// s3.upload("my-bucket", "out/notes.txt", "hello").await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn upload(
-        &self,
-        bucket: &str,
-        key: &str,
-        data: impl Into<Data>,
-    ) -> Result<UploadInfo> {
-        self.object(bucket, key).upload(data).await
-    }
-
     /// Serializes any `Serialize` value to `.json` or `.pkl`, as the key's extension says.
     pub async fn upload_value<T: Serialize + ?Sized>(
         &self,
@@ -271,34 +226,6 @@ impl S3Connector {
         value: &T,
     ) -> Result<UploadInfo> {
         self.object(bucket, key).upload_value(value).await
-    }
-
-    /// The object's metadata (size, content type, etag, last modified, version, user
-    /// metadata); a missing object is an [`ErrorKind::NotFound`] error.
-    pub async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
-        self.object(bucket, key).head().await
-    }
-
-    /// Whether the object exists; errors other than "not found" are errors.
-    pub async fn exists(&self, bucket: &str, key: &str) -> Result<bool> {
-        self.object(bucket, key).exists().await
-    }
-
-    /// Deletes one object. Deleting a missing key succeeds, as in S3.
-    pub async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
-        self.object(bucket, key).delete().await
-    }
-
-    /// Downloads an object to a local file (boto3's `download_file`), streaming with memory
-    /// bounded by the part size times the concurrency, so objects larger than RAM work. The
-    /// file appears under its name only once complete. Returns the number of bytes written.
-    pub async fn download_to_path(
-        &self,
-        bucket: &str,
-        key: &str,
-        path: impl AsRef<Path>,
-    ) -> Result<u64> {
-        self.object(bucket, key).download_to_path(path).await
     }
 
     /// Streams an object's bytes, unchanged and in order, into `writer` (standard output, a
@@ -324,22 +251,62 @@ impl S3Connector {
         self.object(bucket, key).download_to_writer(writer).await
     }
 
-    /// Uploads a local file unchanged (boto3's `upload_file`), in parallel parts when large,
-    /// reading at most the part size times the concurrency into memory at once.
-    pub async fn upload_from_path(
-        &self,
-        bucket: &str,
-        key: &str,
-        path: impl AsRef<Path>,
-    ) -> Result<UploadInfo> {
-        self.object(bucket, key).upload_from_path(path).await
-    }
-
     /// Deletes one version of an object (or a delete marker).
     pub async fn delete_version(&self, bucket: &str, key: &str, version_id: &str) -> Result<()> {
         self.object(bucket, key).version(version_id).delete().await
     }
 }
+
+/// The verbs on one object, each listed once. Every one is a method of [`S3Object`]; from this
+/// table `S3Connector` gets a shorthand that takes the bucket and key first
+/// (`s3.download(b, k)` is `s3.object(b, k).download()`), and `blocking::S3Connector` the
+/// blocking twin of that shorthand, so the three cannot drift apart. The macro named by the
+/// caller receives the list.
+///
+/// [`S3Object`]: crate::S3Object
+macro_rules! object_verbs {
+    ($generate:ident) => {
+        $generate! {
+            download() -> Data;
+            download_frame() -> DataFrame;
+            download_json() -> serde_json::Value;
+            download_text() -> String;
+            download_bytes() -> Bytes;
+            download_with(options: impl Into<ReadOptions> + Send) -> Data;
+            download_frame_with(options: impl Into<ReadOptions> + Send) -> DataFrame;
+            download_sheets() -> Sheets;
+            download_sheets_with(options: impl Into<ReadOptions> + Send) -> Sheets;
+            download_to_path(path: impl AsRef<Path> + Send) -> u64;
+            upload(data: impl Into<Data> + Send) -> UploadInfo;
+            upload_with(data: impl Into<Data> + Send, options: impl Into<WriteOptions> + Send) -> UploadInfo;
+            upload_from_path(path: impl AsRef<Path> + Send) -> UploadInfo;
+            head() -> ObjectMeta;
+            exists() -> bool;
+            delete() -> ();
+        }
+    };
+}
+pub(crate) use object_verbs;
+
+/// The connector's shorthand for each verb of [`object_verbs`].
+macro_rules! connector_shorthands {
+    ($( $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty; )*) => {
+        impl S3Connector {
+            $(
+                #[doc = concat!(
+                    "[`S3Object::", stringify!($name), "`](crate::S3Object::", stringify!($name),
+                    ") on the object at `bucket`/`key`: `s3.object(bucket, key).",
+                    stringify!($name), "(..)`."
+                )]
+                pub async fn $name(&self, bucket: &str, key: &str $(, $arg: $ty)*) -> Result<$ret> {
+                    self.object(bucket, key).$name($($arg),*).await
+                }
+            )*
+        }
+    };
+}
+
+object_verbs!(connector_shorthands);
 
 impl fmt::Debug for S3Connector {
     /// Shows where the connector points; never credentials.
@@ -383,91 +350,6 @@ pub(crate) fn check_location(bucket: &str, key: &str) -> Result<()> {
 
 /// Verbs that take per-call options or work on workbooks.
 impl S3Connector {
-    /// Downloads an object and decodes it with `options`.
-    ///
-    /// The format is, in order: [`ReadOptions::format`], the key's extension, the family of
-    /// the options ([`ReadOptions::csv`] → CSV), the object's Content-Type, and text. A
-    /// compression suffix (`.gz`, `.zst`, `.bz2`, `.xz`) is decompressed first.
-    ///
-    /// ```no_run
-    /// # async fn demo(s3: s3io::S3Connector) -> s3io::Result<()> {
-    /// use s3io::{Encoding, Format, ReadOptions};
-    ///
-    /// let euro = ReadOptions::csv().separator(b';').encoding(Encoding::Windows1252);
-    /// let df = s3.download_with("bucket", "exports/2024.csv", euro).await?.into_frame()?;
-    /// let raw = s3.download_with("bucket", "dump", ReadOptions::new().format(Format::NDJSON)).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn download_with(
-        &self,
-        bucket: &str,
-        key: &str,
-        options: impl Into<ReadOptions>,
-    ) -> Result<Data> {
-        self.object(bucket, key).download_with(options).await
-    }
-
-    /// [`download_with`](Self::download_with), then the data as a frame.
-    pub async fn download_frame_with(
-        &self,
-        bucket: &str,
-        key: &str,
-        options: impl Into<ReadOptions>,
-    ) -> Result<DataFrame> {
-        self.object(bucket, key).download_frame_with(options).await
-    }
-
-    /// Downloads a workbook (xlsx, xlsm, xlsb, xls, ods) and reads every worksheet into a
-    /// frame, in the workbook's order.
-    ///
-    /// ```no_run
-    /// # async fn demo(s3: s3io::S3Connector) -> s3io::Result<()> {
-    /// let sheets = s3.download_sheets("bucket", "budget.xlsx").await?;
-    /// for (name, df) in &sheets {
-    ///     println!("{name}: {} rows", df.height());
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn download_sheets(&self, bucket: &str, key: &str) -> Result<Sheets> {
-        self.download_sheets_with(bucket, key, ReadOptions::excel())
-            .await
-    }
-
-    /// [`download_sheets`](Self::download_sheets) with options applied to every sheet
-    /// (`header_row`, `skip_rows_after_header`, `has_header`).
-    pub async fn download_sheets_with(
-        &self,
-        bucket: &str,
-        key: &str,
-        options: impl Into<ReadOptions>,
-    ) -> Result<Sheets> {
-        self.object(bucket, key).download_sheets_with(options).await
-    }
-
-    /// Encodes `data` with `options` and uploads it. The format is [`WriteOptions::format`],
-    /// else the key's extension, else the family of the options, else text; a compression
-    /// suffix compresses with that codec.
-    ///
-    /// ```no_run
-    /// # async fn demo(s3: s3io::S3Connector, df: polars::prelude::DataFrame) -> s3io::Result<()> {
-    /// use s3io::WriteOptions;
-    ///
-    /// s3.upload_with("bucket", "out/report.xlsx", &df, WriteOptions::excel().sheet_name("Report"))
-    ///     .await?;
-    /// s3.upload_with("bucket", "out/data.csv.gz", &df, WriteOptions::csv().separator(b';'))
-    ///     .await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn upload_with(
-        &self,
-        bucket: &str,
-        key: &str,
-        data: impl Into<Data>,
-        options: impl Into<WriteOptions>,
-    ) -> Result<UploadInfo> {
-        self.object(bucket, key).upload_with(data, options).await
-    }
-
     /// Writes several frames as the sheets of one xlsx workbook, in order, with a bold header
     /// row, fitted column widths and the header row frozen.
     ///

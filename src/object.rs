@@ -122,7 +122,23 @@ impl S3Object {
         .await
     }
 
-    /// Downloads a workbook and reads every sheet, in order, with `options`.
+    /// Downloads a workbook (xlsx, xlsm, xlsb, xls, ods) and reads every worksheet into a
+    /// frame, in the workbook's order.
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: s3io::S3Connector) -> s3io::Result<()> {
+    /// let sheets = s3.download_sheets("bucket", "budget.xlsx").await?;
+    /// for (name, df) in &sheets {
+    ///     println!("{name}: {} rows", df.height());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn download_sheets(&self) -> Result<Sheets> {
+        self.download_sheets_with(ReadOptions::excel()).await
+    }
+
+    /// Downloads a workbook and reads every sheet, in order, with `options` applied to each
+    /// (`header_row`, `skip_rows_after_header`, `has_header`).
     pub async fn download_sheets_with(&self, options: impl Into<ReadOptions>) -> Result<Sheets> {
         self.decode_with(options.into(), |layers, bytes, options| {
             layers.decode_sheets(bytes, options)

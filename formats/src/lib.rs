@@ -37,7 +37,10 @@ pub use data::Data;
 pub use error::{Error, ErrorKind, Operation, Result};
 pub use format::{Compression, Encoding, Format, ObjectFormat};
 pub use limits::Limits;
-pub use options::{ReadOptions, Sheets, WriteOptions};
+pub use options::{
+    CsvReadOptions, CsvWriteOptions, ExcelReadOptions, ExcelWriteOptions, ReadOptions, Sheets,
+    WriteOptions,
+};
 
 /// The polars version the codecs are built with, re-exported so your frames match theirs.
 pub use polars;

@@ -120,7 +120,11 @@ fn connector_methods(source: &str, macro_entries: bool) -> Vec<String> {
                     .chars()
                     .take_while(|c| c.is_alphanumeric() || *c == '_')
                     .collect();
-                names.push(name);
+                // `pub async fn $name(` in a macro: the object verbs' table, whose shorthands
+                // and blocking twins are generated from one list, so twins by construction.
+                if !name.is_empty() {
+                    names.push(name);
+                }
             }
         }
         rest = &body[end..];
@@ -159,8 +163,10 @@ fn every_async_verb_has_a_blocking_twin() {
         missing.is_empty(),
         "async verbs without a blocking twin: {missing:?}"
     );
+    // The walk really read the files: the hand-written and listed twins, besides the ones
+    // the object verbs' table generates (55 when this was written).
     assert!(
-        blocking.len() > 60,
+        blocking.len() > 40,
         "the walk found {} twins",
         blocking.len()
     );
