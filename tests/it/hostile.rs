@@ -292,11 +292,10 @@ const CORPUS: &[Case] = &[
         Decode,
         "the decoder failed on this input",
     ),
-    case(
-        "parquet_fuzz_bitmask_assert.parquet",
-        Decode,
-        "the decoder failed on this input",
-    ),
+    // polars decodes its column chunks in parallel: whichever fails first decides between a
+    // caught panic (a bitmap assert) and polars' own error ("Unknown frame descriptor"), both
+    // typed Decode errors; seen 3 times in 12 runs of the file alone.
+    case("parquet_fuzz_bitmask_assert.parquet", Decode, "parquet"),
     case(
         "parquet_fuzz_fixed_size_binary.parquet",
         Decode,
@@ -452,17 +451,11 @@ async fn hostile_corpus() {
             .find_map(|line| line.find("| `").map(|at| &line[at..]));
         match (out.status.success(), row) {
             (true, Some(row)) => table.push(row.to_owned()),
-            _ => failures.push(format!(
-                "{} ({}):\n{stdout}\n{}",
-                case.file,
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
-                    .lines()
-                    .rev()
-                    .take(20)
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            )),
+            _ => failures.push(format!("{} ({}):\n{stdout}\n{}", case.file, out.status, {
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                let lines: Vec<&str> = stderr.lines().collect();
+                lines[lines.len().saturating_sub(20)..].join("\n")
+            })),
         }
     }
     println!("{}", table.join("\n"));

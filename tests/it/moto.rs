@@ -346,7 +346,7 @@ async fn moto_multipart_uploads_complete_and_leave_nothing_open() {
     };
     let s3 = s3.with_transfer(crate::transfer::small_parts());
     s3.create_bucket("parts").await.unwrap();
-    let body = crate::transfer::patterned((11 << 20) + 3);
+    let body = crate::support::patterned((11 << 20) + 3);
     let info = s3.upload("parts", "big.bin", body.clone()).await.unwrap();
     assert!(
         info.etag.as_deref().is_some_and(|e| e.ends_with("-3\"")),

@@ -1,9 +1,9 @@
 //! Shared test helpers: a fresh server and bucket per test, fixtures, and column readers.
 
 use bytes::Bytes;
-use polars::prelude::*;
 use s3io::S3Connector;
 use s3io::local::LocalS3;
+use s3io::polars::prelude::*;
 
 /// The bucket every test gets.
 pub const BUCKET: &str = "s3io-test";
@@ -22,9 +22,15 @@ pub async fn start() -> TestS3 {
     TestS3 { server, s3 }
 }
 
-/// The bytes of a file under `fixtures/`.
+/// The bytes of a file under the repository's `fixtures/` (found from this package's folder
+/// upwards, so the command line's tests, which share this file, find it too).
 pub fn fixture(path: &str) -> Bytes {
-    let full = format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = manifest
+        .ancestors()
+        .find(|dir| dir.join("fixtures").is_dir())
+        .unwrap_or(manifest);
+    let full = format!("{}/fixtures/{path}", root.display());
     std::fs::read(&full)
         .unwrap_or_else(|e| panic!("fixture {full}: {e}"))
         .into()
@@ -132,4 +138,12 @@ pub fn python() -> String {
 pub fn skip(test: &str, why: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "SKIP {test}: {why}");
+}
+
+/// Bytes whose every position differs from its neighbours', so a misplaced part shows.
+pub fn patterned(len: usize) -> Bytes {
+    (0..len)
+        .map(|i| (i * 7 % 251) as u8)
+        .collect::<Vec<u8>>()
+        .into()
 }
