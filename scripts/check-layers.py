@@ -13,7 +13,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CRATES = {"s3io": ROOT / "src", "s3io-formats": ROOT / "formats" / "src"}
+CRATES = {
+    "s3io": ROOT / "src",
+    "s3io-formats": ROOT / "formats" / "src",
+    "s3io-cli": ROOT / "cli" / "src",
+}
 
 
 def layer_table():
