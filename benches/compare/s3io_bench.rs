@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! compare <op> --key KEY [--file PATH] [--frame]      with S3_ENDPOINT, S3_BUCKET,
-//!                                                     S3_ACCESS_KEY, S3_SECRET_KEY set
+//!                                                     S3_ACCESS_KEY, S3_SECRET_KEY,
+//!                                                     S3_WARMUP_KEY set
 //! compare serve --root DIR                            an embedded s3s-fs server (fallback)
 //! ```
 //!
@@ -15,6 +16,11 @@
 //! - `put-bytes`   the limit: s3io's bare upload of `--file`'s bytes (`upload(Bytes)`)
 //! - `decode`      read `--file` untimed, time `Format::decode` (`decode_frame` with `--frame`)
 //! - `encode`      decode `--file` (by its own extension) untimed, time `Format::encode`
+//! - `noop`        connect and warm up only: the baseline peak RSS
+//!
+//! Before the clock, as for the Python contenders (contenders.py): the connector is built and
+//! warmed with one tiny GET (`download_bytes` of S3_WARMUP_KEY) and one tiny PUT, so that the
+//! SDK's first-request set-up and a pooled connection are ready when the timed call starts.
 //!
 //! Prints one JSON line: `{"wall_s": .., "bytes": .., "vm_hwm_kb": ..}`.
 
@@ -25,7 +31,7 @@ use s3io::{Data, Format, S3Connector};
 
 fn usage<T>() -> T {
     eprintln!(
-        "usage: compare <get|put|get-bytes|put-bytes|decode|encode> --key KEY [--file PATH] \
+        "usage: compare <get|put|get-bytes|put-bytes|decode|encode|noop> --key KEY [--file PATH] \
          [--frame]\n       compare serve --root DIR"
     );
     std::process::exit(2)
@@ -112,14 +118,24 @@ fn size_of(data: &Data) -> usize {
     }
 }
 
+/// Builds the connector and warms it: one tiny GET and one tiny PUT, untimed.
 async fn connect() -> s3io::Result<S3Connector> {
-    S3Connector::builder()
+    let s3 = S3Connector::builder()
         .region("us-east-1")
         .endpoint_url(env("S3_ENDPOINT"))
         .credentials(env("S3_ACCESS_KEY"), env("S3_SECRET_KEY"))
         .force_path_style(true)
         .build()
-        .await
+        .await?;
+    let bucket = env("S3_BUCKET");
+    s3.download_bytes(&bucket, &env("S3_WARMUP_KEY")).await?;
+    s3.upload(
+        &bucket,
+        "warmup/out-s3io.csv",
+        Bytes::from_static(b"a,b\n1,2\n"),
+    )
+    .await?;
+    Ok(s3)
 }
 
 fn serve(args: &Args) -> s3io::Result<()> {
@@ -185,6 +201,10 @@ async fn main() -> s3io::Result<()> {
                 format.decode(bytes)?
             };
             (t.elapsed(), size_of(&data))
+        }
+        "noop" => {
+            let _s3 = connect().await?;
+            (std::time::Duration::ZERO, 0)
         }
         "encode" => {
             let data = load_data(&args)?;
