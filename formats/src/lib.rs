@@ -31,16 +31,21 @@ mod display;
 mod error;
 mod format;
 mod limits;
+mod object_format;
 mod options;
+mod settings;
 
 pub use data::Data;
 pub use error::{Error, ErrorKind, Operation, Result};
-pub use format::{Compression, Encoding, Format, ObjectFormat};
+pub use format::Format;
+pub use format::compression::Compression;
+pub use format::encoding::Encoding;
 pub use limits::Limits;
+pub use object_format::ObjectFormat;
 pub use options::{
-    CsvReadOptions, CsvWriteOptions, ExcelReadOptions, ExcelWriteOptions, ReadOptions, Sheets,
-    WriteOptions,
+    CsvReadOptions, CsvWriteOptions, ExcelReadOptions, ExcelWriteOptions, ReadOptions, WriteOptions,
 };
+pub use settings::Sheets;
 
 /// The polars version the codecs are built with, re-exported so your frames match theirs.
 pub use polars;

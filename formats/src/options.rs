@@ -9,15 +9,14 @@
 
 use std::borrow::Borrow;
 
-use indexmap::IndexMap;
 use polars::prelude::{DataFrame, DataType};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::{Compression, Encoding, Format};
+use crate::format::Format;
+use crate::format::compression::Compression;
+use crate::format::encoding::Encoding;
 use crate::limits::{Limits, OutputBudget};
-
-/// Every sheet of a workbook, by name, in the workbook's order.
-pub type Sheets = IndexMap<String, DataFrame>;
+use crate::settings::{ReadSettings, SheetRef, WriteSettings};
 
 /// Which formats a set of options was made for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,30 +84,9 @@ pub struct ReadOptions {
     pub(crate) format: Option<Format>,
     pub(crate) family: Option<Family>,
     pub(crate) compression: Option<Option<Compression>>,
-    pub(crate) limits: Limits,
     pub(crate) encoding: Option<Encoding>,
-    pub(crate) separator: Option<u8>,
-    pub(crate) has_header: Option<bool>,
-    /// The row of the header: for CSV, the lines skipped before it.
-    pub(crate) header_row: Option<usize>,
-    pub(crate) skip_rows_after_header: usize,
-    pub(crate) null_values: Vec<String>,
-    pub(crate) schema_overrides: Vec<(String, DataType)>,
-    /// `None`: not set (the first 10,000 rows, then all); `Some(None)`: every row.
-    pub(crate) infer_schema_length: Option<Option<usize>>,
-    pub(crate) decimal_comma: bool,
-    pub(crate) sheet: Option<SheetRef>,
-    /// The output budget of the call these options are decoding for; set by
-    /// [`ObjectFormat`](crate::format::ObjectFormat) as decoding starts, or shared by a call that decodes
-    /// many objects.
-    pub(crate) budget: Option<OutputBudget>,
-}
-
-/// A sheet chosen by name or by position.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum SheetRef {
-    Name(String),
-    Index(usize),
+    /// What the codec is told.
+    pub(crate) settings: ReadSettings,
 }
 
 impl ReadOptions {
@@ -120,21 +98,21 @@ impl ReadOptions {
     /// These options, with the limits left unset taken from `fallback` (a connector's).
     #[doc(hidden)]
     pub fn with_fallback_limits(mut self, fallback: Limits) -> Self {
-        self.limits = self.limits.or(fallback);
+        self.settings.limits = self.settings.limits.or(fallback);
         self
     }
 
     /// The limits in effect for these options.
     #[doc(hidden)]
     pub fn limits_in_effect(&self) -> Limits {
-        self.limits
+        self.settings.limits
     }
 
     /// Options whose clones all charge one output budget (see
     /// [`Limits::max_decoded_size`]): a call that decodes many objects is bounded as a whole.
     #[doc(hidden)]
     pub fn with_shared_budget(mut self) -> Self {
-        self.budget = Some(OutputBudget::new(&self.limits));
+        self.settings.budget = Some(OutputBudget::new(&self.settings.limits));
         self
     }
 
@@ -142,25 +120,7 @@ impl ReadOptions {
     /// [`Limits::max_decoded_size`]); `what` says what they are, for the error.
     #[doc(hidden)]
     pub fn charge_output(&self, bytes: u64, what: impl FnOnce() -> String) -> Result<()> {
-        match &self.budget {
-            Some(budget) => budget.charge(bytes, what),
-            None => OutputBudget::new(&self.limits).charge(bytes, what),
-        }
-    }
-
-    /// The call's output budget; a fresh one under these limits if none was set.
-    pub(crate) fn budget(&self) -> OutputBudget {
-        self.budget
-            .clone()
-            .unwrap_or_else(|| OutputBudget::new(&self.limits))
-    }
-
-    /// The bytes decoding may still produce in this call.
-    pub(crate) fn output_remaining(&self) -> u64 {
-        match &self.budget {
-            Some(budget) => budget.remaining(),
-            None => OutputBudget::new(&self.limits).remaining(),
-        }
+        self.settings.charge_output(bytes, what)
     }
 
     /// Options for CSV and TSV. A key whose extension and Content-Type name no format is
@@ -211,7 +171,7 @@ macro_rules! common_read_options {
             /// [`Limits::max_decompressed_size`].
             pub fn max_decompressed_size(mut self, bytes: u64) -> Self {
                 let $inner = &mut self;
-                $get.limits = $get.limits.max_decompressed_size(bytes);
+                $get.settings.limits = $get.settings.limits.max_decompressed_size(bytes);
                 self
             }
 
@@ -219,7 +179,7 @@ macro_rules! common_read_options {
             /// `S3Connector::with_limits` in s3io); the others stay as they are.
             pub fn limits(mut self, limits: Limits) -> Self {
                 let $inner = &mut self;
-                $get.limits = limits.or($get.limits);
+                $get.settings.limits = limits.or($get.settings.limits);
                 self
             }
 
@@ -258,33 +218,33 @@ pub struct CsvReadOptions(ReadOptions);
 impl CsvReadOptions {
     /// The field separator; `,` for CSV and tab for TSV by default.
     pub fn separator(mut self, separator: u8) -> Self {
-        self.0.separator = Some(separator);
+        self.0.settings.separator = Some(separator);
         self
     }
 
     /// Whether the first line read holds column names (default `true`). Without one, columns
     /// are named `column_1`, `column_2`, ...
     pub fn has_header(mut self, has_header: bool) -> Self {
-        self.0.has_header = Some(has_header);
+        self.0.settings.has_header = Some(has_header);
         self
     }
 
     /// Lines to skip before the header (or before the first row without one), as polars'
     /// `skip_rows` and pandas' `skiprows=n` do.
     pub fn skip_rows(mut self, lines: usize) -> Self {
-        self.0.header_row = Some(lines);
+        self.0.settings.header_row = Some(lines);
         self
     }
 
     /// Rows to skip after the header, before the data, as polars' `skip_rows_after_header`.
     pub fn skip_rows_after_header(mut self, rows: usize) -> Self {
-        self.0.skip_rows_after_header = rows;
+        self.0.settings.skip_rows_after_header = rows;
         self
     }
 
     /// Field values that mean "missing". The default is only the empty field.
     pub fn null_values<S: Into<String>>(mut self, values: impl IntoIterator<Item = S>) -> Self {
-        self.0.null_values = values.into_iter().map(Into::into).collect();
+        self.0.settings.null_values = values.into_iter().map(Into::into).collect();
         self
     }
 
@@ -293,7 +253,7 @@ impl CsvReadOptions {
         mut self,
         columns: impl IntoIterator<Item = (S, DataType)>,
     ) -> Self {
-        self.0.schema_overrides = columns
+        self.0.settings.schema_overrides = columns
             .into_iter()
             .map(|(name, dtype)| (name.into(), dtype))
             .collect();
@@ -304,14 +264,14 @@ impl CsvReadOptions {
     /// `None` every row. By default the first 10,000, then every row when a later one does
     /// not fit, which matches pandas' whole-file inference.
     pub fn infer_schema_length(mut self, rows: Option<usize>) -> Self {
-        self.0.infer_schema_length = Some(rows);
+        self.0.settings.infer_schema_length = Some(rows);
         self
     }
 
     /// Numbers use a decimal comma (`3,14`), as European Excel exports them, usually with
     /// `separator(b';')` (default `false`). pandas calls it `decimal=","`.
     pub fn decimal_comma(mut self, decimal_comma: bool) -> Self {
-        self.0.decimal_comma = decimal_comma;
+        self.0.settings.decimal_comma = decimal_comma;
         self
     }
 }
@@ -325,20 +285,20 @@ pub struct ExcelReadOptions(ReadOptions);
 impl ExcelReadOptions {
     /// Read the sheet named `name` instead of the first (polars' and pandas' `sheet_name`).
     pub fn sheet_name(mut self, name: impl Into<String>) -> Self {
-        self.0.sheet = Some(SheetRef::Name(name.into()));
+        self.0.settings.sheet = Some(SheetRef::Name(name.into()));
         self
     }
 
     /// Read the sheet at 0-based position `index` instead of the first.
     pub fn sheet_index(mut self, index: usize) -> Self {
-        self.0.sheet = Some(SheetRef::Index(index));
+        self.0.settings.sheet = Some(SheetRef::Index(index));
         self
     }
 
     /// Whether the header row holds column names (default `true`). Without one, columns are
     /// named `column_1`, `column_2`, ...
     pub fn has_header(mut self, has_header: bool) -> Self {
-        self.0.has_header = Some(has_header);
+        self.0.settings.has_header = Some(has_header);
         self
     }
 
@@ -346,13 +306,13 @@ impl ExcelReadOptions {
     /// `header_row(2)`), as pandas' `header=`; rows above it are skipped. The default is the
     /// sheet's first non-empty row.
     pub fn header_row(mut self, row: usize) -> Self {
-        self.0.header_row = Some(row);
+        self.0.settings.header_row = Some(row);
         self
     }
 
     /// Rows to skip after the header, before the data.
     pub fn skip_rows_after_header(mut self, rows: usize) -> Self {
-        self.0.skip_rows_after_header = rows;
+        self.0.settings.skip_rows_after_header = rows;
         self
     }
 }
@@ -408,18 +368,9 @@ pub struct WriteOptions {
     pub(crate) format: Option<Format>,
     pub(crate) family: Option<Family>,
     pub(crate) compression: Option<Option<Compression>>,
-    pub(crate) separator: Option<u8>,
-    pub(crate) include_header: Option<bool>,
-    pub(crate) date_format: Option<String>,
-    pub(crate) datetime_format: Option<String>,
-    pub(crate) null_value: Option<String>,
-    pub(crate) include_bom: bool,
-    pub(crate) decimal_comma: bool,
     pub(crate) compression_level: Option<u32>,
-    pub(crate) sheet_name: Option<String>,
-    pub(crate) bold_header: Option<bool>,
-    pub(crate) autofit: Option<bool>,
-    pub(crate) freeze_header: Option<bool>,
+    /// What the codec is told.
+    pub(crate) settings: WriteSettings,
 }
 
 impl WriteOptions {
@@ -494,45 +445,45 @@ pub struct CsvWriteOptions(WriteOptions);
 impl CsvWriteOptions {
     /// The field separator; `,` for CSV and tab for TSV by default.
     pub fn separator(mut self, separator: u8) -> Self {
-        self.0.separator = Some(separator);
+        self.0.settings.separator = Some(separator);
         self
     }
 
     /// Write floats with a decimal comma (`3,14`), for European Excel; pair it with
     /// `separator(b';')`, or fields with a comma get quoted (default `false`).
     pub fn decimal_comma(mut self, decimal_comma: bool) -> Self {
-        self.0.decimal_comma = decimal_comma;
+        self.0.settings.decimal_comma = decimal_comma;
         self
     }
 
     /// Whether to write the header line (default `true`).
     pub fn include_header(mut self, include: bool) -> Self {
-        self.0.include_header = Some(include);
+        self.0.settings.include_header = Some(include);
         self
     }
 
     /// How dates are written, as a chrono format (default `%Y-%m-%d`).
     pub fn date_format(mut self, format: impl Into<String>) -> Self {
-        self.0.date_format = Some(format.into());
+        self.0.settings.date_format = Some(format.into());
         self
     }
 
     /// How datetimes are written, as a chrono format (default `%Y-%m-%d %H:%M:%S%.f`).
     pub fn datetime_format(mut self, format: impl Into<String>) -> Self {
-        self.0.datetime_format = Some(format.into());
+        self.0.settings.datetime_format = Some(format.into());
         self
     }
 
     /// The text written for missing values (default: an empty field).
     pub fn null_value(mut self, text: impl Into<String>) -> Self {
-        self.0.null_value = Some(text.into());
+        self.0.settings.null_value = Some(text.into());
         self
     }
 
     /// Start with a UTF-8 byte-order mark, which makes Windows Excel read UTF-8 (default
     /// `false`); polars' `include_bom`.
     pub fn include_bom(mut self, bom: bool) -> Self {
-        self.0.include_bom = bom;
+        self.0.settings.include_bom = bom;
         self
     }
 }
@@ -546,25 +497,25 @@ pub struct ExcelWriteOptions(WriteOptions);
 impl ExcelWriteOptions {
     /// The sheet's name (default `Sheet1`).
     pub fn sheet_name(mut self, name: impl Into<String>) -> Self {
-        self.0.sheet_name = Some(name.into());
+        self.0.settings.sheet_name = Some(name.into());
         self
     }
 
     /// A bold header row (default `true`).
     pub fn bold_header(mut self, bold: bool) -> Self {
-        self.0.bold_header = Some(bold);
+        self.0.settings.bold_header = Some(bold);
         self
     }
 
     /// Fit column widths to their contents (default `true`).
     pub fn autofit(mut self, autofit: bool) -> Self {
-        self.0.autofit = Some(autofit);
+        self.0.settings.autofit = Some(autofit);
         self
     }
 
     /// Keep the header row in view when scrolling (default `true`).
     pub fn freeze_header(mut self, freeze: bool) -> Self {
-        self.0.freeze_header = Some(freeze);
+        self.0.settings.freeze_header = Some(freeze);
         self
     }
 }

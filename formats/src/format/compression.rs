@@ -86,12 +86,12 @@ impl Compression {
 
     /// The codec named by the key's last suffix, if any.
     pub fn from_key(key: &str) -> Option<Compression> {
-        super::extension(key).and_then(|ext| Compression::from_extension(&ext))
+        super::naming::extension(key).and_then(|ext| Compression::from_extension(&ext))
     }
 
     /// The codec a Content-Type names, for keys without a telling suffix.
     pub(crate) fn from_content_type(content_type: &str) -> Option<Compression> {
-        let essence = super::media_type(content_type);
+        let essence = super::naming::media_type(content_type);
         Compression::ALL.into_iter().find(|c| {
             c.content_type() == essence
                 || matches!(

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use polars::prelude::*;
 
-use super::{Codec, cannot_encode, decode_error, encode_error};
+use super::codec::{Codec, cannot_encode, decode_error, encode_error};
 use crate::data::Data;
 use crate::error::Result;
-use crate::options::{ReadOptions, WriteOptions};
+use crate::settings::{ReadSettings, WriteSettings};
 
 /// Rows read to infer column types before parsing. When a later row does not fit, the file
 /// is read again with every row inferred, so the result matches pandas' whole-file inference.
@@ -96,11 +96,11 @@ impl Codec for Delimited {
         true
     }
 
-    fn decode(&self, bytes: Bytes, options: &ReadOptions) -> Result<Data> {
+    fn decode(&self, bytes: Bytes, options: &ReadSettings) -> Result<Data> {
         self.decode_frame(bytes, options).map(Data::Frame)
     }
 
-    fn decode_frame(&self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
+    fn decode_frame(&self, bytes: Bytes, options: &ReadSettings) -> Result<DataFrame> {
         let separator = options.separator.unwrap_or(self.separator);
         let columns = header_width(&bytes, options.header_row.unwrap_or(0), separator);
         options.charge_output(
@@ -119,7 +119,7 @@ impl Codec for Delimited {
         .map_err(|e| decode_error(&what, e))
     }
 
-    fn encode(&self, data: &Data, options: &WriteOptions) -> Result<Vec<u8>> {
+    fn encode(&self, data: &Data, options: &WriteSettings) -> Result<Vec<u8>> {
         let Data::Frame(df) = data else {
             return Err(cannot_encode(data, self.name, "a frame"));
         };
@@ -152,7 +152,7 @@ impl Delimited {
         &self,
         bytes: Bytes,
         infer_rows: Option<usize>,
-        options: &ReadOptions,
+        options: &ReadSettings,
     ) -> PolarsResult<DataFrame> {
         let overrides = (!options.schema_overrides.is_empty()).then(|| {
             let fields = options

@@ -19,7 +19,7 @@
 //!
 //! Writing keeps dtypes: numbers as numbers, booleans as booleans, dates and datetimes as
 //! Excel dates with a date format. The header row is bold and frozen and the columns are
-//! fitted to their contents, each optional through [`WriteOptions`].
+//! fitted to their contents, each optional through [`WriteOptions`](crate::WriteOptions).
 //!
 //! `polars_excel_writer` was considered for writing: its 0.27 release fits polars 0.55 but
 //! pins rust_xlsxwriter 0.98 (s3io uses 0.102, so two copies would be built) and pulls in
@@ -37,12 +37,12 @@ use calamine::{
 use polars::prelude::DataFrame;
 use rust_xlsxwriter::{Format as CellFormat, Workbook as XlsxBook, Worksheet, XlsxError};
 
+use super::codec::{Codec, cannot_encode, decode_error, encode_error};
 use super::table::{Cell, FrameBuilder, FrameCells, MICROS_PER_DAY, days_from_civil, iso_date};
-use super::{Codec, cannot_encode, decode_error, encode_error};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::{CELL_BYTES, exceeded};
-use crate::options::{ReadOptions, SheetRef, Sheets, WriteOptions};
+use crate::settings::{ReadSettings, SheetRef, Sheets, WriteSettings};
 
 mod budget;
 mod ods_scan;
@@ -117,12 +117,12 @@ impl Codec for Spreadsheet {
         self.content_type
     }
 
-    fn decode(&self, bytes: Bytes, options: &ReadOptions) -> Result<Data> {
+    fn decode(&self, bytes: Bytes, options: &ReadSettings) -> Result<Data> {
         self.decode_frame(bytes, options).map(Data::Frame)
     }
 
     /// The sheet the options name, else the first worksheet.
-    fn decode_frame(&self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
+    fn decode_frame(&self, bytes: Bytes, options: &ReadSettings) -> Result<DataFrame> {
         let mut workbook = open(bytes, options)?;
         let names = worksheet_names(&workbook);
         let name = match &options.sheet {
@@ -142,7 +142,7 @@ impl Codec for Spreadsheet {
         read_frame(&mut workbook, name, options)
     }
 
-    fn decode_sheets(&self, bytes: Bytes, options: &ReadOptions) -> Result<Sheets> {
+    fn decode_sheets(&self, bytes: Bytes, options: &ReadSettings) -> Result<Sheets> {
         let mut workbook = open(bytes, options)?;
         worksheet_names(&workbook)
             .into_iter()
@@ -153,7 +153,7 @@ impl Codec for Spreadsheet {
             .collect()
     }
 
-    fn encode(&self, data: &Data, options: &WriteOptions) -> Result<Vec<u8>> {
+    fn encode(&self, data: &Data, options: &WriteSettings) -> Result<Vec<u8>> {
         let Data::Frame(df) = data else {
             return Err(cannot_encode(data, self.name, "a frame"));
         };
@@ -164,7 +164,7 @@ impl Codec for Spreadsheet {
     fn encode_sheets(
         &self,
         sheets: &[(String, DataFrame)],
-        options: &WriteOptions,
+        options: &WriteSettings,
     ) -> Result<Vec<u8>> {
         if !self.writes {
             return Err(Error::new(
@@ -194,7 +194,7 @@ impl Codec for Spreadsheet {
 /// `.ods` workbook, which it reads whole, stays within the limits. An `.xlsb` whose
 /// worksheets hold records calamine would skip is reopened with them rewritten (see
 /// `xlsb_fix`).
-fn open(bytes: Bytes, options: &ReadOptions) -> Result<Workbook<Cursor<Bytes>>> {
+fn open(bytes: Bytes, options: &ReadSettings) -> Result<Workbook<Cursor<Bytes>>> {
     let limit = options.limits.decompression_limit(bytes.len());
     check_zip(&bytes, limit)?;
     // calamine parses every formula of an `.xls` as it opens it, in quadratic time; s3io
@@ -284,7 +284,7 @@ fn worksheet_names(workbook: &Workbook<Cursor<Bytes>>) -> Vec<String> {
 fn read_frame(
     workbook: &mut Workbook<Cursor<Bytes>>,
     name: &str,
-    options: &ReadOptions,
+    options: &ReadSettings,
 ) -> Result<DataFrame> {
     let sheet = read_sheet(workbook, name, options)?;
     sheet_to_frame(sheet, name, options)
@@ -297,7 +297,7 @@ struct SheetCells<'o> {
     rows: (u32, u32),
     cols: (u32, u32),
     /// The call's options, whose output budget each cell is charged to.
-    options: &'o ReadOptions,
+    options: &'o ReadSettings,
     /// Bytes of cells kept but not charged yet: charges go in batches of [`CHARGE_BATCH`].
     unpaid: u64,
 }
@@ -340,7 +340,7 @@ impl SheetCells<'_> {
 fn read_sheet<'o>(
     workbook: &mut Workbook<Cursor<Bytes>>,
     name: &'o str,
-    options: &'o ReadOptions,
+    options: &'o ReadSettings,
 ) -> Result<SheetCells<'o>> {
     let bad_sheet = |e| decode_error(&format!("cannot read sheet {name:?}"), e);
     let mut sheet = SheetCells {
@@ -403,7 +403,7 @@ fn data_ref(value: &CalData) -> DataRef<'_> {
 fn sheet_to_frame(
     mut sheet: SheetCells<'_>,
     name: &str,
-    options: &ReadOptions,
+    options: &ReadSettings,
 ) -> Result<DataFrame> {
     let bad = |m: String| Error::new(ErrorKind::Decode, format!("sheet {name:?}: {m}"));
     let header = options.has_header.unwrap_or(true);
@@ -597,7 +597,7 @@ fn write_sheet(
     sheet: &mut Worksheet,
     name: &str,
     cells: &FrameCells,
-    options: &WriteOptions,
+    options: &WriteSettings,
 ) -> Result<(), XlsxError> {
     sheet.set_name(name)?;
     let bold = if options.bold_header.unwrap_or(true) {
@@ -677,10 +677,13 @@ fn excel_serial(micros: i64) -> Option<f64> {
 mod tests {
     use super::*;
     use crate::Limits;
-    use crate::format::testing::fixture;
+    use crate::format::codec::testing::fixture;
 
-    fn cells(limit: u64) -> ReadOptions {
-        ReadOptions::new().limits(Limits::new().max_sheet_cells(limit))
+    fn cells(limit: u64) -> ReadSettings {
+        ReadSettings {
+            limits: Limits::new().max_sheet_cells(limit),
+            ..ReadSettings::default()
+        }
     }
 
     #[test]
@@ -701,7 +704,7 @@ mod tests {
     fn reads_within_the_limit_only(codec: &Spreadsheet, path: &str) {
         let bytes = fixture(path);
         let sheets = codec
-            .decode_sheets(bytes.clone(), &ReadOptions::new())
+            .decode_sheets(bytes.clone(), &ReadSettings::default())
             .unwrap();
         assert_eq!(sheets.len(), 2, "{path}");
         assert!(
@@ -773,7 +776,11 @@ mod tests {
                 "ends inside sheet \"Sheet1\"",
             ),
         ] {
-            let err = open(fixture(&format!("hostile/{file}")), &ReadOptions::new()).err();
+            let err = open(
+                fixture(&format!("hostile/{file}")),
+                &ReadSettings::default(),
+            )
+            .err();
             let err = err.unwrap_or_else(|| panic!("{file} opened"));
             assert_eq!(err.kind(), kind, "{file}: {err}");
             assert!(err.message().contains(says), "{file}: {err}");

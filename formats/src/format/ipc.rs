@@ -16,11 +16,11 @@ use polars::prelude::*;
 use polars_arrow_format::ipc as fb;
 use polars_arrow_format::ipc::planus::ReadAsRoot;
 
-use super::{Codec, cannot_encode, decode_error, encode_error};
+use super::codec::{Codec, cannot_encode, decode_error, encode_error};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::exceeded;
-use crate::options::{ReadOptions, WriteOptions};
+use crate::settings::{ReadSettings, WriteSettings};
 
 /// The first bytes of an Arrow IPC file; streams start otherwise.
 const FILE_MAGIC: &[u8] = b"ARROW1";
@@ -63,7 +63,7 @@ impl Codec for Ipc {
         ]
     }
 
-    fn decode(&self, bytes: Bytes, options: &ReadOptions) -> Result<Data> {
+    fn decode(&self, bytes: Bytes, options: &ReadSettings) -> Result<Data> {
         self.decode_frame(bytes, options).map(Data::Frame)
     }
 
@@ -71,7 +71,7 @@ impl Codec for Ipc {
         crate::limits::Limits::DECLARED_MAX_RATIO
     }
 
-    fn decode_frame(&self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
+    fn decode_frame(&self, bytes: Bytes, options: &ReadSettings) -> Result<DataFrame> {
         let declared = check(&bytes, options.output_remaining())?;
         options.charge_output(declared, || "what its metadata declares".into())?;
         let read = move || {
@@ -106,7 +106,7 @@ impl Codec for Ipc {
 
     /// Writes an uncompressed IPC file at the oldest compatibility level (large strings
     /// rather than string views), which every Arrow reader since pyarrow 1.0 accepts.
-    fn encode(&self, data: &Data, _: &WriteOptions) -> Result<Vec<u8>> {
+    fn encode(&self, data: &Data, _: &WriteSettings) -> Result<Vec<u8>> {
         let Data::Frame(df) = data else {
             return Err(cannot_encode(data, "arrow", "a frame"));
         };
@@ -555,15 +555,15 @@ impl<'a> Scan<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::testing::fixture;
+    use crate::format::codec::testing::fixture;
 
     fn decode(bytes: impl Into<Bytes>) -> Result<DataFrame> {
-        Ipc.decode_frame(bytes.into(), &ReadOptions::new())
+        Ipc.decode_frame(bytes.into(), &ReadSettings::default())
     }
 
     /// The error `bytes` give, which must be of `kind` and say `says`.
     fn refused(bytes: impl Into<Bytes>, kind: ErrorKind, says: &str) {
-        crate::format::testing::refused(&Ipc, bytes, kind, says);
+        crate::format::codec::testing::refused(&Ipc, bytes, kind, says);
     }
 
     /// `rows` rows of numbers, strings and categories (dictionary batches), with nulls.

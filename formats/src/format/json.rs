@@ -4,12 +4,12 @@ use bytes::Bytes;
 use polars::prelude::DataFrame;
 use serde_json::Value;
 
+use super::codec::{Codec, cannot_encode, decode_error, encode_error};
 use super::table::{Cell, FrameBuilder, FrameCells, Records, frame_from_records};
-use super::{Codec, cannot_encode, decode_error, encode_error};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::OutputBudget;
-use crate::options::{ReadOptions, WriteOptions};
+use crate::settings::{ReadSettings, WriteSettings};
 
 pub(crate) struct Json;
 
@@ -34,15 +34,15 @@ impl Codec for Json {
         true
     }
 
-    fn decode(&self, bytes: Bytes, _: &ReadOptions) -> Result<Data> {
+    fn decode(&self, bytes: Bytes, _: &ReadSettings) -> Result<Data> {
         parse(&bytes).map(Data::Json)
     }
 
-    fn decode_frame(&self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
+    fn decode_frame(&self, bytes: Bytes, options: &ReadSettings) -> Result<DataFrame> {
         frame_from_value(&parse(&bytes)?, &options.budget())
     }
 
-    fn encode(&self, data: &Data, _: &WriteOptions) -> Result<Vec<u8>> {
+    fn encode(&self, data: &Data, _: &WriteSettings) -> Result<Vec<u8>> {
         let written = match data {
             Data::Json(value) => serde_json::to_vec(value),
             Data::Pickle(value) => {

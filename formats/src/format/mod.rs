@@ -10,20 +10,19 @@
 
 use std::fmt;
 
-use bytes::Bytes;
 use polars::prelude::DataFrame;
 
 use crate::data::Data;
-use crate::error::{Error, ErrorKind, Operation, Result};
-use crate::limits::OutputBudget;
-use crate::options::{ReadOptions, Sheets, WriteOptions};
+use crate::error::{Error, ErrorKind, Result};
 
+pub(crate) mod codec;
 pub(crate) mod compression;
 mod csv;
 pub(crate) mod encoding;
 mod excel;
 mod ipc;
 pub(crate) mod json;
+pub(crate) mod naming;
 mod ndjson;
 mod parquet;
 pub(crate) mod pickle;
@@ -31,8 +30,9 @@ pub(crate) mod pickle;
 pub mod table;
 mod text;
 
-pub use compression::Compression;
-pub use encoding::Encoding;
+use codec::Codec;
+use compression::Compression;
+use naming::{extension, media_type};
 
 /// Every format s3io knows, in the order extensions are matched. The last one, text, is also
 /// the fallback for keys whose extension no format claims.
@@ -51,56 +51,6 @@ static CODECS: &[&dyn Codec] = &[
     &pickle::Pickle,
     &text::Text,
 ];
-
-/// What a format module implements: decoding bytes into [`Data`] and encoding it back.
-pub(crate) trait Codec: Sync {
-    /// The short name shown in messages, e.g. `csv`.
-    fn name(&self) -> &'static str;
-    /// The lower-case extensions, without the dot, that select this format.
-    fn extensions(&self) -> &'static [&'static str];
-    /// The Content-Type uploads get.
-    fn content_type(&self) -> &'static str;
-    /// Other media types (without parameters) that name this format in a Content-Type.
-    fn other_content_types(&self) -> &'static [&'static str] {
-        &[]
-    }
-    /// Whether the format is text, so that byte-order marks and [`Encoding`]s apply.
-    fn is_text(&self) -> bool {
-        false
-    }
-    /// How many times its size an object in this format may decode to by default (see
-    /// [`Limits::max_decoded_size`](crate::Limits::max_decoded_size)).
-    fn output_ratio(&self) -> u64 {
-        crate::limits::Limits::DECODED_MAX_RATIO
-    }
-    /// Decodes a whole object.
-    fn decode(&self, bytes: Bytes, options: &ReadOptions) -> Result<Data>;
-    /// Decodes a whole object into a frame.
-    fn decode_frame(&self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
-        self.decode(bytes, options)?.into_frame()
-    }
-    /// Decodes every sheet of a workbook.
-    fn decode_sheets(&self, _bytes: Bytes, _options: &ReadOptions) -> Result<Sheets> {
-        Err(not_a_workbook(self.name()))
-    }
-    /// Encodes `data` into one buffer.
-    fn encode(&self, data: &Data, options: &WriteOptions) -> Result<Vec<u8>>;
-    /// Encodes frames as the sheets of one workbook.
-    fn encode_sheets(
-        &self,
-        _sheets: &[(String, DataFrame)],
-        _options: &WriteOptions,
-    ) -> Result<Vec<u8>> {
-        Err(not_a_workbook(self.name()))
-    }
-}
-
-fn not_a_workbook(name: &str) -> Error {
-    Error::new(
-        ErrorKind::Unsupported,
-        format!("{name} has no sheets; only workbooks (xlsx, xlsm, xlsb, xls, ods) do"),
-    )
-}
 
 /// A file format: which codec reads and writes an object.
 ///
@@ -217,277 +167,9 @@ impl Format {
         self.0.content_type()
     }
 
-    /// Decodes bytes that are already in memory.
-    ///
-    /// ```
-    /// use s3io_formats::{Data, Format};
-    ///
-    /// let data = Format::CSV.decode("a,b\n1,x\n2,y\n").unwrap();
-    /// let Data::Frame(df) = data else { panic!("a csv is a frame") };
-    /// assert_eq!(df.shape(), (2, 2));
-    /// ```
-    pub fn decode(self, bytes: impl Into<Bytes>) -> Result<Data> {
-        self.decode_with(bytes, ReadOptions::default())
-    }
-
-    /// Decodes bytes that are already in memory with `options` (any kind of read options, or
-    /// a reference to them). There is no key, so only a
-    /// [`ReadOptions::compression`] set explicitly decompresses.
-    pub fn decode_with(
-        self,
-        bytes: impl Into<Bytes>,
-        options: impl Into<ReadOptions>,
-    ) -> Result<Data> {
-        let options = &options.into();
-        self.with_compression(options.compression.flatten())
-            .decode(bytes.into(), options)
-            .map_err(|e| e.with_operation(Operation::Decode))
-    }
-
-    /// Decodes bytes that are already in memory into a frame.
-    pub fn decode_frame(self, bytes: impl Into<Bytes>) -> Result<DataFrame> {
-        self.decode_frame_with(bytes, ReadOptions::default())
-    }
-
-    /// Decodes bytes that are already in memory into a frame, with `options`; as
-    /// [`decode_with`](Self::decode_with), only a [`ReadOptions::compression`] set explicitly
-    /// decompresses.
-    pub fn decode_frame_with(
-        self,
-        bytes: impl Into<Bytes>,
-        options: impl Into<ReadOptions>,
-    ) -> Result<DataFrame> {
-        let options = &options.into();
-        self.with_compression(options.compression.flatten())
-            .decode_frame(bytes.into(), options)
-            .map_err(|e| e.with_operation(Operation::Decode))
-    }
-
-    /// Decodes every sheet of a workbook that is already in memory, with `options`; one
-    /// output budget covers them all.
-    ///
-    /// ```
-    /// use s3io_formats::{Format, ReadOptions};
-    ///
-    /// let df = s3io_formats::polars::df!("a" => [1, 2])?;
-    /// let book = Format::EXCEL.encode(&df.into())?;
-    /// let sheets = Format::EXCEL.decode_sheets_with(book, &ReadOptions::new())?;
-    /// assert_eq!(sheets["Sheet1"].shape(), (2, 1));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn decode_sheets_with(
-        self,
-        bytes: impl Into<Bytes>,
-        options: impl Into<ReadOptions>,
-    ) -> Result<Sheets> {
-        let options = &options.into();
-        self.with_compression(options.compression.flatten())
-            .decode_sheets(bytes.into(), options)
-            .map_err(|e| e.with_operation(Operation::Decode))
-    }
-
-    /// Encodes `data` into the bytes an upload in this format would carry.
-    ///
-    /// ```
-    /// use s3io_formats::{Data, Format};
-    ///
-    /// let bytes = Format::JSON.encode(&Data::from(serde_json::json!({"a": 1}))).unwrap();
-    /// assert_eq!(bytes, br#"{"a":1}"#);
-    /// ```
-    pub fn encode(self, data: &Data) -> Result<Vec<u8>> {
-        self.encode_with(data, WriteOptions::default())
-    }
-
-    /// Encodes `data` with `options`; only a [`WriteOptions::compression`] set explicitly
-    /// compresses.
-    pub fn encode_with(self, data: &Data, options: impl Into<WriteOptions>) -> Result<Vec<u8>> {
-        let options = &options.into();
-        self.with_compression(options.compression.flatten())
-            .encode(data, options)
-            .map_err(|e| e.with_operation(Operation::Encode))
-    }
-
-    /// This format inside `compression`.
-    pub fn with_compression(self, compression: Option<Compression>) -> ObjectFormat {
-        ObjectFormat {
-            format: self,
-            compression,
-        }
-    }
-}
-
-/// A format with the compression around it: how the bytes of one object become data, and
-/// back. Errors name both, as in `csv+gz`.
-///
-/// ```
-/// use s3io_formats::{Compression, Format, ObjectFormat, ReadOptions};
-///
-/// let chosen = ObjectFormat::for_read("sales/2024.csv.gz", None, &ReadOptions::new())?;
-/// assert_eq!((chosen.format, chosen.compression), (Format::CSV, Some(Compression::Gzip)));
-/// # Ok::<(), s3io_formats::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy)]
-pub struct ObjectFormat {
-    /// The format of the bytes once decompressed.
-    pub format: Format,
-    /// The compression around them, if any.
-    pub compression: Option<Compression>,
-}
-
-impl ObjectFormat {
-    /// The layers for reading `key`. The format is, in order: the options' format, the key's
-    /// extension, the options' family, the Content-Type, text. The compression is the
-    /// options', else the key's suffix, else the Content-Type's when the key names no format.
-    pub fn for_read(
-        key: &str,
-        content_type: Option<&str>,
-        options: &ReadOptions,
-    ) -> Result<ObjectFormat> {
-        let from_key = Format::from_key_extension(key);
-        let format = options
-            .format
-            .or(from_key)
-            .or(options.family.map(|f| f.default_format()))
-            .or_else(|| content_type.and_then(Format::from_content_type))
-            .unwrap_or(Format::TEXT);
-        let compression = match options.compression {
-            Some(compression) => compression,
-            None => Compression::from_key(key).or_else(|| {
-                from_key
-                    .is_none()
-                    .then(|| content_type.and_then(Compression::from_content_type))
-                    .flatten()
-            }),
-        };
-        options.check_family(format)?;
-        Ok(format.with_compression(compression))
-    }
-
-    /// The layers for writing `key`: the options' format, else the key's extension, else the
-    /// options' family, else text; the options' compression, else the key's suffix.
-    pub fn for_write(key: &str, options: &WriteOptions) -> Result<ObjectFormat> {
-        let format = options
-            .format
-            .or(Format::from_key_extension(key))
-            .or(options.family.map(|f| f.default_format()))
-            .unwrap_or(Format::TEXT);
-        let compression = options
-            .compression
-            .unwrap_or_else(|| Compression::from_key(key));
-        options.check_family(format)?;
-        Ok(format.with_compression(compression))
-    }
-
-    /// The Content-Type of an upload: the compression's, else the format's.
-    pub fn content_type(self) -> &'static str {
-        match self.compression {
-            Some(c) => c.content_type(),
-            None => self.format.content_type(),
-        }
-    }
-
-    /// Decompresses and decodes one object's bytes.
-    pub fn decode(self, bytes: Bytes, options: &ReadOptions) -> Result<Data> {
-        self.decoded(bytes, options, |codec, bytes, options| {
-            codec.decode(bytes, options)
-        })
-    }
-
-    /// Decompresses and decodes one object's bytes into a frame.
-    pub fn decode_frame(self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
-        self.decoded(bytes, options, |codec, bytes, options| {
-            codec.decode_frame(bytes, options)
-        })
-    }
-
-    /// Decompresses and decodes every sheet of a workbook, under one output budget.
-    pub fn decode_sheets(self, bytes: Bytes, options: &ReadOptions) -> Result<Sheets> {
-        self.decoded(bytes, options, |codec, bytes, options| {
-            codec.decode_sheets(bytes, options)
-        })
-    }
-
-    /// Encodes, then compresses. Bytes pass through unchanged in every format.
-    pub fn encode(self, data: &Data, options: &WriteOptions) -> Result<Vec<u8>> {
-        match data {
-            Data::Bytes(b) => Ok(b.to_vec()),
-            _ => self.encoded(options, |codec| codec.encode(data, options)),
-        }
-    }
-
-    /// Encodes frames as the sheets of one workbook, then compresses.
-    pub fn encode_sheets(
-        self,
-        sheets: &[(String, DataFrame)],
-        options: &WriteOptions,
-    ) -> Result<Vec<u8>> {
-        self.encoded(options, |codec| codec.encode_sheets(sheets, options))
-    }
-
-    /// Decompresses, turns text into UTF-8, then runs `decode` on the codec, guarded.
-    fn decoded<T>(
-        self,
-        bytes: Bytes,
-        options: &ReadOptions,
-        decode: impl FnOnce(&dyn Codec, Bytes, &ReadOptions) -> Result<T>,
-    ) -> Result<T> {
-        let codec = self.format.0;
-        // One output budget per call: a call that decodes several objects (or sheets) shares
-        // the one it passes in; a single object gets its own.
-        let budget = options
-            .budget
-            .clone()
-            .unwrap_or_else(|| OutputBudget::new(&options.limits));
-        budget.admit(bytes.len(), codec.output_ratio());
-        let options = &ReadOptions {
-            budget: Some(budget),
-            ..options.clone()
-        };
-        guarded(|| {
-            options.limits.check_object_size(bytes.len() as u64)?;
-            let bytes = match self.compression {
-                Some(c) => {
-                    let limit = options.limits.decompression_limit(bytes.len());
-                    Bytes::from(c.decompress(&bytes, limit)?)
-                }
-                None => bytes,
-            };
-            let bytes = if codec.is_text() {
-                encoding::to_utf8(bytes, options.encoding)?
-            } else {
-                bytes
-            };
-            decode(codec, bytes, options)
-        })
-        .map_err(|e| self.label(e))
-    }
-
-    /// Runs `encode` on the codec, guarded, then compresses at the options' level.
-    fn encoded(
-        self,
-        options: &WriteOptions,
-        encode: impl FnOnce(&dyn Codec) -> Result<Vec<u8>>,
-    ) -> Result<Vec<u8>> {
-        guarded(|| {
-            let body = encode(self.format.0)?;
-            match self.compression {
-                Some(c) => c.compress_at(
-                    &body,
-                    options.compression_level.unwrap_or(c.default_level()),
-                ),
-                None => Ok(body),
-            }
-        })
-        .map_err(|e| self.label(e))
-    }
-
-    /// Names the format and compression in an error.
-    fn label(self, e: Error) -> Error {
-        let e = e.with_format(self.format);
-        match self.compression {
-            Some(c) => e.with_compression(c),
-            None => e,
-        }
+    /// The codec that reads and writes this format.
+    pub(crate) fn codec(self) -> &'static dyn Codec {
+        self.0
     }
 }
 
@@ -549,32 +231,6 @@ impl Error {
     }
 }
 
-/// Runs a codec, turning a panic inside a third-party decoder into a typed error.
-fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".to_owned());
-        Err(Error::new(
-            ErrorKind::Decode,
-            // Panic messages such as assert_eq!'s run over several lines; keep the first.
-            format!(
-                "the decoder failed on this input: {}",
-                what.lines().next().unwrap_or_default()
-            ),
-        ))
-    })
-}
-
-/// The lower-case extension of the last path segment of `key`, without the dot.
-pub(crate) fn extension(key: &str) -> Option<String> {
-    let name = key.rsplit('/').next().unwrap_or(key);
-    let (stem, ext) = name.rsplit_once('.')?;
-    (!stem.is_empty() && !ext.is_empty()).then(|| ext.to_ascii_lowercase())
-}
-
 /// The extension of `key` before a compression suffix: `csv` for `a.csv.gz` and `a.csv`.
 fn inner_extension(key: &str) -> Option<String> {
     let ext = extension(key)?;
@@ -582,16 +238,6 @@ fn inner_extension(key: &str) -> Option<String> {
         return Some(ext);
     }
     extension(&key[..key.len() - ext.len() - 1])
-}
-
-/// The lower-case media type of a Content-Type, without parameters.
-pub(crate) fn media_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
 }
 
 impl PartialEq for Format {
@@ -611,61 +257,6 @@ impl fmt::Display for Format {
 impl fmt::Debug for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Format({})", self.name())
-    }
-}
-
-/// The error for a value a format cannot take, naming what it does take.
-pub(crate) fn cannot_encode(data: &Data, format: &str, accepts: &str) -> Error {
-    Error::new(
-        ErrorKind::Unsupported,
-        format!(
-            "cannot write {} as {format}; {format} takes {accepts}",
-            data.kind_name()
-        ),
-    )
-}
-
-/// A decode error with the first line of the decoder's own message (polars explains its
-/// errors over several lines; `Debug` keeps them all).
-pub(crate) fn decode_error(
-    what: &str,
-    source: impl std::error::Error + Send + Sync + 'static,
-) -> Error {
-    let text = source.to_string();
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    Error::new(ErrorKind::Decode, format!("{what}: {}", first.trim())).with_source(source)
-}
-
-/// An encode error with the encoder's own message.
-pub(crate) fn encode_error(
-    what: &str,
-    source: impl std::error::Error + Send + Sync + 'static,
-) -> Error {
-    Error::new(ErrorKind::Encode, format!("{what}: {source}")).with_source(source)
-}
-
-/// What the codecs' unit tests share.
-#[cfg(test)]
-pub(crate) mod testing {
-    use super::*;
-
-    /// A file of `fixtures/`, by its path there.
-    pub(crate) fn fixture(path: &str) -> Bytes {
-        // The fixtures live at the workspace root, beside the s3io crate.
-        let path = format!("{}/../fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read(&path)
-            .unwrap_or_else(|e| panic!("{path}: {e}"))
-            .into()
-    }
-
-    /// The error `codec` gives on `bytes` with the default options, which must be of `kind`
-    /// and say `says`.
-    pub(crate) fn refused(codec: &dyn Codec, bytes: impl Into<Bytes>, kind: ErrorKind, says: &str) {
-        let err = codec
-            .decode_frame(bytes.into(), &ReadOptions::new())
-            .unwrap_err();
-        assert_eq!(err.kind(), kind, "{err}");
-        assert!(err.message().contains(says), "should say {says:?}: {err}");
     }
 }
 

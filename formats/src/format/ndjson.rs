@@ -5,11 +5,12 @@
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
+use super::codec::{Codec, cannot_encode, decode_error, encode_error};
+use super::json;
 use super::table::{FrameCells, Row, frame_from_records};
-use super::{Codec, cannot_encode, decode_error, encode_error, json};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
-use crate::options::{ReadOptions, WriteOptions};
+use crate::settings::{ReadSettings, WriteSettings};
 
 pub(crate) struct Ndjson;
 
@@ -40,7 +41,7 @@ impl Codec for Ndjson {
 
     /// Every non-blank line must be a JSON object; columns appear in the order their keys are
     /// first seen, and a record without a key has a null there.
-    fn decode(&self, bytes: Bytes, options: &ReadOptions) -> Result<Data> {
+    fn decode(&self, bytes: Bytes, options: &ReadSettings) -> Result<Data> {
         let mut records: Vec<Map<String, Value>> = Vec::new();
         for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -64,7 +65,7 @@ impl Codec for Ndjson {
     }
 
     /// A frame writes one record per row; a JSON array writes one line per item.
-    fn encode(&self, data: &Data, _: &WriteOptions) -> Result<Vec<u8>> {
+    fn encode(&self, data: &Data, _: &WriteSettings) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         let line = |out: &mut Vec<u8>, written: serde_json::Result<()>| {
             out.push(b'\n');

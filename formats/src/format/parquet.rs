@@ -19,11 +19,11 @@ use polars_parquet::parquet::schema::types::PhysicalType;
 use polars_parquet_format::PageType;
 use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
 
-use super::{Codec, cannot_encode, decode_error, encode_error};
+use super::codec::{Codec, cannot_encode, decode_error, encode_error};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::exceeded;
-use crate::options::{ReadOptions, WriteOptions};
+use crate::settings::{ReadSettings, WriteSettings};
 
 pub(crate) struct Parquet;
 
@@ -44,7 +44,7 @@ impl Codec for Parquet {
         &["application/x-parquet", "application/parquet"]
     }
 
-    fn decode(&self, bytes: Bytes, options: &ReadOptions) -> Result<Data> {
+    fn decode(&self, bytes: Bytes, options: &ReadSettings) -> Result<Data> {
         self.decode_frame(bytes, options).map(Data::Frame)
     }
 
@@ -52,7 +52,7 @@ impl Codec for Parquet {
         crate::limits::Limits::DECLARED_MAX_RATIO
     }
 
-    fn decode_frame(&self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
+    fn decode_frame(&self, bytes: Bytes, options: &ReadSettings) -> Result<DataFrame> {
         let declared = check(&bytes, options.output_remaining())?;
         options.charge_output(declared, || "what its metadata declares".into())?;
         ParquetReader::new(Cursor::new(bytes))
@@ -62,7 +62,7 @@ impl Codec for Parquet {
 
     /// Writes zstd-compressed pages with statistics, as polars does by default; pandas,
     /// pyarrow, DuckDB and Spark read them.
-    fn encode(&self, data: &Data, _: &WriteOptions) -> Result<Vec<u8>> {
+    fn encode(&self, data: &Data, _: &WriteSettings) -> Result<Vec<u8>> {
         let Data::Frame(df) = data else {
             return Err(cannot_encode(data, "parquet", "a frame"));
         };
@@ -325,15 +325,15 @@ mod tests {
     use polars_parquet_format::thrift::protocol::TCompactOutputProtocol;
 
     use super::*;
-    use crate::format::testing::fixture;
+    use crate::format::codec::testing::fixture;
 
     fn decode(bytes: impl Into<Bytes>) -> Result<DataFrame> {
-        Parquet.decode_frame(bytes.into(), &ReadOptions::new())
+        Parquet.decode_frame(bytes.into(), &ReadSettings::default())
     }
 
     /// The error `bytes` give, which must be of `kind` and say `says`.
     fn refused(bytes: impl Into<Bytes>, kind: ErrorKind, says: &str) {
-        crate::format::testing::refused(&Parquet, bytes, kind, says);
+        crate::format::codec::testing::refused(&Parquet, bytes, kind, says);
     }
 
     /// `rows` rows of optional numbers, strings and booleans.
@@ -350,7 +350,7 @@ mod tests {
 
     fn parquet(df: &DataFrame) -> Vec<u8> {
         Parquet
-            .encode(&Data::Frame(df.clone()), &WriteOptions::default())
+            .encode(&Data::Frame(df.clone()), &WriteSettings::default())
             .unwrap()
     }
 

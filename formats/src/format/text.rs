@@ -2,10 +2,10 @@
 
 use bytes::Bytes;
 
-use super::{Codec, cannot_encode};
+use super::codec::{Codec, cannot_encode};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
-use crate::options::{ReadOptions, WriteOptions};
+use crate::settings::{ReadSettings, WriteSettings};
 
 pub(crate) struct Text;
 
@@ -26,7 +26,7 @@ impl Codec for Text {
         true
     }
 
-    fn decode(&self, bytes: Bytes, _: &ReadOptions) -> Result<Data> {
+    fn decode(&self, bytes: Bytes, _: &ReadSettings) -> Result<Data> {
         let bytes = bytes
             .strip_prefix(b"\xEF\xBB\xBF")
             .map_or(bytes.clone(), |rest| {
@@ -47,7 +47,7 @@ impl Codec for Text {
             })
     }
 
-    fn encode(&self, data: &Data, _: &WriteOptions) -> Result<Vec<u8>> {
+    fn encode(&self, data: &Data, _: &WriteSettings) -> Result<Vec<u8>> {
         match data {
             Data::Text(text) => Ok(text.as_bytes().to_vec()),
             _ => Err(cannot_encode(

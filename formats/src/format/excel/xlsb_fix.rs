@@ -40,7 +40,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::decode_error;
+use crate::format::codec::decode_error;
 use crate::limits::exceeded;
 
 /// BrtRowHdr: starts a row.
@@ -759,7 +759,7 @@ mod tests {
         notes.splice(end..end, added);
         let book = rebuild(&mut archive, vec![(i, notes)], SHEETJS_XLSB.len()).unwrap();
 
-        let options = crate::options::ReadOptions::default();
+        let options = crate::settings::ReadSettings::default();
         let sheets = crate::format::excel::XLSB
             .decode_sheets(book.into(), &options)
             .unwrap();

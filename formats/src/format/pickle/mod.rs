@@ -15,12 +15,12 @@ use serde_pickle::{DeOptions, HashableValue, SerOptions, Value};
 
 use serde::de::DeserializeSeed;
 
+use super::codec::{Codec, decode_error, encode_error};
 use super::table::{Cell, Columns, FrameBuilder, FrameCells, TableSeed, frame_from_records};
-use super::{Codec, decode_error, encode_error};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::OutputBudget;
-use crate::options::{ReadOptions, WriteOptions};
+use crate::settings::{ReadSettings, WriteSettings};
 
 mod scan;
 
@@ -46,14 +46,14 @@ impl Codec for Pickle {
         "application/octet-stream"
     }
 
-    fn decode(&self, bytes: Bytes, options: &ReadOptions) -> Result<Data> {
+    fn decode(&self, bytes: Bytes, options: &ReadSettings) -> Result<Data> {
         decode_value(&bytes, options).map(Data::Pickle)
     }
 
     /// Reads tables in the pickle's own column order (serde-pickle's `Value::Dict` sorts its
     /// keys), falling back to the value route for cells a frame must keep as text, such as
     /// big ints.
-    fn decode_frame(&self, bytes: Bytes, options: &ReadOptions) -> Result<DataFrame> {
+    fn decode_frame(&self, bytes: Bytes, options: &ReadSettings) -> Result<DataFrame> {
         let budget = options.budget();
         let breach = std::sync::Mutex::new(None);
         let table = unpickle(&bytes, options, |b| {
@@ -76,7 +76,7 @@ impl Codec for Pickle {
         }
     }
 
-    fn encode(&self, data: &Data, _: &WriteOptions) -> Result<Vec<u8>> {
+    fn encode(&self, data: &Data, _: &WriteSettings) -> Result<Vec<u8>> {
         let options = SerOptions::new();
         let written = match data {
             Data::Pickle(value) => serde_pickle::value_to_vec(value, options),
@@ -88,7 +88,7 @@ impl Codec for Pickle {
                 serde_pickle::to_vec(&Columns(&cells), options)
             }
             _ => {
-                return Err(super::cannot_encode(
+                return Err(super::codec::cannot_encode(
                     data,
                     "pickle",
                     "a pickle value, a JSON value, text or a frame",
@@ -100,7 +100,7 @@ impl Codec for Pickle {
 }
 
 /// The pickle's value, built by serde-pickle.
-fn decode_value(bytes: &[u8], options: &ReadOptions) -> Result<Value> {
+fn decode_value(bytes: &[u8], options: &ReadSettings) -> Result<Value> {
     unpickle(bytes, options, |b| {
         serde_pickle::value_from_slice(b, DeOptions::new())
     })
@@ -126,7 +126,7 @@ pub(crate) fn frame_from_held(value: &Value) -> Result<DataFrame> {
 /// the limits, on a thread with a stack sized for the depth allowed.
 fn unpickle<T: Send>(
     bytes: &[u8],
-    options: &ReadOptions,
+    options: &ReadSettings,
     decode: impl FnOnce(&[u8]) -> serde_pickle::Result<T> + Send,
 ) -> Result<T> {
     if let Some(global) = refused_global(bytes) {

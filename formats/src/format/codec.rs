@@ -1,0 +1,116 @@
+//! What a format module implements ([`Codec`]), and the errors codecs share.
+//!
+//! A codec turns bytes into [`Data`] and back, told only its [`ReadSettings`] or
+//! [`WriteSettings`]; it knows nothing about S3, keys or the registry that lists it.
+
+use bytes::Bytes;
+use polars::prelude::DataFrame;
+
+use crate::data::Data;
+use crate::error::{Error, ErrorKind, Result};
+use crate::settings::{ReadSettings, Sheets, WriteSettings};
+
+/// What a format module implements: decoding bytes into [`Data`] and encoding it back.
+pub(crate) trait Codec: Sync {
+    /// The short name shown in messages, e.g. `csv`.
+    fn name(&self) -> &'static str;
+    /// The lower-case extensions, without the dot, that select this format.
+    fn extensions(&self) -> &'static [&'static str];
+    /// The Content-Type uploads get.
+    fn content_type(&self) -> &'static str;
+    /// Other media types (without parameters) that name this format in a Content-Type.
+    fn other_content_types(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Whether the format is text, so that byte-order marks and [`Encoding`]s apply.
+    fn is_text(&self) -> bool {
+        false
+    }
+    /// How many times its size an object in this format may decode to by default (see
+    /// [`Limits::max_decoded_size`](crate::Limits::max_decoded_size)).
+    fn output_ratio(&self) -> u64 {
+        crate::limits::Limits::DECODED_MAX_RATIO
+    }
+    /// Decodes a whole object.
+    fn decode(&self, bytes: Bytes, options: &ReadSettings) -> Result<Data>;
+    /// Decodes a whole object into a frame.
+    fn decode_frame(&self, bytes: Bytes, options: &ReadSettings) -> Result<DataFrame> {
+        self.decode(bytes, options)?.into_frame()
+    }
+    /// Decodes every sheet of a workbook.
+    fn decode_sheets(&self, _bytes: Bytes, _options: &ReadSettings) -> Result<Sheets> {
+        Err(not_a_workbook(self.name()))
+    }
+    /// Encodes `data` into one buffer.
+    fn encode(&self, data: &Data, options: &WriteSettings) -> Result<Vec<u8>>;
+    /// Encodes frames as the sheets of one workbook.
+    fn encode_sheets(
+        &self,
+        _sheets: &[(String, DataFrame)],
+        _options: &WriteSettings,
+    ) -> Result<Vec<u8>> {
+        Err(not_a_workbook(self.name()))
+    }
+}
+
+fn not_a_workbook(name: &str) -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!("{name} has no sheets; only workbooks (xlsx, xlsm, xlsb, xls, ods) do"),
+    )
+}
+
+/// The error for a value a format cannot take, naming what it does take.
+pub(crate) fn cannot_encode(data: &Data, format: &str, accepts: &str) -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!(
+            "cannot write {} as {format}; {format} takes {accepts}",
+            data.kind_name()
+        ),
+    )
+}
+
+/// A decode error with the first line of the decoder's own message (polars explains its
+/// errors over several lines; `Debug` keeps them all).
+pub(crate) fn decode_error(
+    what: &str,
+    source: impl std::error::Error + Send + Sync + 'static,
+) -> Error {
+    let text = source.to_string();
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    Error::new(ErrorKind::Decode, format!("{what}: {}", first.trim())).with_source(source)
+}
+
+/// An encode error with the encoder's own message.
+pub(crate) fn encode_error(
+    what: &str,
+    source: impl std::error::Error + Send + Sync + 'static,
+) -> Error {
+    Error::new(ErrorKind::Encode, format!("{what}: {source}")).with_source(source)
+}
+
+/// What the codecs' unit tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// A file of `fixtures/`, by its path there.
+    pub(crate) fn fixture(path: &str) -> Bytes {
+        // The fixtures live at the workspace root, beside the s3io crate.
+        let path = format!("{}/../fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+            .into()
+    }
+
+    /// The error `codec` gives on `bytes` with the default options, which must be of `kind`
+    /// and say `says`.
+    pub(crate) fn refused(codec: &dyn Codec, bytes: impl Into<Bytes>, kind: ErrorKind, says: &str) {
+        let err = codec
+            .decode_frame(bytes.into(), &ReadSettings::default())
+            .unwrap_err();
+        assert_eq!(err.kind(), kind, "{err}");
+        assert!(err.message().contains(says), "should say {says:?}: {err}");
+    }
+}
