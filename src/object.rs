@@ -321,7 +321,7 @@ impl S3Object {
     pub async fn upload_value<T: Serialize + ?Sized>(&self, value: &T) -> Result<UploadInfo> {
         let converted = if self.format() == Format::PICKLE {
             serde_pickle::to_value(value)
-                .map(Data::Pickle)
+                .map(|v| Data::Pickle(v.into()))
                 .map_err(encode_failure)
         } else {
             serde_json::to_value(value)

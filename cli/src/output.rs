@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use std::time::SystemTime;
 
 use s3io::polars::prelude::DataFrame;
-use s3io::{Data, ObjectInfo, S3Connector, S3Uri};
+use s3io::{Data, ObjectInfo, PickleValue, S3Connector, S3Uri};
 
 use crate::failure::{Outcome, stdout_failed};
 use crate::progress::Bars;
@@ -56,9 +56,7 @@ pub fn data_head(out: &mut impl Write, data: Data, n: usize) -> io::Result<()> {
         }
         Data::Pickle(mut value) => {
             let total = match &mut value {
-                serde_pickle::Value::List(items) | serde_pickle::Value::Tuple(items) => {
-                    cut(items, n)
-                }
+                PickleValue::List(items) | PickleValue::Tuple(items) => cut(items, n),
                 _ => 0,
             };
             writeln!(out, "{value}")?;

@@ -6,6 +6,9 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, ErrorKind, Result};
 
+mod value;
+pub use value::{PickleValue, PyTimeZone};
+
 /// A decoded object, or a value to encode.
 ///
 /// Downloads pick the variant from the key's extension (see [`Format`](crate::Format));
@@ -26,9 +29,10 @@ pub enum Data {
     Frame(DataFrame),
     /// A JSON document.
     Json(serde_json::Value),
-    /// A Python value built only from builtins (dict, list, tuple, str, int, float, bool, None,
-    /// bytes, set).
-    Pickle(serde_pickle::Value),
+    /// A Python value: builtins (dict, list, tuple, str, int, float, bool, None, bytes, set),
+    /// and the datetimes, dates, times, timedeltas and Decimals of the standard library. A
+    /// pickled pandas DataFrame, Series or numpy array decodes to a [`Data::Frame`] instead.
+    Pickle(PickleValue),
     /// UTF-8 text.
     Text(String),
     /// Raw bytes, never decoded; uploaded unchanged whatever the extension.
@@ -77,7 +81,7 @@ impl Data {
                 )
                 .with_source(e)
             }),
-            Data::Pickle(value) => serde_pickle::from_value(value).map_err(|e| {
+            Data::Pickle(value) => serde_pickle::from_value(value.to_serde(true)?).map_err(|e| {
                 Error::new(
                     ErrorKind::Decode,
                     format!("pickle does not fit the type: {e}"),
@@ -128,9 +132,15 @@ impl From<&serde_json::Value> for Data {
     }
 }
 
+impl From<PickleValue> for Data {
+    fn from(value: PickleValue) -> Self {
+        Data::Pickle(value)
+    }
+}
+
 impl From<serde_pickle::Value> for Data {
     fn from(value: serde_pickle::Value) -> Self {
-        Data::Pickle(value)
+        Data::Pickle(value.into())
     }
 }
 

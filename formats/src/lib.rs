@@ -35,7 +35,7 @@ mod object_format;
 mod options;
 mod settings;
 
-pub use data::Data;
+pub use data::{Data, PickleValue, PyTimeZone};
 pub use error::{Error, ErrorKind, Operation, Result};
 pub use format::Format;
 pub use format::compression::Compression;

@@ -11,7 +11,7 @@ use polars::prelude::*;
 
 use crate::error::{Error, ErrorKind};
 use crate::limits::{CELL_BYTES, OutputBudget};
-use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, Visitor};
 use serde::{Serialize, Serializer};
 
 /// One value of a table cell, independent of any file format.
@@ -341,72 +341,6 @@ impl<'de> Deserialize<'de> for Cell<'static> {
             }
         }
         d.deserialize_any(CellVisitor)
-    }
-}
-
-/// A table read in the order its source lists columns: a map of column name to list of
-/// values, or a list of records (maps of column name to value). Records charge the cells
-/// they make to `budget`; a breach is kept in `breach`, since serde's errors are text.
-pub(crate) struct TableSeed<'b> {
-    pub(crate) budget: &'b OutputBudget,
-    pub(crate) breach: &'b std::sync::Mutex<Option<Error>>,
-}
-
-impl<'de> DeserializeSeed<'de> for TableSeed<'_> {
-    type Value = DataFrame;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<DataFrame, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for TableSeed<'_> {
-    type Value = DataFrame;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a map of columns or a list of records")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DataFrame, A::Error> {
-        let mut builder = FrameBuilder::default();
-        while let Some((name, cells)) = map.next_entry::<String, Vec<Cell<'static>>>()? {
-            builder.push(&name, cells).map_err(de::Error::custom)?;
-        }
-        builder.finish().map_err(de::Error::custom)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<DataFrame, A::Error> {
-        let mut rows: Vec<Vec<(String, Cell<'static>)>> = Vec::new();
-        while let Some(Record(row)) = seq.next_element()? {
-            rows.push(row);
-        }
-        frame_from_records(rows, self.budget).map_err(|e| {
-            let message = e.to_string();
-            if let Ok(mut breach) = self.breach.lock() {
-                *breach = Some(e);
-            }
-            de::Error::custom(message)
-        })
-    }
-}
-
-/// One record: column name to value, in the source's order.
-struct Record(Vec<(String, Cell<'static>)>);
-
-impl<'de> Deserialize<'de> for Record {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct RecordVisitor;
-        impl<'de> Visitor<'de> for RecordVisitor {
-            type Value = Record;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a record (a map of column name to value)")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Record, A::Error> {
-                let mut row = Vec::new();
-                while let Some(entry) = map.next_entry()? {
-                    row.push(entry);
-                }
-                Ok(Record(row))
-            }
-        }
-        d.deserialize_map(RecordVisitor)
     }
 }
 

@@ -257,6 +257,10 @@ impl Machine {
                 let node = self.node(Vec::new(), 0);
                 self.push(node);
             }
+            // NEXT_BUFFER: the machine refuses it (no out-of-band buffers); READONLY_BUFFER
+            // changes nothing here.
+            0x97 => self.scalar(0),
+            0x98 => {}
             other => return Err(format!("unsupported opcode 0x{other:02x}")),
         }
         Ok(None)
@@ -632,7 +636,7 @@ mod tests {
         assert_eq!(kind(b"\x80\x02h\x05."), Some(ErrorKind::Decode));
         assert_eq!(kind(b"\x80\x02X\xff\xff\xff\xff"), Some(ErrorKind::Decode));
         assert_eq!(kind(b"\x80\x02]"), Some(ErrorKind::Decode));
-        assert_eq!(kind(b"\x97."), Some(ErrorKind::Decode));
+        assert_eq!(kind(b"\x99."), Some(ErrorKind::Decode));
     }
 
     #[test]
