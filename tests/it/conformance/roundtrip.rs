@@ -4,6 +4,7 @@ use polars::prelude::*;
 use s3io::{Data, Format};
 use serde_json::json;
 
+use super::target::Target;
 use crate::support::*;
 
 /// A frame with every dtype the cell formats carry, nulls in each column, and awkward text.
@@ -31,13 +32,11 @@ fn mixed_frame() -> DataFrame {
     .unwrap()
 }
 
-#[tokio::test]
-async fn frames_round_trip_through_xlsx_json_and_pickle() {
-    let t = start().await;
+pub async fn frames_round_trip_through_xlsx_json_and_pickle(t: &Target) {
     let df = mixed_frame();
     for key in ["t/frame.xlsx", "t/frame.json", "t/frame.pkl"] {
-        t.s3.upload(BUCKET, key, &df).await.unwrap();
-        let back = t.s3.download_frame(BUCKET, key).await.unwrap();
+        t.s3.upload(t.bucket(), key, &df).await.unwrap();
+        let back = t.s3.download_frame(t.bucket(), key).await.unwrap();
         assert_eq!(back.get_column_names(), df.get_column_names(), "{key}");
         assert_eq!(ints(&back, "id"), ints(&df, "id"), "{key}");
         assert_eq!(floats(&back, "x"), floats(&df, "x"), "{key}");
@@ -64,26 +63,31 @@ async fn frames_round_trip_through_xlsx_json_and_pickle() {
     }
 }
 
-#[tokio::test]
-async fn frames_round_trip_through_csv() {
-    let t = start().await;
+pub async fn frames_round_trip_through_csv(t: &Target) {
     let df = mixed_frame().drop_many(["day", "stamp"]);
-    t.s3.upload(BUCKET, "t/frame.csv", &df).await.unwrap();
-    let back = t.s3.download_frame(BUCKET, "t/frame.csv").await.unwrap();
+    t.s3.upload(t.bucket(), "t/frame.csv", &df).await.unwrap();
+    let back =
+        t.s3.download_frame(t.bucket(), "t/frame.csv")
+            .await
+            .unwrap();
     assert!(back.equals_missing(&df), "{back}");
 }
 
-#[tokio::test]
-async fn values_round_trip() {
-    let t = start().await;
+pub async fn values_round_trip(t: &Target) {
     let value = json!({"b": [1, 2.5, null, "x"], "a": {"nested": true}, "big": u64::MAX});
-    t.s3.upload(BUCKET, "v.json", &value).await.unwrap();
-    assert_eq!(t.s3.download_json(BUCKET, "v.json").await.unwrap(), value);
+    t.s3.upload(t.bucket(), "v.json", &value).await.unwrap();
+    assert_eq!(
+        t.s3.download_json(t.bucket(), "v.json").await.unwrap(),
+        value
+    );
 
     // A JSON value pickles, and comes back the same through JSON.
     let small = json!({"b": [1, 2.5, null, "x"], "a": {"nested": true}});
-    t.s3.upload(BUCKET, "v.pkl", &small).await.unwrap();
-    assert_eq!(t.s3.download_json(BUCKET, "v.pkl").await.unwrap(), small);
+    t.s3.upload(t.bucket(), "v.pkl", &small).await.unwrap();
+    assert_eq!(
+        t.s3.download_json(t.bucket(), "v.pkl").await.unwrap(),
+        small
+    );
 
     // Pickle values, including what JSON cannot hold.
     let Data::Pickle(original) = Format::PICKLE
@@ -92,10 +96,10 @@ async fn values_round_trip() {
     else {
         panic!("a pickle value");
     };
-    t.s3.upload(BUCKET, "b.pkl", original.clone())
+    t.s3.upload(t.bucket(), "b.pkl", original.clone())
         .await
         .unwrap();
-    let Data::Pickle(back) = t.s3.download(BUCKET, "b.pkl").await.unwrap() else {
+    let Data::Pickle(back) = t.s3.download(t.bucket(), "b.pkl").await.unwrap() else {
         panic!("a pickle value");
     };
     assert_eq!(back, original);
@@ -113,28 +117,32 @@ async fn values_round_trip() {
         tags: None,
     };
     for key in ["run.json", "run.pkl"] {
-        t.s3.upload_value(BUCKET, key, &run).await.unwrap();
-        let back: Run = t.s3.download_value(BUCKET, key).await.unwrap();
+        t.s3.upload_value(t.bucket(), key, &run).await.unwrap();
+        let back: Run = t.s3.download_value(t.bucket(), key).await.unwrap();
         assert_eq!(back, run, "{key}");
     }
 
-    t.s3.upload(BUCKET, "n.txt", "line 1\nZoë\n").await.unwrap();
+    t.s3.upload(t.bucket(), "n.txt", "line 1\nZoë\n")
+        .await
+        .unwrap();
     assert_eq!(
-        t.s3.download_text(BUCKET, "n.txt").await.unwrap(),
+        t.s3.download_text(t.bucket(), "n.txt").await.unwrap(),
         "line 1\nZoë\n"
     );
 }
 
-#[tokio::test]
-async fn uploads_carry_the_formats_content_type_and_bytes_stay_unchanged() {
-    let t = start().await;
+pub async fn uploads_carry_the_formats_content_type_and_bytes_stay_unchanged(t: &Target) {
     let df = df!("a" => [1, 2]).unwrap();
-    t.s3.upload(BUCKET, "c.csv", &df).await.unwrap();
-    t.s3.upload(BUCKET, "c.xlsx", &df).await.unwrap();
-    t.s3.upload(BUCKET, "c.json", &json!([1])).await.unwrap();
-    t.s3.upload(BUCKET, "c.txt", "x").await.unwrap();
+    t.s3.upload(t.bucket(), "c.csv", &df).await.unwrap();
+    t.s3.upload(t.bucket(), "c.xlsx", &df).await.unwrap();
+    t.s3.upload(t.bucket(), "c.json", &json!([1]))
+        .await
+        .unwrap();
+    t.s3.upload(t.bucket(), "c.txt", "x").await.unwrap();
     let raw = bytes::Bytes::from_static(b"\x00\x01 not csv");
-    t.s3.upload(BUCKET, "raw.csv", raw.clone()).await.unwrap();
+    t.s3.upload(t.bucket(), "raw.csv", raw.clone())
+        .await
+        .unwrap();
     for (key, content_type) in [
         ("c.csv", "text/csv; charset=utf-8"),
         (
@@ -148,27 +156,29 @@ async fn uploads_carry_the_formats_content_type_and_bytes_stay_unchanged() {
         let head =
             t.s3.client()
                 .head_object()
-                .bucket(BUCKET)
+                .bucket(t.bucket())
                 .key(key)
                 .send()
                 .await
                 .unwrap();
         assert_eq!(head.content_type(), Some(content_type), "{key}");
     }
-    assert_eq!(t.s3.download_bytes(BUCKET, "raw.csv").await.unwrap(), raw);
     assert_eq!(
-        t.s3.download_bytes(BUCKET, "c.csv").await.unwrap(),
+        t.s3.download_bytes(t.bucket(), "raw.csv").await.unwrap(),
+        raw
+    );
+    assert_eq!(
+        t.s3.download_bytes(t.bucket(), "c.csv").await.unwrap(),
         "a\n1\n2\n"
     );
 }
 
-#[tokio::test]
-async fn buckets_and_objects_are_listed() {
+pub async fn buckets_and_objects_are_listed(t: &Target) {
     use futures_util::TryStreamExt;
-    let t = start().await;
-    t.s3.create_bucket("second-bucket").await.unwrap();
+    let second = &t.other_bucket("second");
+    t.s3.create_bucket(second).await.unwrap();
     // Creating a bucket you own already is fine.
-    t.s3.create_bucket("second-bucket").await.unwrap();
+    t.s3.create_bucket(second).await.unwrap();
     let names: Vec<String> =
         t.s3.list_buckets()
             .await
@@ -176,13 +186,22 @@ async fn buckets_and_objects_are_listed() {
             .into_iter()
             .map(|b| b.name)
             .collect();
-    assert_eq!(names, [BUCKET, "second-bucket"]);
+    // Other tests' buckets may share the server, and s3s-fs lists in its folder's order.
+    let mut ours: Vec<&String> = names
+        .iter()
+        .filter(|n| n.as_str() == t.bucket() || *n == second)
+        .collect();
+    ours.sort();
+    assert_eq!(ours, [t.bucket(), second.as_str()]);
 
     for key in ["a/1.txt", "a/2.txt", "b/3.txt"] {
-        t.s3.upload(BUCKET, key, "x").await.unwrap();
+        t.s3.upload(t.bucket(), key, "x").await.unwrap();
     }
     let listed: Vec<s3io::ObjectInfo> =
-        t.s3.list_objects(BUCKET, "a/").try_collect().await.unwrap();
+        t.s3.list_objects(t.bucket(), "a/")
+            .try_collect()
+            .await
+            .unwrap();
     let keys: Vec<&str> = listed.iter().map(|o| o.key.as_str()).collect();
     assert_eq!(keys, ["a/1.txt", "a/2.txt"]);
     assert!(

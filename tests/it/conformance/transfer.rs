@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use s3io::{ErrorKind, Progress, TransferConfig};
 
+use super::target::Target;
 use crate::proxy::{Fault, FaultProxy, Matches};
 use crate::support::*;
 
@@ -17,53 +18,50 @@ pub fn small_parts() -> TransferConfig {
         .concurrency(3)
 }
 
-#[tokio::test]
-async fn ranged_parallel_download_and_multipart_upload_are_byte_exact() {
-    let t = start().await;
+pub async fn ranged_parallel_download_and_multipart_upload_are_byte_exact(t: &Target) {
     let s3 = t.s3.with_transfer(small_parts());
     // Sizes around part boundaries: one byte, exactly one part, one part and a byte, many.
     for len in [1usize, 5 << 20, (5 << 20) + 1, (21 << 20) + 7] {
         let body = patterned(len);
         let key = format!("sizes/{len}.bin");
-        let info = s3.upload(BUCKET, &key, body.clone()).await.unwrap();
+        let info = s3.upload(t.bucket(), &key, body.clone()).await.unwrap();
         assert_eq!(info.size, len as u64);
-        let back = s3.download_bytes(BUCKET, &key).await.unwrap();
+        let back = s3.download_bytes(t.bucket(), &key).await.unwrap();
         assert_eq!(back.len(), len, "{key}");
         assert!(back == body, "{key}: bytes differ");
-        assert_eq!(s3.head(BUCKET, &key).await.unwrap().size, len as u64);
+        assert_eq!(s3.head(t.bucket(), &key).await.unwrap().size, len as u64);
     }
     // s3s-fs cannot list multipart uploads; the moto tests check none is left open.
 }
 
-#[tokio::test]
-async fn empty_objects_download_as_empty() {
-    let t = start().await;
-    t.s3.upload(BUCKET, "empty.bin", Bytes::new())
+pub async fn empty_objects_download_as_empty(t: &Target) {
+    t.s3.upload(t.bucket(), "empty.bin", Bytes::new())
         .await
         .unwrap();
     assert!(
-        t.s3.download_bytes(BUCKET, "empty.bin")
+        t.s3.download_bytes(t.bucket(), "empty.bin")
             .await
             .unwrap()
             .is_empty()
     );
-    t.s3.upload(BUCKET, "empty.txt", "").await.unwrap();
-    assert_eq!(t.s3.download_text(BUCKET, "empty.txt").await.unwrap(), "");
+    t.s3.upload(t.bucket(), "empty.txt", "").await.unwrap();
+    assert_eq!(
+        t.s3.download_text(t.bucket(), "empty.txt").await.unwrap(),
+        ""
+    );
 }
 
 /// What a progress callback saw: bytes so far and the total.
 type Reported = (u64, Option<u64>);
 
-#[tokio::test]
-async fn progress_reports_every_byte_once() {
-    let t = start().await;
+pub async fn progress_reports_every_byte_once(t: &Target) {
     let seen: Arc<Mutex<Vec<Reported>>> = Arc::default();
     let log = seen.clone();
     let s3 = t.s3.with_transfer(
         small_parts().on_progress(move |p| log.lock().unwrap().push((p.bytes, p.total))),
     );
     let body = patterned((12 << 20) + 5);
-    s3.upload(BUCKET, "p.bin", body.clone()).await.unwrap();
+    s3.upload(t.bucket(), "p.bin", body.clone()).await.unwrap();
     let uploads = std::mem::take(&mut *seen.lock().unwrap());
     assert_eq!(
         uploads.last(),
@@ -74,7 +72,7 @@ async fn progress_reports_every_byte_once() {
         "upload progress only grows"
     );
 
-    s3.download_bytes(BUCKET, "p.bin").await.unwrap();
+    s3.download_bytes(t.bucket(), "p.bin").await.unwrap();
     let downloads = std::mem::take(&mut *seen.lock().unwrap());
     assert_eq!(
         downloads.last(),
@@ -90,6 +88,7 @@ async fn progress_reports_every_byte_once() {
 /// file is named by its key under `prefix` and by its local path under `dir`, each ends with
 /// every byte, and each carries the whole folder's progress, which ends complete.
 fn check_folder_reports(
+    bucket: &str,
     reports: &[Progress],
     files: &[(&str, Bytes)],
     prefix: &str,
@@ -113,7 +112,7 @@ fn check_folder_reports(
             "{key}: {of_file:?}"
         );
         for p in of_file {
-            assert_eq!(p.bucket, BUCKET);
+            assert_eq!(p.bucket, bucket);
             assert_eq!(p.path.as_deref(), Some(dir.join(name).as_path()), "{key}");
             let folder = p.folder.expect("a folder's file reports on the folder");
             assert_eq!((folder.files, folder.total), (files.len(), total));
@@ -124,9 +123,7 @@ fn check_folder_reports(
     assert_eq!(most, (total, files.len()), "the folder ends complete");
 }
 
-#[tokio::test]
-async fn folder_transfers_report_each_file_by_key_and_path() {
-    let t = start().await;
+pub async fn folder_transfers_report_each_file_by_key_and_path(t: &Target) {
     let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
     let log = seen.clone();
     let s3 =
@@ -142,21 +139,23 @@ async fn folder_transfers_report_each_file_by_key_and_path() {
     for (name, body) in &files {
         std::fs::write(up.path().join(name), body).unwrap();
     }
-    s3.upload_dir(up.path(), BUCKET, "reported/").await.unwrap();
+    s3.upload_dir(up.path(), t.bucket(), "reported/")
+        .await
+        .unwrap();
     let uploads = std::mem::take(&mut *seen.lock().unwrap());
-    check_folder_reports(&uploads, &files, "reported/", up.path());
+    check_folder_reports(t.bucket(), &uploads, &files, "reported/", up.path());
 
     let down = tempfile::tempdir().unwrap();
     let written = s3
-        .download_dir(BUCKET, "reported/", down.path())
+        .download_dir(t.bucket(), "reported/", down.path())
         .await
         .unwrap();
     let downloads = std::mem::take(&mut *seen.lock().unwrap());
-    check_folder_reports(&downloads, &files, "reported/", down.path());
+    check_folder_reports(t.bucket(), &downloads, &files, "reported/", down.path());
     assert_eq!(written.len(), files.len());
 
     // A transfer of its own names its object, and no file or folder.
-    s3.upload(BUCKET, "alone.txt", "x").await.unwrap();
+    s3.upload(t.bucket(), "alone.txt", "x").await.unwrap();
     let alone = std::mem::take(&mut *seen.lock().unwrap());
     assert!(!alone.is_empty());
     assert!(
@@ -166,9 +165,7 @@ async fn folder_transfers_report_each_file_by_key_and_path() {
     );
 }
 
-#[tokio::test]
-async fn files_go_up_and_down_whole() {
-    let t = start().await;
+pub async fn files_go_up_and_down_whole(t: &Target) {
     let s3 = t.s3.with_transfer(small_parts());
     let dir = tempfile::tempdir().unwrap();
     let source = dir.path().join("source.bin");
@@ -176,13 +173,13 @@ async fn files_go_up_and_down_whole() {
     std::fs::write(&source, &body).unwrap();
 
     let info = s3
-        .upload_from_path(BUCKET, "files/data.bin", &source)
+        .upload_from_path(t.bucket(), "files/data.bin", &source)
         .await
         .unwrap();
     assert_eq!(info.size, body.len() as u64);
     let target = dir.path().join("target.bin");
     let written = s3
-        .download_to_path(BUCKET, "files/data.bin", &target)
+        .download_to_path(t.bucket(), "files/data.bin", &target)
         .await
         .unwrap();
     assert_eq!(written, body.len() as u64);
@@ -190,10 +187,10 @@ async fn files_go_up_and_down_whole() {
 
     // A file upload gets its key's Content-Type.
     std::fs::write(dir.path().join("a.csv"), "a\n1\n").unwrap();
-    s3.upload_from_path(BUCKET, "files/a.csv", dir.path().join("a.csv"))
+    s3.upload_from_path(t.bucket(), "files/a.csv", dir.path().join("a.csv"))
         .await
         .unwrap();
-    let head = s3.head(BUCKET, "files/a.csv").await.unwrap();
+    let head = s3.head(t.bucket(), "files/a.csv").await.unwrap();
     assert_eq!(
         head.content_type.as_deref(),
         Some("text/csv; charset=utf-8")
@@ -202,7 +199,7 @@ async fn files_go_up_and_down_whole() {
     // A failed download leaves neither the file nor a partial one behind.
     let missing = dir.path().join("missing.bin");
     let err = s3
-        .download_to_path(BUCKET, "files/nope.bin", &missing)
+        .download_to_path(t.bucket(), "files/nope.bin", &missing)
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
@@ -250,30 +247,28 @@ impl std::io::Write for Sink {
     }
 }
 
-#[tokio::test]
-async fn downloads_stream_into_a_writer_in_order() {
-    let t = start().await;
+pub async fn downloads_stream_into_a_writer_in_order(t: &Target) {
     let s3 = t.s3.with_transfer(small_parts());
     // Three parts fetched at once must still be written in order.
     let body = patterned((11 << 20) + 7);
-    s3.upload(BUCKET, "stream/big.bin", body.clone())
+    s3.upload(t.bucket(), "stream/big.bin", body.clone())
         .await
         .unwrap();
     let sink = Sink::new(usize::MAX);
     let n = s3
-        .download_to_writer(BUCKET, "stream/big.bin", sink.clone())
+        .download_to_writer(t.bucket(), "stream/big.bin", sink.clone())
         .await
         .unwrap();
     assert_eq!(n, body.len() as u64);
     assert!(*sink.written.lock().unwrap() == body, "bytes differ");
     assert_eq!(*sink.writes.lock().unwrap(), 3, "one write per part");
 
-    s3.upload(BUCKET, "stream/empty.bin", Bytes::new())
+    s3.upload(t.bucket(), "stream/empty.bin", Bytes::new())
         .await
         .unwrap();
     let sink = Sink::new(usize::MAX);
     let n = s3
-        .download_to_writer(BUCKET, "stream/empty.bin", sink.clone())
+        .download_to_writer(t.bucket(), "stream/empty.bin", sink.clone())
         .await
         .unwrap();
     assert_eq!(n, 0);
@@ -282,7 +277,7 @@ async fn downloads_stream_into_a_writer_in_order() {
     // A writer that fails stops the download; its io::Error is the source.
     let sink = Sink::new(6 << 20);
     let err = s3
-        .download_to_writer(BUCKET, "stream/big.bin", sink.clone())
+        .download_to_writer(t.bucket(), "stream/big.bin", sink.clone())
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
@@ -292,7 +287,7 @@ async fn downloads_stream_into_a_writer_in_order() {
     assert_eq!(io.kind(), std::io::ErrorKind::BrokenPipe);
     assert!(
         err.to_string()
-            .starts_with("download s3://s3io-test/stream/big.bin"),
+            .starts_with(&format!("download s3://{}/stream/big.bin", t.bucket())),
         "{err}"
     );
     assert!(
@@ -303,22 +298,20 @@ async fn downloads_stream_into_a_writer_in_order() {
     // A missing object writes nothing.
     let sink = Sink::new(usize::MAX);
     let err = s3
-        .download_to_writer(BUCKET, "stream/nope.bin", sink.clone())
+        .download_to_writer(t.bucket(), "stream/nope.bin", sink.clone())
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert!(sink.written.lock().unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn folders_go_up_and_down_and_keys_cannot_escape() {
-    let t = start().await;
+pub async fn folders_go_up_and_down_and_keys_cannot_escape(t: &Target) {
     let up = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(up.path().join("2024/월별")).unwrap();
     std::fs::write(up.path().join("top.txt"), "top").unwrap();
     std::fs::write(up.path().join("2024/월별/a b.csv"), "a\n1\n").unwrap();
     let uploaded =
-        t.s3.upload_dir(up.path(), BUCKET, "exports/")
+        t.s3.upload_dir(up.path(), t.bucket(), "exports/")
             .await
             .unwrap();
     let keys: Vec<&str> = uploaded.iter().map(|(k, _)| k.as_str()).collect();
@@ -326,7 +319,7 @@ async fn folders_go_up_and_down_and_keys_cannot_escape() {
 
     let down = tempfile::tempdir().unwrap();
     let files =
-        t.s3.download_dir(BUCKET, "exports/", down.path())
+        t.s3.download_dir(t.bucket(), "exports/", down.path())
             .await
             .unwrap();
     assert_eq!(
@@ -348,7 +341,7 @@ async fn folders_go_up_and_down_and_keys_cannot_escape() {
         "exports//etc/evil.txt",
         "exports/a\\..\\..\\evil.txt",
     ] {
-        let proxy = FaultProxy::start(&t.server.endpoint_url());
+        let proxy = FaultProxy::start(t.endpoint_url());
         let to: &'static str = Box::leak(format!("<Key>{hostile}</Key>").into_boxed_str());
         proxy.inject(
             Matches::List,
@@ -356,7 +349,6 @@ async fn folders_go_up_and_down_and_keys_cannot_escape() {
             1,
         );
         let s3 = t
-            .server
             .builder()
             .endpoint_url(proxy.endpoint_url())
             .build()
@@ -364,7 +356,10 @@ async fn folders_go_up_and_down_and_keys_cannot_escape() {
             .unwrap();
         let target = tempfile::tempdir().unwrap();
         let out = target.path().join("a/b/out");
-        let err = s3.download_dir(BUCKET, "exports/", &out).await.unwrap_err();
+        let err = s3
+            .download_dir(t.bucket(), "exports/", &out)
+            .await
+            .unwrap_err();
         assert!(proxy.struck(), "the listing went through the proxy");
         assert!(
             err.to_string()

@@ -1,0 +1,70 @@
+//! The conformance suite: what s3io does against an S3 server, written once as functions of a
+//! [`Target`] and run against every server ([`target`] says which and how they are chosen),
+//! as object_store's `integration.rs` runs one suite against every backend.
+//!
+//! Each case becomes one test per server, named `conformance::<server>::<case>`, so
+//! `cargo test conformance::moto::` runs the moto column.
+
+mod objects;
+mod roundtrip;
+mod servers;
+mod target;
+pub mod transfer;
+
+use target::{Server, Target};
+
+/// One test per server for each case: `embedded::<case>`, `moto::<case>`, `garage::<case>`.
+macro_rules! conformance {
+    ($($file:ident :: $case:ident),* $(,)?) => {
+        conformance!(@server embedded, Server::Embedded; $($file::$case),*);
+        conformance!(@server moto, Server::Moto; $($file::$case),*);
+        conformance!(@server garage, Server::Garage; $($file::$case),*);
+    };
+    (@server $server:ident, $kind:expr; $($file:ident :: $case:ident),*) => {
+        mod $server {
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    if let Some(t) = Target::start($kind, stringify!($case)).await {
+                        $file::$case(&t).await;
+                        t.finish().await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+conformance! {
+    objects::listing_pages_past_a_thousand_keys,
+    objects::listing_filters_and_folders,
+    objects::globs_match_keys_and_list_only_the_literal_prefix,
+    objects::uris_name_keys_with_spaces_unicode_and_symbols,
+    objects::download_many_stacks_mixed_formats_by_column_name,
+    objects::head_exists_and_user_metadata,
+    objects::deletes_one_many_and_by_prefix_with_dry_run,
+    objects::copies_and_renames_server_side,
+    objects::prefixes_copy_server_side_keeping_relative_paths,
+    objects::large_copies_go_in_parts,
+    objects::buckets_exist_empty_and_force_delete,
+    objects::waiters_see_objects_arrive_and_leave,
+    objects::presigned_urls_work_with_plain_http,
+    roundtrip::frames_round_trip_through_xlsx_json_and_pickle,
+    roundtrip::frames_round_trip_through_csv,
+    roundtrip::values_round_trip,
+    roundtrip::uploads_carry_the_formats_content_type_and_bytes_stay_unchanged,
+    roundtrip::buckets_and_objects_are_listed,
+    servers::errors_keep_codes_and_request_ids,
+    servers::versions_listed_downloaded_and_deleted,
+    servers::identity_and_listing_details,
+    servers::multipart_uploads_complete_and_leave_nothing_open,
+    servers::keys_that_escape_a_download_folder_are_refused,
+    transfer::ranged_parallel_download_and_multipart_upload_are_byte_exact,
+    transfer::empty_objects_download_as_empty,
+    transfer::progress_reports_every_byte_once,
+    transfer::folder_transfers_report_each_file_by_key_and_path,
+    transfer::files_go_up_and_down_whole,
+    transfer::downloads_stream_into_a_writer_in_order,
+    transfer::folders_go_up_and_down_and_keys_cannot_escape,
+}
