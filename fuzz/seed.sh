@@ -37,7 +37,8 @@ seed ndjson - "$fx"/ndjson/* "$fx"/hostile/ndjson_*
 seed json - "$fx"/json/* "$fx"/hostile/json_*
 seed parquet - "$fx"/parquet/* "$fx"/hostile/parquet_*
 seed ipc - "$fx"/arrow/* "$fx"/hostile/arrow_*
-seed pickle - "$fx"/pickle/* "$fx"/hostile/pickle_*
+# Pickles: builtins, and pandas/numpy objects as pandas 1.5-3 and numpy 1-2 write them.
+seed pickle - "$fx"/pickle/* "$fx"/hostile/pickle_* "$fx"/pandas-pickles/*/*.pkl
 seed text - "$fx"/text/* "$fx"/hostile/text_*
 seed excel 00 "$fx"/xlsx/*.xlsx "$fx"/workbooks/*.xlsx "$fx"/hostile/xlsx_*
 seed excel 01 "$fx"/workbooks/*.xlsm
@@ -52,7 +53,7 @@ seed compression 03 "$fx"/compressed/*.xz "$fx"/hostile/xz_*
 # Tables into frames: 00 JSON, 01 NDJSON, 02 pickle.
 seed frame 00 "$fx"/json/* "$fx"/hostile/json_*
 seed frame 01 "$fx"/ndjson/* "$fx"/hostile/ndjson_*
-seed frame 02 "$fx"/pickle/* "$fx"/hostile/pickle_*
+seed frame 02 "$fx"/pickle/* "$fx"/hostile/pickle_* "$fx"/pandas-pickles/*/*.pkl
 seed sheets 00 "$fx"/xlsx/*.xlsx "$fx"/workbooks/*.xlsx
 seed sheets 03 "$fx"/workbooks/*.xls
 seed sheets 04 "$fx"/workbooks/*.ods

@@ -234,7 +234,7 @@ impl Index {
             Index::Range {
                 start, step, len, ..
             } => Ok((0..*len as i64)
-                .map(|i| (start + i * step).to_string())
+                .map(|i| start.saturating_add(i.saturating_mul(*step)).to_string())
                 .collect()),
             Index::Values { column, .. } => label_texts(column),
         }
@@ -250,7 +250,9 @@ impl Index {
                 len,
                 name,
             } => {
-                let values: Vec<i64> = (0..len as i64).map(|i| start + i * step).collect();
+                let values: Vec<i64> = (0..len as i64)
+                    .map(|i| start.saturating_add(i.saturating_mul(step)))
+                    .collect();
                 let name = name.unwrap_or_else(|| "index".into());
                 Ok(Some(Series::new(name.into(), values).into_column()))
             }
@@ -729,6 +731,13 @@ impl<'g> Reader<'g> {
                     "the numpy shape {shape:?} overflows: more elements than can exist"
                 ))
             })?;
+        if dtype.size == 0 {
+            // Zero-byte items would let a shape of any size pass the check against the bytes.
+            return Err(bad(format!(
+                "a numpy array of the zero-byte dtype '{}0'",
+                char::from(dtype.kind)
+            )));
+        }
         let data = if dtype.kind == b'O' {
             let items = self
                 .list(data_v)
@@ -1299,6 +1308,11 @@ impl<'g> Reader<'g> {
                 0
             };
             let len = usize::try_from(len).map_err(|_| bad("a RangeIndex too long"))?;
+            // Its labels or values may be made: charge them before they are.
+            self.settings
+                .charge_output((len as u64).saturating_mul(24), || {
+                    format!("a RangeIndex of {len} entries")
+                })?;
             return Ok(Index::Range {
                 start,
                 step,
