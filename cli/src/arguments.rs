@@ -107,6 +107,11 @@ pub struct ReadArgs {
         conflicts_with_all = ["sheet", "sheet_index"],
     )]
     pub separator: Option<u8>,
+
+    /// Read pandas' missing-value tokens (NA, N/A, NaN, null, None, ...) in a csv or tsv as
+    /// text, not as nulls (pandas' keep_default_na=False)
+    #[arg(long, conflicts_with_all = ["sheet", "sheet_index"])]
+    pub no_default_na: bool,
 }
 
 impl ReadArgs {
@@ -116,8 +121,12 @@ impl ReadArgs {
             ReadOptions::excel().sheet_name(name).into()
         } else if let Some(index) = self.sheet_index {
             ReadOptions::excel().sheet_index(index).into()
-        } else if let Some(separator) = self.separator {
-            ReadOptions::csv().separator(separator).into()
+        } else if self.separator.is_some() || self.no_default_na {
+            let csv = ReadOptions::csv().keep_default_na(!self.no_default_na);
+            match self.separator {
+                Some(separator) => csv.separator(separator).into(),
+                None => csv.into(),
+            }
         } else {
             ReadOptions::new()
         };
@@ -141,8 +150,14 @@ impl ReadArgs {
                 "the sheet options are for workbooks (xlsx, xlsm, xlsb, xls, ods); {uri} is {format}"
             ));
         }
-        if self.separator.is_some() && ![Format::CSV, Format::TSV].contains(&format) {
+        let delimited = [Format::CSV, Format::TSV].contains(&format);
+        if self.separator.is_some() && !delimited {
             return Err(format!("--separator is for csv and tsv; {uri} is {format}"));
+        }
+        if self.no_default_na && !delimited {
+            return Err(format!(
+                "--no-default-na is for csv and tsv; {uri} is {format}"
+            ));
         }
         Ok(())
     }
@@ -183,6 +198,29 @@ mod tests {
         assert_eq!(format_named("pq").ok(), Some(Format::PARQUET));
         assert_eq!(format_named("Parquet").ok(), Some(Format::PARQUET));
         assert_eq!(format_named(".xlsx").ok(), Some(Format::EXCEL));
+    }
+
+    #[test]
+    fn no_default_na_keeps_pandas_tokens_as_text() {
+        let text = "a\nNA\n1\n";
+        let read = |args: &ReadArgs| {
+            let df = Format::CSV
+                .decode_frame_with(text, args.read_options())
+                .unwrap();
+            df.column("a").unwrap().dtype().to_string()
+        };
+        assert_eq!(read(&ReadArgs::default()), "i64");
+        let keep = ReadArgs {
+            no_default_na: true,
+            ..ReadArgs::default()
+        };
+        assert_eq!(read(&keep), "str");
+        let uri = S3Uri::parse("s3://b/x.parquet").unwrap();
+        assert!(
+            keep.check_fits(false, &uri)
+                .unwrap_err()
+                .contains("--no-default-na")
+        );
     }
 
     #[test]

@@ -242,9 +242,21 @@ impl CsvReadOptions {
         self
     }
 
-    /// Field values that mean "missing". The default is only the empty field.
+    /// More field values that mean "missing", besides the empty field and pandas' default
+    /// tokens (`NA`, `N/A`, `NaN`, `null`, ...: see [`keep_default_na`](Self::keep_default_na)),
+    /// as pandas' `na_values`.
     pub fn null_values<S: Into<String>>(mut self, values: impl IntoIterator<Item = S>) -> Self {
         self.0.settings.null_values = values.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Whether pandas' default missing-value tokens read as nulls (default `true`), as pandas'
+    /// `keep_default_na`: `''`, `#N/A`, `#N/A N/A`, `#NA`, `-1.#IND`, `-1.#QNAN`, `-NaN`,
+    /// `-nan`, `1.#IND`, `1.#QNAN`, `<NA>`, `N/A`, `NA`, `NULL`, `NaN`, `None`, `n/a`, `nan`,
+    /// `null`. With `false`, only the empty field and the [`null_values`](Self::null_values)
+    /// given are nulls, as in polars.
+    pub fn keep_default_na(mut self, keep: bool) -> Self {
+        self.0.settings.keep_default_na = Some(keep);
         self
     }
 

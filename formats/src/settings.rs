@@ -32,6 +32,8 @@ pub(crate) struct ReadSettings {
     pub(crate) header_row: Option<usize>,
     pub(crate) skip_rows_after_header: usize,
     pub(crate) null_values: Vec<String>,
+    /// Whether pandas' default missing-value tokens are nulls too (`None`: yes).
+    pub(crate) keep_default_na: Option<bool>,
     pub(crate) schema_overrides: Vec<(String, DataType)>,
     /// `None`: not set (the first 10,000 rows, then all); `Some(None)`: every row.
     pub(crate) infer_schema_length: Option<Option<usize>>,

@@ -16,6 +16,14 @@ use crate::settings::{ReadSettings, WriteSettings};
 /// is read again with every row inferred, so the result matches pandas' whole-file inference.
 const INFER_ROWS: usize = 10_000;
 
+/// pandas' default `na_values`: the fields `pandas.read_csv` reads as missing unless told
+/// `keep_default_na=False` (pandas/_libs/parsers.pyx, `STR_NA_VALUES`). The empty field is
+/// missing in polars already.
+pub(crate) const PANDAS_NA_VALUES: [&str; 18] = [
+    "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+    "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+];
+
 /// What polars' CSV reader spends on each column before its first value, about: 100,000
 /// columns take some 140 MiB however few rows follow. Charged to the output budget with the
 /// bytes of the table, so that a small file cannot ask for gigabytes by width alone.
@@ -161,8 +169,16 @@ impl Delimited {
                 .map(|(name, dtype)| Field::new(name.into(), dtype.clone()));
             Arc::new(Schema::from_iter(fields))
         });
-        let null_values = (!options.null_values.is_empty())
-            .then(|| NullValues::AllColumns(options.null_values.iter().map(Into::into).collect()));
+        let defaults = match options.keep_default_na {
+            Some(false) => &[][..],
+            _ => &PANDAS_NA_VALUES[..],
+        };
+        let tokens: Vec<PlSmallStr> = defaults
+            .iter()
+            .map(|s| PlSmallStr::from_static(s))
+            .chain(options.null_values.iter().map(|s| s.as_str().into()))
+            .collect();
+        let null_values = (!tokens.is_empty()).then(|| NullValues::AllColumns(tokens));
         let separator = options.separator.unwrap_or(self.separator);
         CsvReadOptions::default()
             .with_has_header(options.has_header.unwrap_or(true))
@@ -183,7 +199,98 @@ impl Delimited {
 
 #[cfg(test)]
 mod tests {
-    use super::header_width;
+    use super::*;
+    use crate::format::codec::testing::fixture;
+
+    /// A column as pandas read it (`<fixture>.pandas.json`, from fixtures/generate.py).
+    struct PandasColumn {
+        dtype: String,
+        values: Vec<serde_json::Value>,
+    }
+
+    fn pandas_reading(path: &str) -> Vec<(String, PandasColumn)> {
+        let json: serde_json::Value =
+            serde_json::from_slice(&fixture(&format!("{path}.pandas.json"))).unwrap();
+        let columns = json.as_object().expect("an object of columns");
+        columns
+            .iter()
+            .map(|(name, column)| {
+                let column = PandasColumn {
+                    dtype: column["dtype"].as_str().unwrap().to_owned(),
+                    values: column["values"].as_array().unwrap().clone(),
+                };
+                (name.clone(), column)
+            })
+            .collect()
+    }
+
+    /// Every column of `df` against pandas' reading, dtype and value: pandas' float64 is
+    /// Float64, or Int64 where pandas made floats of integers only to hold NaN (polars has
+    /// nullable integers); pandas' str/object is String.
+    fn assert_reads_as_pandas(df: &DataFrame, path: &str) {
+        let expected = pandas_reading(path);
+        let names: Vec<&str> = expected.iter().map(|(n, _)| n.as_str()).collect();
+        let got: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+        assert_eq!(got, names, "{path}: columns");
+        for (name, pandas) in &expected {
+            let column = df.column(name).unwrap();
+            let context = format!("{path}: column {name} ({})", column.dtype());
+            match (pandas.dtype.as_str(), column.dtype()) {
+                ("float64", DataType::Float64 | DataType::Int64) => {
+                    let got = column.cast(&DataType::Float64).unwrap();
+                    let got: Vec<Option<f64>> = got.f64().unwrap().iter().collect();
+                    let want: Vec<Option<f64>> = pandas.values.iter().map(|v| v.as_f64()).collect();
+                    assert_eq!(got, want, "{context}");
+                }
+                ("str" | "object", DataType::String) => {
+                    let got: Vec<Option<&str>> = column.str().unwrap().iter().collect();
+                    let want: Vec<Option<&str>> =
+                        pandas.values.iter().map(|v| v.as_str()).collect();
+                    assert_eq!(got, want, "{context}");
+                }
+                (pandas, _) => panic!("{context}: pandas read {pandas}"),
+            }
+        }
+    }
+
+    #[test]
+    fn pandas_na_tokens_read_as_nulls_as_pandas_reads_them() {
+        for (format, path) in [(&CSV, "csv/na_tokens.csv"), (&TSV, "tsv/na_tokens.tsv")] {
+            let df = format
+                .decode_frame(fixture(path), &ReadSettings::default())
+                .unwrap();
+            assert_reads_as_pandas(&df, path);
+            assert_eq!(df.column("floats").unwrap().dtype(), &DataType::Float64);
+        }
+    }
+
+    #[test]
+    fn keep_default_na_false_keeps_the_tokens_as_text() {
+        let settings = ReadSettings {
+            keep_default_na: Some(false),
+            null_values: vec!["n.a.".into()],
+            ..ReadSettings::default()
+        };
+        let df = CSV
+            .decode_frame(fixture("csv/na_tokens.csv"), &settings)
+            .unwrap();
+        let words: Vec<Option<&str>> = df.column("words").unwrap().str().unwrap().iter().collect();
+        assert_eq!(
+            &words[..4],
+            [Some("apple"), Some("#N/A"), Some("pear"), Some("#N/A N/A")]
+        );
+        assert_eq!(
+            words.last().unwrap(),
+            &None,
+            "the empty field is still null"
+        );
+        // The numbers cannot be numbers any more: the tokens are text.
+        assert_eq!(df.column("floats").unwrap().dtype(), &DataType::String);
+        // null_values given add to the empty field only.
+        let kept = df.column("kept").unwrap().str().unwrap();
+        assert_eq!(kept.get(5), None, "n.a. is a null value given");
+        assert_eq!(kept.get(0), Some("NONE"));
+    }
 
     #[test]
     fn header_width_counts_fields_outside_quotes_on_the_header_line() {
