@@ -200,6 +200,7 @@
 mod admin;
 pub mod blocking;
 mod connector;
+mod dataset;
 mod dirs;
 mod list;
 mod listing;
@@ -215,6 +216,9 @@ pub mod local;
 
 pub use admin::{CallerIdentity, CopyOptions, DeleteOptions, PresignedUrl, Wait};
 pub use connector::S3Connector;
+pub use dataset::{
+    DatasetMode, DatasetOptions, DatasetReadOptions, DatasetWrite, HIVE_NULL, Partition,
+};
 pub use list::ListOptions;
 pub use listing::{
     BucketInfo, Listing, ObjectInfo, ObjectMeta, Row, VersionInfo, human_size, utc_time,

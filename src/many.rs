@@ -228,7 +228,7 @@ fn common_dtype(a: &DataType, b: &DataType) -> DataType {
 }
 
 /// The columns (by name) and rows of the frames once stacked.
-fn stacked_shape(frames: &[(String, DataFrame)]) -> (u64, u64) {
+pub(crate) fn stacked_shape(frames: &[(String, DataFrame)]) -> (u64, u64) {
     let names: std::collections::HashSet<&str> = frames
         .iter()
         .flat_map(|(_, df)| df.get_column_names().into_iter().map(|n| n.as_str()))
@@ -239,7 +239,7 @@ fn stacked_shape(frames: &[(String, DataFrame)]) -> (u64, u64) {
 
 /// Stacks frames vertically, aligning columns by name in first-seen order. Missing columns
 /// are null; differing dtypes are cast to a common supertype.
-fn stack_frames(frames: Vec<(String, DataFrame)>, source: Option<&str>) -> PolarsResult<DataFrame> {
+pub(crate) fn stack_frames(frames: Vec<(String, DataFrame)>, source: Option<&str>) -> PolarsResult<DataFrame> {
     let mut schema: Vec<(PlSmallStr, DataType)> = Vec::new();
     for (_, df) in &frames {
         for column in df.columns() {
