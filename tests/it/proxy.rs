@@ -61,6 +61,9 @@ pub enum Matches {
     Complete,
     /// Listings (GET on a bucket).
     List,
+    /// Single-request PUTs of objects whose path (as sent: percent-encoded) contains this
+    /// text; `""` for every one.
+    PutObjectContaining(&'static str),
 }
 
 /// One request as the proxy saw it.
@@ -95,6 +98,12 @@ impl Seen {
             Matches::UploadPart => self.method == "PUT" && query.contains("uploadId"),
             Matches::Complete => self.method == "POST" && query.contains("uploadId"),
             Matches::List => self.method == "GET" && !is_object,
+            Matches::PutObjectContaining(text) => {
+                self.method == "PUT"
+                    && is_object
+                    && !query.contains("uploadId")
+                    && path.contains(text)
+            }
         }
     }
 }

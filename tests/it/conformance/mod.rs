@@ -5,6 +5,7 @@
 //! Each case becomes one test per server, named `conformance::<server>::<case>`, so
 //! `cargo test conformance::moto::` runs the moto column.
 
+mod dataset;
 mod objects;
 mod roundtrip;
 mod servers;
@@ -37,6 +38,12 @@ macro_rules! conformance {
 }
 
 conformance! {
+    dataset::datasets_round_trip_with_escaped_hive_partitions,
+    dataset::dataset_overwrites_replace_only_their_own_prefix,
+    dataset::dataset_overwrite_failing_part_way_leaves_the_old_data,
+    dataset::dataset_reads_are_bounded_per_file_and_per_call,
+    dataset::pyarrow_reads_what_s3io_wrote_and_s3io_reads_pyarrow,
+    dataset::s3io_reads_what_awswrangler_wrote,
     objects::listing_pages_past_a_thousand_keys,
     objects::listing_filters_and_folders,
     objects::globs_match_keys_and_list_only_the_literal_prefix,

@@ -194,6 +194,18 @@ impl Target {
         &self.endpoint.url
     }
 
+    /// The access key, secret key and region the connector signs with, for other clients
+    /// (pyarrow, awswrangler) pointed at [`endpoint_url`](Self::endpoint_url).
+    pub fn signing(&self) -> (&str, &str, &str) {
+        let e = &self.endpoint;
+        (&e.access_key, &e.secret_key, &e.region)
+    }
+
+    /// The test's name, as `SKIP` lines show it: `<server>::<case>`.
+    pub fn name(&self) -> &str {
+        &self.test
+    }
+
     /// Prints `SKIP <test>: <why>` and returns false when `able` is false: for a case, or part
     /// of one, that the server cannot run.
     pub fn able(&self, able: bool, why: &str) -> bool {
