@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use std::borrow::Borrow;
 
 use crate::listing::{BucketInfo, Listing, ObjectMeta};
-use crate::session::{S3ConnectorBuilder, s3_config};
+use crate::session::{PerCopy, S3ConnectorBuilder, Sdk, run_blocking};
 use crate::transfer::{TransferConfig, UploadInfo};
 use s3io_formats::Data;
 use s3io_formats::Limits;
@@ -29,6 +29,14 @@ use s3io_formats::{ReadOptions, Sheets, WriteOptions};
 /// A connection to S3 that reads and writes data by file extension.
 ///
 /// Cheap to clone: clones share one HTTP connection pool and credentials cache.
+///
+/// In a notebook it works across cells: evcxr gives every cell its own copy of s3io, tokio
+/// and the AWS SDK, and a connector built in one cell makes its SDK client again, from the
+/// settings it was built with, the first time a later cell's copy uses it. A plain program
+/// has one copy and pays one comparison per call for this. A connector made from your own
+/// client or SDK configuration ([`from_client`](Self::from_client),
+/// [`from_sdk_config`](Self::from_sdk_config)) cannot be remade: in another cell its verbs
+/// return an error saying so. Build it with [`builder`](Self::builder) there.
 ///
 /// ```no_run
 /// # async fn demo() -> s3io::Result<()> {
@@ -41,12 +49,31 @@ use s3io_formats::{ReadOptions, Sheets, WriteOptions};
 /// ```
 #[derive(Clone)]
 pub struct S3Connector {
-    client: Client,
-    /// The configuration the client came from, when known, for other AWS services (STS).
-    sdk_config: Option<SdkConfig>,
+    shared: Arc<Shared>,
     transfer: Arc<TransferConfig>,
     limits: Limits,
 }
+
+/// What clones of a connector share: how to make the SDK client, and the one made for each
+/// copy of the code so far (see [`CodeCopy`](crate::session::CodeCopy)).
+struct Shared {
+    recipe: Recipe,
+    sdk: PerCopy<Sdk>,
+}
+
+/// How the connector was made, which says whether it can be made again in another copy.
+enum Recipe {
+    /// From a builder: loaded again, with the copy's own tokio and SDK, on first use there.
+    Builder(Box<S3ConnectorBuilder>),
+    /// From the caller's own client or SDK configuration, made with one copy's tokio.
+    Given,
+}
+
+/// What a connector made from someone else's client says in another copy of the code.
+const CANNOT_REMAKE: &str = "this S3Connector was made from an aws_sdk_s3::Client or SdkConfig \
+    of your own (from_client, from_sdk_config) in another copy of the code (in a notebook: \
+    another cell), and s3io cannot remake it here; build it with S3Connector::builder() (or \
+    from_env), which works across cells, or in the cell that uses it";
 
 impl S3Connector {
     /// A builder for region, endpoint, credentials and profile; unset values come from the
@@ -60,31 +87,44 @@ impl S3Connector {
         Self::builder().build().await
     }
 
-    /// A connector from an AWS SDK configuration you loaded yourself.
+    /// A connector from an AWS SDK configuration you loaded yourself. It cannot be remade in
+    /// another notebook cell (see [`S3Connector`]); [`builder`](Self::builder) can.
     pub fn from_sdk_config(config: &SdkConfig) -> S3Connector {
-        Self::from_sdk_config_with(config, None)
+        Self::made(Recipe::Given, Sdk::new(config.clone(), None))
     }
 
-    pub(crate) fn from_sdk_config_with(
-        config: &SdkConfig,
-        force_path_style: Option<bool>,
-    ) -> S3Connector {
-        S3Connector {
-            client: Client::from_conf(s3_config(config, force_path_style)),
-            sdk_config: Some(config.clone()),
-            transfer: Arc::default(),
-            limits: Limits::default(),
-        }
-    }
-
-    /// A connector around an S3 client you built yourself.
+    /// A connector around an S3 client you built yourself. It cannot be remade in another
+    /// notebook cell: there its verbs return an error (see [`S3Connector`]).
     pub fn from_client(client: Client) -> S3Connector {
-        S3Connector {
+        let sdk = Sdk {
             client,
-            sdk_config: None,
+            config: None,
+        };
+        Self::made(Recipe::Given, sdk)
+    }
+
+    /// A connector from a builder and what it loaded, with the copy of the code running now.
+    pub(crate) fn from_builder(builder: S3ConnectorBuilder, sdk: Sdk) -> S3Connector {
+        Self::made(Recipe::Builder(Box::new(builder)), sdk)
+    }
+
+    fn made(recipe: Recipe, sdk: Sdk) -> S3Connector {
+        S3Connector {
+            shared: Arc::new(Shared {
+                recipe,
+                sdk: PerCopy::with_current(sdk),
+            }),
             transfer: Arc::default(),
             limits: Limits::default(),
         }
+    }
+
+    /// The SDK client and configuration of the copy of the code running now, made on its
+    /// first use in that copy. Never fails: what cannot be made is a client that answers
+    /// every request with an error saying why.
+    #[inline]
+    fn sdk(&self) -> &Sdk {
+        self.shared.sdk.get_or_make(|| self.shared.make_here())
     }
 
     /// The same connector with other transfer settings: part size, parallelism, resumes,
@@ -129,13 +169,14 @@ impl S3Connector {
 
     /// The AWS configuration the connector was built from, if it was.
     pub(crate) fn sdk_config(&self) -> Option<&SdkConfig> {
-        self.sdk_config.as_ref()
+        self.sdk().config.as_ref()
     }
 
     /// The AWS SDK client underneath, for any S3 call s3io does not wrap (like boto3's
-    /// `resource.meta.client`).
+    /// `resource.meta.client`). In a notebook, take it in the cell that uses it: each cell's
+    /// copy of the code has its own (see [`S3Connector`]).
     pub fn client(&self) -> &Client {
-        &self.client
+        &self.sdk().client
     }
 
     /// Lists the buckets the credentials can see.
@@ -145,7 +186,7 @@ impl S3Connector {
         let mut token: Option<String> = None;
         loop {
             let page = self
-                .client
+                .client()
                 .list_buckets()
                 .set_continuation_token(token.take())
                 .send()
@@ -173,8 +214,9 @@ impl S3Connector {
                 .with_bucket(bucket)
         };
         check_bucket(bucket).map_err(context)?;
-        let mut request = self.client.create_bucket().bucket(bucket);
-        if let Some(region) = self.client.config().region().map(|r| r.as_ref())
+        let client = self.client();
+        let mut request = client.create_bucket().bucket(bucket);
+        if let Some(region) = client.config().region().map(|r| r.as_ref())
             && region != "us-east-1"
         {
             let constraint = BucketLocationConstraint::from(region);
@@ -190,7 +232,7 @@ impl S3Connector {
             // Some servers answer BucketAlreadyExists for your own buckets too; if we can
             // reach it, it is ours.
             Err(e) if e.code() == Some("BucketAlreadyExists") => {
-                match self.client.head_bucket().bucket(bucket).send().await {
+                match client.head_bucket().bucket(bucket).send().await {
                     Ok(_) => Ok(()),
                     Err(_) => Err(context(e)),
                 }
@@ -311,10 +353,39 @@ object_verbs!(connector_shorthands);
 impl fmt::Debug for S3Connector {
     /// Shows where the connector points; never credentials.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let config = self.client.config();
+        // The first copy's client: Debug never makes one.
+        let region = self
+            .shared
+            .sdk
+            .first()
+            .and_then(|sdk| sdk.client.config().region());
         f.debug_struct("S3Connector")
-            .field("region", &config.region().map(|r| r.as_ref().to_owned()))
+            .field("region", &region.map(|r| r.as_ref().to_owned()))
             .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// The SDK client for a copy of the code that has none yet.
+    #[cold]
+    fn make_here(&self) -> Sdk {
+        let region = self
+            .sdk
+            .first()
+            .and_then(|sdk| sdk.client.config().region().cloned());
+        match &self.recipe {
+            // Loading is async (profiles, credential sources); this copy's own short-lived
+            // runtime does it, and nothing it made outlives it but plain configuration and
+            // this copy's client.
+            Recipe::Builder(builder) => match run_blocking(None, builder.load()) {
+                Ok(sdk) => sdk,
+                Err(e) => Sdk::refusing(
+                    region,
+                    format!("could not remake the S3 client in this copy of the code: {e}"),
+                ),
+            },
+            Recipe::Given => Sdk::refusing(region, CANNOT_REMAKE.to_owned()),
+        }
     }
 }
 
@@ -373,5 +444,79 @@ impl S3Connector {
         self.object(bucket, key)
             .upload_sheets_with(sheets, WriteOptions::excel())
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::CodeCopy;
+
+    impl S3Connector {
+        /// The SDK as a copy of the code at `copy` would get it.
+        fn sdk_in(&self, copy: CodeCopy) -> &Sdk {
+            let made = self
+                .shared
+                .sdk
+                .get_or_try_make_in(copy, || Ok::<_, Error>(self.shared.make_here()));
+            made.unwrap_or_else(|e| panic!("{e}"))
+        }
+    }
+
+    /// A made-up copy of the code, as a later notebook cell would be.
+    fn another_copy(n: usize) -> CodeCopy {
+        CodeCopy::made_up(n)
+    }
+
+    /// A builder for a server that is never reached: nothing here sends a request that
+    /// gets past the client.
+    fn offline() -> S3ConnectorBuilder {
+        S3Connector::builder()
+            .endpoint_url("http://127.0.0.1:9")
+            .region("eu-north-1")
+            .credentials("AKID", "SECRET")
+    }
+
+    fn address(client: &Client) -> String {
+        format!("{:p}", client.config())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_built_connector_remakes_its_client_in_another_copy() {
+        let s3 = offline().build().await.unwrap();
+        let first = address(s3.client());
+        let other = s3.sdk_in(another_copy(1));
+        // A client of its own, from the same settings...
+        assert_ne!(address(&other.client), first);
+        let region = other.client.config().region().map(|r| r.to_string());
+        assert_eq!(region.as_deref(), Some("eu-north-1"));
+        assert!(other.config.is_some(), "and the SDK configuration for STS");
+        // ...made once per copy, and the running copy's is still the first.
+        assert_eq!(
+            address(&s3.sdk_in(another_copy(1)).client),
+            address(&other.client)
+        );
+        assert_eq!(address(s3.client()), first);
+        assert_eq!(s3.shared.sdk.copies(), 2);
+        s3.sdk_in(another_copy(2));
+        // Clones and with_* share them.
+        let strict = s3.with_limits(Limits::new().max_object_size(1));
+        assert_eq!(strict.shared.sdk.copies(), 3);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_connector_from_a_client_says_it_cannot_be_remade() {
+        let built = offline().build().await.unwrap();
+        let s3 = S3Connector::from_client(built.client().clone());
+        assert_eq!(address(s3.client()), address(built.client()));
+        let refusing = s3.sdk_in(another_copy(3)).client.clone();
+        let err = refusing
+            .list_buckets()
+            .send()
+            .await
+            .map_err(crate::sdk_error::from_sdk)
+            .unwrap_err();
+        assert!(err.to_string().contains("cannot remake it here"), "{err}");
+        assert!(format!("{s3:?}").contains("eu-north-1"), "{s3:?}");
     }
 }

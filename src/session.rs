@@ -1,7 +1,11 @@
 //! Building an [`S3Connector`]: region, endpoint, credentials, profile and addressing style,
-//! on top of the AWS SDK's own configuration chain.
+//! on top of the AWS SDK's own configuration chain; and what is made once per copy of the
+//! code ([`CodeCopy`], [`PerCopy`]): the SDK client, and the blocking connector's runtime.
 
 use std::fmt;
+use std::future::Future;
+use std::sync::atomic::AtomicU8;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -13,7 +17,7 @@ use aws_smithy_runtime::client::retries::classifiers::HttpStatusCodeClassifier;
 use crate::connector::S3Connector;
 use crate::transfer::TransferConfig;
 use s3io_formats::Limits;
-use s3io_formats::Result;
+use s3io_formats::{Error, ErrorKind, Result};
 
 /// The region used when neither the builder nor the environment names one, as boto3 does.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -158,6 +162,22 @@ impl S3ConnectorBuilder {
     /// the first request, so a missing key shows up there as an
     /// [`ErrorKind::Credentials`](crate::ErrorKind::Credentials) error.
     pub async fn build(self) -> Result<S3Connector> {
+        let sdk = self.load().await;
+        let (transfer, limits) = (self.transfer.clone(), self.limits);
+        let connector = S3Connector::from_builder(self, sdk);
+        let connector = match transfer {
+            Some(config) => connector.with_transfer(config),
+            None => connector,
+        };
+        Ok(match limits {
+            Some(limits) => connector.with_limits(limits),
+            None => connector,
+        })
+    }
+
+    /// Loads the AWS configuration and makes the SDK client, with whatever copy of tokio and
+    /// the SDK is running this code.
+    pub(crate) async fn load(&self) -> Sdk {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(profile) = &self.profile {
             loader = loader.profile_name(profile);
@@ -193,17 +213,34 @@ impl S3ConnectorBuilder {
             .timeout_config(timeouts.build())
             .load()
             .await;
-        let connector = S3Connector::from_sdk_config_with(&sdk_config, self.force_path_style);
-        let connector = match self.transfer {
-            Some(config) => connector.with_transfer(config),
-            None => connector,
-        };
-        Ok(match self.limits {
-            Some(limits) => connector.with_limits(limits),
-            None => connector,
-        })
+        Sdk::new(sdk_config, self.force_path_style)
     }
 }
+
+/// The builder's settings, each listed once with its arguments: from this table
+/// `blocking::S3ConnectorBuilder` gets its twin of each, so the two builders cannot drift
+/// apart (a test checks the table against the methods above). The macro named by the caller
+/// receives the list.
+macro_rules! builder_settings {
+    ($generate:ident) => {
+        $generate! {
+            region(region: impl Into<String>);
+            endpoint_url(url: impl Into<String>);
+            credentials(access_key_id: impl Into<String>, secret_access_key: impl Into<String>);
+            session_token(token: impl Into<String>);
+            profile(name: impl Into<String>);
+            force_path_style(yes: bool);
+            transfer(config: TransferConfig);
+            limits(limits: Limits);
+            max_attempts(attempts: u32);
+            initial_backoff(backoff: Duration);
+            connect_timeout(timeout: Duration);
+            attempt_timeout(timeout: Duration);
+            operation_timeout(timeout: Duration);
+        }
+    };
+}
+pub(crate) use builder_settings;
 
 impl fmt::Debug for S3ConnectorBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -244,4 +281,277 @@ pub(crate) fn s3_config(sdk: &SdkConfig, force_path_style: Option<bool>) -> aws_
         .force_path_style(path_style)
         .retry_classifier(too_many_requests)
         .build()
+}
+
+/// The AWS SDK's side of a connector: the S3 client, and the configuration it came from (for
+/// other AWS services, such as STS) when known. Both hold tokio-driven parts (the sleep used
+/// for timeouts, the HTTP connector and its pool), so each copy of the code gets its own.
+#[derive(Clone, Debug)]
+pub(crate) struct Sdk {
+    pub(crate) client: aws_sdk_s3::Client,
+    pub(crate) config: Option<SdkConfig>,
+}
+
+impl Sdk {
+    /// The S3 client for an SDK configuration.
+    pub(crate) fn new(config: SdkConfig, force_path_style: Option<bool>) -> Sdk {
+        Sdk {
+            client: aws_sdk_s3::Client::from_conf(s3_config(&config, force_path_style)),
+            config: Some(config),
+        }
+    }
+
+    /// A client that answers every request with an error saying `why`, for a copy of the code
+    /// that cannot have a working one. It shares nothing with any other copy's client (only
+    /// the region, plain data), so using it cannot panic, and the error reaches the caller as
+    /// an s3io error from the verb.
+    pub(crate) fn refusing(region: Option<Region>, why: String) -> Sdk {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(region.unwrap_or_else(|| Region::new(DEFAULT_REGION)))
+            .sleep_impl(ThisCopySleep)
+            .interceptor(Refuse(why))
+            .build();
+        Sdk {
+            client: aws_sdk_s3::Client::from_conf(config),
+            config: None,
+        }
+    }
+}
+
+/// The SDK's sleep (timeouts, retry back-off) on the tokio of the copy of the code that made it.
+#[derive(Debug)]
+struct ThisCopySleep;
+
+impl aws_sdk_s3::config::AsyncSleep for ThisCopySleep {
+    fn sleep(&self, duration: Duration) -> aws_sdk_s3::config::Sleep {
+        aws_sdk_s3::config::Sleep::new(tokio::time::sleep(duration))
+    }
+}
+
+/// Fails every request before it is sent, saying why.
+#[derive(Debug)]
+struct Refuse(String);
+
+impl aws_sdk_s3::config::Intercept for Refuse {
+    fn name(&self) -> &'static str {
+        "s3io::Refuse"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &aws_sdk_s3::config::interceptors::BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut aws_sdk_s3::config::ConfigBag,
+    ) -> std::result::Result<(), aws_sdk_s3::error::BoxError> {
+        Err(self.0.clone().into())
+    }
+}
+
+/// Which copy of s3io's code is running.
+///
+/// A program normally holds one copy. A Jupyter kernel such as evcxr compiles every cell into
+/// its own library, each with its own copy of s3io, tokio and the AWS SDK, while values (an
+/// `S3Connector` made in cell 1) live on into later cells. Anything that captured cell 1's
+/// tokio (its thread-local runtime context) then panics with "there is no reactor running"
+/// when cell 2's code drives it. So what captures tokio is made once per copy, and this names
+/// the copy: the address of a static, which every copy has its own of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CodeCopy(usize);
+
+impl CodeCopy {
+    /// The copy this call is running in.
+    #[inline]
+    pub(crate) fn current() -> CodeCopy {
+        static MARKER: AtomicU8 = AtomicU8::new(0);
+        CodeCopy(&MARKER as *const AtomicU8 as usize)
+    }
+
+    /// A copy that is not running, for tests: small numbers are never a static's address.
+    #[cfg(test)]
+    pub(crate) fn made_up(n: usize) -> CodeCopy {
+        CodeCopy(n)
+    }
+}
+
+/// One value per [`CodeCopy`], each made on first use in its copy and kept as long as this
+/// lives. The first copy's value is read with one atomic load and one comparison, which is
+/// all a program with a single copy ever pays; later copies walk a short chain.
+pub(crate) struct PerCopy<T> {
+    first: Slot<T>,
+    /// Held while a value is made, so each copy makes its value once.
+    making: Mutex<()>,
+}
+
+struct Slot<T> {
+    made: OnceLock<(CodeCopy, T)>,
+    next: OnceLock<Box<Slot<T>>>,
+}
+
+impl<T> Slot<T> {
+    fn empty() -> Slot<T> {
+        Slot {
+            made: OnceLock::new(),
+            next: OnceLock::new(),
+        }
+    }
+}
+
+impl<T> PerCopy<T> {
+    /// Nothing made yet.
+    pub(crate) fn new() -> PerCopy<T> {
+        PerCopy {
+            first: Slot::empty(),
+            making: Mutex::new(()),
+        }
+    }
+
+    /// With the value of the copy running now already made.
+    pub(crate) fn with_current(value: T) -> PerCopy<T> {
+        let made = PerCopy::new();
+        let _ = made.first.made.set((CodeCopy::current(), value));
+        made
+    }
+
+    /// The value made first, by whichever copy.
+    pub(crate) fn first(&self) -> Option<&T> {
+        self.first.made.get().map(|(_, value)| value)
+    }
+
+    /// How many copies have made their value.
+    pub(crate) fn copies(&self) -> usize {
+        let mut count = 0;
+        let mut slot = Some(&self.first);
+        while let Some(at) = slot.filter(|s| s.made.get().is_some()) {
+            count += 1;
+            slot = at.next.get().map(|next| &**next);
+        }
+        count
+    }
+
+    /// The value of the copy running now, made by `make` if this copy has none yet.
+    #[inline]
+    pub(crate) fn get_or_make(&self, make: impl FnOnce() -> T) -> &T {
+        match self.get_or_try_make_in(CodeCopy::current(), || {
+            Ok::<T, std::convert::Infallible>(make())
+        }) {
+            Ok(value) => value,
+            Err(never) => match never {},
+        }
+    }
+
+    /// As [`get_or_make`](Self::get_or_make), for a `make` that may fail; a failure is
+    /// returned and nothing is kept, so the next call tries again.
+    #[inline]
+    pub(crate) fn get_or_try_make<E>(
+        &self,
+        make: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<&T, E> {
+        self.get_or_try_make_in(CodeCopy::current(), make)
+    }
+
+    /// The value for `copy`; tests pass made-up copies.
+    #[inline]
+    pub(crate) fn get_or_try_make_in<E>(
+        &self,
+        copy: CodeCopy,
+        make: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<&T, E> {
+        match self.first.made.get() {
+            Some((made_by, value)) if *made_by == copy => Ok(value),
+            _ => self.find_or_make(copy, make),
+        }
+    }
+
+    #[cold]
+    fn find_or_make<E>(
+        &self,
+        copy: CodeCopy,
+        make: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<&T, E> {
+        let _making = self.making.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = &self.first;
+        loop {
+            match slot.made.get() {
+                Some((made_by, value)) if *made_by == copy => return Ok(value),
+                Some(_) => slot = slot.next.get_or_init(|| Box::new(Slot::empty())),
+                None => {
+                    // Empty, and only this thread (holding `making`) fills slots.
+                    let value = make()?;
+                    return Ok(&slot.made.get_or_init(|| (copy, value)).1);
+                }
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for PerCopy<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PerCopy")
+            .field("copies", &self.copies())
+            .finish()
+    }
+}
+
+/// Runs `future` to completion from any context (plain code, or inside a tokio runtime of
+/// either flavour, as in an evcxr cell) without the "cannot start a runtime from within a
+/// runtime" panic: on `runtime` when given, else on a short-lived runtime of its own. A
+/// panic inside becomes an error, so a dependency's panic is not what the caller sees.
+pub(crate) fn run_blocking<F>(
+    runtime: Option<&tokio::runtime::Runtime>,
+    future: F,
+) -> Result<F::Output>
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    let work = move || -> Result<F::Output> {
+        let run = move || match runtime {
+            Some(runtime) => Ok(runtime.block_on(future)),
+            None => {
+                let own = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| {
+                        Error::new(
+                            ErrorKind::Transport,
+                            format!("cannot start a tokio runtime: {e}"),
+                        )
+                        .with_source(e)
+                    })?;
+                Ok(own.block_on(future))
+            }
+        };
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+            .unwrap_or_else(|panic| Err(panicked(panic)))
+    };
+    let Ok(current) = tokio::runtime::Handle::try_current() else {
+        return work();
+    };
+    // Already inside a runtime: blocking here is not allowed, so drive the future from a
+    // helper thread and wait for it, telling a multi-thread runtime this worker will block.
+    let on_helper = || {
+        std::thread::scope(|scope| {
+            scope
+                .spawn(work)
+                .join()
+                .unwrap_or_else(|panic| Err(panicked(panic)))
+        })
+    };
+    match current.runtime_flavor() {
+        tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(on_helper),
+        _ => on_helper(),
+    }
+}
+
+/// A panic caught from a dependency, as an error.
+fn panicked(panic: Box<dyn std::any::Any + Send>) -> Error {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_owned());
+    Error::new(
+        ErrorKind::Transport,
+        format!("a dependency of s3io panicked: {message}"),
+    )
 }
