@@ -1,30 +1,38 @@
-//! The same connector without `async`: for scripts, plain `fn main`, and notebooks.
+//! The same API without `async`: for scripts, plain `fn main`, and notebooks.
 //!
-//! Every method of [`crate::S3Connector`] is here, blocking until done, in the style of
-//! `reqwest::blocking`. The connector owns a small tokio runtime. It works everywhere: in a
-//! plain `fn main`, in a Jupyter notebook under evcxr (whose cells may already run inside a
-//! tokio runtime), and when called from async code on a current-thread or multi-thread
-//! runtime, with no "cannot start a runtime from within a runtime" panic.
+//! Every type of the async API with async methods has its twin here, with the same methods
+//! blocking until done, in the style of `reqwest::blocking`: [`S3Connector`], its
+//! [`S3ConnectorBuilder`] (whose `build()` returns the blocking connector) and [`S3Object`].
+//! Listings that are streams in the async API are collected into a
+//! [`Listing`](crate::Listing) here. The connector owns a small tokio runtime. It works
+//! everywhere: in a plain `fn main`, in a Jupyter notebook under evcxr (across cells, and
+//! whether or not a cell already runs inside a tokio runtime), and when called from async
+//! code on a current-thread or multi-thread runtime, with no "cannot start a runtime from
+//! within a runtime" panic.
 //!
 //! ```
 //! use polars::prelude::*;
 //!
 //! # fn main() -> s3io::Result<()> {
 //! let server = s3io::local::LocalS3::start()?;
-//! let s3 = s3io::blocking::S3Connector::new(server.builder())?;   // or ::from_env()?
+//! let s3 = s3io::blocking::S3Connector::builder()     // or S3Connector::from_env()?
+//!     .endpoint_url(server.endpoint_url())
+//!     .credentials(s3io::local::ACCESS_KEY_ID, s3io::local::SECRET_ACCESS_KEY)
+//!     .build()?;
 //! s3.create_bucket("notebook")?;
 //! let df = df!("x" => [1, 2, 3]).unwrap();
 //! s3.upload("notebook", "x.csv", &df)?;
 //! assert!(s3.download_frame("notebook", "x.csv")?.equals(&df));
 //! let names: Vec<String> = s3.list_buckets()?.into_iter().map(|b| b.name).collect();
 //! assert_eq!(names, ["notebook"]);
+//! let object = s3.object_at("s3://notebook/x.csv")?;
+//! assert_eq!(object.head()?.size, 8);
 //! # Ok(()) }
 //! ```
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU8;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -38,62 +46,56 @@ use crate::connector::object_verbs;
 use crate::list::ListOptions;
 use crate::listing::{BucketInfo, Listing, ObjectInfo, ObjectMeta, VersionInfo};
 use crate::many::ManyOptions;
-use crate::session::S3ConnectorBuilder;
+use crate::session::{PerCopy, builder_settings, run_blocking};
 use crate::transfer::{TransferConfig, UploadInfo};
 use s3io_formats::Data;
-use s3io_formats::{Error, ErrorKind, Result};
+use s3io_formats::{Error, ErrorKind, Format, Limits, Result};
 use s3io_formats::{ReadOptions, Sheets, WriteOptions};
 
-/// A blocking S3 connector; see the [module docs](self). Cheap to clone.
+/// A blocking S3 connector; see the [module docs](self). Cheap to clone: clones share the
+/// async connector inside (its clients and pools) and the runtimes.
 #[derive(Clone, Debug)]
 pub struct S3Connector {
-    shared: Arc<Shared>,
-}
-
-/// How to make the async connector, and the ones made so far.
-#[derive(Debug)]
-struct Shared {
-    recipe: Recipe,
-    /// One live connector and runtime per copy of this code in the process; see
-    /// [`copy_marker`].
-    live: Mutex<Vec<(usize, Arc<Live>)>>,
-}
-
-#[derive(Debug, Clone)]
-enum Recipe {
-    /// Build from this configuration, once per copy of the code.
-    Builder(Box<S3ConnectorBuilder>),
-    /// Use this connector as it is.
-    Async(Box<crate::S3Connector>),
-}
-
-/// An async connector with the runtime that drives it.
-#[derive(Debug)]
-struct Live {
-    runtime: OwnRuntime,
     inner: crate::S3Connector,
+    /// One runtime per copy of the code (see the async [`S3Connector`](crate::S3Connector)
+    /// on notebooks): a runtime made by one copy's tokio cannot run another copy's futures.
+    runtimes: Arc<PerCopy<OwnRuntime>>,
 }
 
-impl Live {
-    fn run<F>(&self, future: F) -> F::Output
-    where
-        F: Future + Send,
-        F::Output: Send,
-    {
-        S3Connector::drive(&self.runtime, future)
-    }
+/// Configures a blocking [`S3Connector`]: the settings of the async
+/// [`S3ConnectorBuilder`](crate::S3ConnectorBuilder), each with the same name, and a
+/// [`build`](Self::build) that blocks.
+///
+/// ```no_run
+/// # fn main() -> s3io::Result<()> {
+/// let s3 = s3io::blocking::S3Connector::builder()
+///     .region("eu-west-1")
+///     .profile("dev")
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct S3ConnectorBuilder {
+    inner: crate::S3ConnectorBuilder,
 }
 
-/// An address unique to this copy of s3io's code. A Jupyter kernel such as evcxr compiles
-/// every cell into its own library with its own copy of s3io and tokio; a runtime and a client
-/// made by one cell's copy panic ("no reactor running") when a later cell's copy drives them,
-/// because each copy has its own thread-local runtime context. So each copy gets its own.
-fn copy_marker() -> usize {
-    static MARKER: AtomicU8 = AtomicU8::new(0);
-    &MARKER as *const AtomicU8 as usize
+/// One object, optionally pinned to a version: the blocking twin of
+/// [`S3Object`](crate::S3Object), from [`S3Connector::object`] or [`S3Connector::object_at`].
+///
+/// ```no_run
+/// # fn demo(s3: s3io::blocking::S3Connector) -> s3io::Result<()> {
+/// let df = s3.object_at("s3://my-bucket/2024/sales.csv")?.download_frame()?;
+/// let old = s3.object("my-bucket", "cfg.json").version("3HL4kqtJlcpXroDTDmJ").download_json()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct S3Object {
+    s3: S3Connector,
+    inner: crate::S3Object,
 }
 
-/// The connector's own runtime. Dropped without blocking, so a connector may be dropped
+/// A runtime of the connector's own. Dropped without blocking, so a connector may be dropped
 /// anywhere, async code included.
 #[derive(Debug)]
 struct OwnRuntime(Option<tokio::runtime::Runtime>);
@@ -112,168 +114,180 @@ macro_rules! blocking {
         $(
             #[doc = concat!("Blocks on [`S3Connector::", stringify!($name), "`](crate::S3Connector::", stringify!($name), ").")]
             pub fn $name(&self $(, $arg: $ty)*) -> $ret {
-                let live = self.live()?;
-                live.run(live.inner.$name($($arg),*))
+                self.run(self.inner.$name($($arg),*))
             }
         )*
     };
 }
 
+/// The blocking twin of each builder setting of the table in `session.rs`.
+macro_rules! blocking_settings {
+    ($( $name:ident($($arg:ident: $ty:ty),* $(,)?); )*) => {
+        impl S3ConnectorBuilder {
+            $(
+                #[doc = concat!(
+                    "As [`S3ConnectorBuilder::", stringify!($name), "`](crate::S3ConnectorBuilder::",
+                    stringify!($name), ")."
+                )]
+                pub fn $name(self $(, $arg: $ty)*) -> Self {
+                    S3ConnectorBuilder { inner: self.inner.$name($($arg),*) }
+                }
+            )*
+        }
+    };
+}
+
+builder_settings!(blocking_settings);
+
+impl S3ConnectorBuilder {
+    /// Loads the configuration and builds the blocking connector, as
+    /// [`S3ConnectorBuilder::build`](crate::S3ConnectorBuilder::build) does the async one.
+    pub fn build(self) -> Result<S3Connector> {
+        let runtimes = Arc::new(PerCopy::new());
+        let runtime = runtimes.get_or_try_make(new_runtime)?.get()?;
+        let inner = run_blocking(Some(runtime), self.inner.build())??;
+        // In a notebook, long transfers say how far they are.
+        let quiet = inner.transfer_config().progress.is_none();
+        let inner = if std::env::var_os("EVCXR_IS_RUNTIME").is_some() && quiet {
+            inner.with_transfer(inner.transfer_config().clone().report_progress())
+        } else {
+            inner
+        };
+        Ok(S3Connector { inner, runtimes })
+    }
+
+    /// The async builder with the same settings.
+    pub fn into_async(self) -> crate::S3ConnectorBuilder {
+        self.inner
+    }
+}
+
+impl From<crate::S3ConnectorBuilder> for S3ConnectorBuilder {
+    /// The blocking builder with the async one's settings, such as
+    /// [`LocalS3::builder`](crate::local::LocalS3::builder)'s.
+    fn from(inner: crate::S3ConnectorBuilder) -> Self {
+        S3ConnectorBuilder { inner }
+    }
+}
+
 impl S3Connector {
-    /// A blocking connector from a configured builder.
-    pub fn new(builder: S3ConnectorBuilder) -> Result<S3Connector> {
-        let connector = Self::from_recipe(Recipe::Builder(Box::new(builder)));
-        connector.live()?;
-        Ok(connector)
+    /// A blocking connector from a configured builder, blocking or async:
+    /// `S3Connector::new(builder)` is `builder.build()`.
+    pub fn new(builder: impl Into<S3ConnectorBuilder>) -> Result<S3Connector> {
+        builder.into().build()
     }
 
     /// A blocking connector configured from the environment, like the AWS CLI.
     pub fn from_env() -> Result<S3Connector> {
-        Self::new(crate::S3Connector::builder())
+        Self::builder().build()
     }
 
-    /// A builder for region, endpoint, credentials and profile; pass it to [`new`](Self::new).
+    /// A builder for region, endpoint, credentials and profile, whose `build()` returns a
+    /// blocking connector.
     pub fn builder() -> S3ConnectorBuilder {
-        crate::S3Connector::builder()
+        S3ConnectorBuilder::default()
     }
 
-    /// Wraps an async connector. In notebooks prefer [`new`](Self::new): a wrapped connector
-    /// cannot be rebuilt for each cell's copy of the code.
+    /// Wraps an async connector. It works across notebook cells when the async one does:
+    /// one built with a builder, not one from your own client (see
+    /// [`S3Connector`](crate::S3Connector)).
     pub fn from_async(inner: crate::S3Connector) -> Result<S3Connector> {
-        let connector = Self::from_recipe(Recipe::Async(Box::new(inner)));
-        connector.live()?;
+        let connector = S3Connector {
+            inner,
+            runtimes: Arc::new(PerCopy::new()),
+        };
+        connector.runtime()?;
         Ok(connector)
     }
 
-    fn from_recipe(recipe: Recipe) -> S3Connector {
-        S3Connector {
-            shared: Arc::new(Shared {
-                recipe,
-                live: Mutex::new(Vec::new()),
-            }),
-        }
-    }
-
-    /// The connector and runtime for the copy of the code running now, made on first use.
-    fn live(&self) -> Result<Arc<Live>> {
-        let marker = copy_marker();
-        let mut live = self
-            .shared
-            .live
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((_, existing)) = live.iter().find(|(m, _)| *m == marker) {
-            return Ok(existing.clone());
-        }
-        let runtime = OwnRuntime(Some(new_runtime()?));
-        let inner = match &self.shared.recipe {
-            Recipe::Async(inner) => (**inner).clone(),
-            Recipe::Builder(builder) => {
-                let inner = Self::drive(&runtime, (**builder).clone().build())?;
-                // In a notebook, long transfers say how far they are.
-                let quiet = inner.transfer_config().progress.is_none();
-                if std::env::var_os("EVCXR_IS_RUNTIME").is_some() && quiet {
-                    inner.with_transfer(inner.transfer_config().clone().report_progress())
-                } else {
-                    inner
-                }
-            }
-        };
-        let made = Arc::new(Live { runtime, inner });
-        live.push((marker, made.clone()));
-        Ok(made)
-    }
-
     /// A blocking connector over an AWS SDK client, as
-    /// [`S3Connector::from_client`](crate::S3Connector::from_client).
+    /// [`S3Connector::from_client`](crate::S3Connector::from_client); it cannot be remade in
+    /// another notebook cell.
     pub fn from_client(client: aws_sdk_s3::Client) -> Result<S3Connector> {
         Self::from_async(crate::S3Connector::from_client(client))
     }
 
     /// A blocking connector from an SDK configuration, as
-    /// [`S3Connector::from_sdk_config`](crate::S3Connector::from_sdk_config).
+    /// [`S3Connector::from_sdk_config`](crate::S3Connector::from_sdk_config); it cannot be
+    /// remade in another notebook cell.
     pub fn from_sdk_config(config: &aws_config::SdkConfig) -> Result<S3Connector> {
         Self::from_async(crate::S3Connector::from_sdk_config(config))
     }
 
     /// The limits on decoding, as [`S3Connector::limits`](crate::S3Connector::limits).
     pub fn limits(&self) -> Result<crate::Limits> {
-        Ok(self.live()?.inner.limits())
+        Ok(self.inner.limits())
     }
 
     /// The transfer settings, as
     /// [`S3Connector::transfer_config`](crate::S3Connector::transfer_config).
     pub fn transfer_config(&self) -> Result<TransferConfig> {
-        Ok(self.live()?.inner.transfer_config().clone())
+        Ok(self.inner.transfer_config().clone())
     }
 
     /// The async connector inside, for anything async.
     pub fn as_async(&self) -> Result<crate::S3Connector> {
-        Ok(self.live()?.inner.clone())
+        Ok(self.inner.clone())
     }
 
-    /// The AWS SDK client underneath.
+    /// The AWS SDK client underneath, for the copy of the code running now.
     pub fn client(&self) -> Result<aws_sdk_s3::Client> {
-        Ok(self.live()?.inner.client().clone())
+        Ok(self.inner.client().clone())
     }
 
     /// The same connector with other transfer settings.
     pub fn with_transfer(&self, config: TransferConfig) -> S3Connector {
-        Self::from_recipe(match &self.shared.recipe {
-            Recipe::Builder(builder) => {
-                Recipe::Builder(Box::new((**builder).clone().transfer(config)))
-            }
-            Recipe::Async(inner) => Recipe::Async(Box::new(inner.with_transfer(config))),
-        })
+        S3Connector {
+            inner: self.inner.with_transfer(config),
+            runtimes: self.runtimes.clone(),
+        }
     }
 
     /// The same connector with other limits on decoding.
     pub fn with_limits(&self, limits: crate::Limits) -> S3Connector {
-        Self::from_recipe(match &self.shared.recipe {
-            Recipe::Builder(builder) => {
-                Recipe::Builder(Box::new((**builder).clone().limits(limits)))
-            }
-            Recipe::Async(inner) => Recipe::Async(Box::new(inner.with_limits(limits))),
+        S3Connector {
+            inner: self.inner.with_limits(limits),
+            runtimes: self.runtimes.clone(),
+        }
+    }
+
+    /// A handle on the object at `bucket`/`key`, as
+    /// [`S3Connector::object`](crate::S3Connector::object).
+    pub fn object(&self, bucket: &str, key: &str) -> S3Object {
+        S3Object {
+            s3: self.clone(),
+            inner: self.inner.object(bucket, key),
+        }
+    }
+
+    /// A handle on the object an `s3://bucket/key` URI names, as
+    /// [`S3Connector::object_at`](crate::S3Connector::object_at).
+    pub fn object_at(&self, uri: &str) -> Result<S3Object> {
+        Ok(S3Object {
+            s3: self.clone(),
+            inner: self.inner.object_at(uri)?,
         })
     }
 
     /// Runs any future to completion on the connector's runtime, from any context: for the
     /// async API's extras, such as
-    /// `s3.block_on(s3.as_async()?.object_at(uri)?.head())`.
+    /// `s3.block_on(s3.as_async()?.list_objects(bucket, "").try_next())`.
     pub fn block_on<F>(&self, future: F) -> Result<F::Output>
     where
         F: Future + Send,
         F::Output: Send,
     {
-        Ok(self.live()?.run(future))
+        run_blocking(Some(self.runtime()?), future)
     }
 
-    fn drive<F>(runtime: &OwnRuntime, future: F) -> F::Output
-    where
-        F: Future + Send,
-        F::Output: Send,
-    {
-        let Some(runtime) = runtime.0.as_ref() else {
-            unreachable!("the runtime lives as long as the connector");
-        };
-        let Ok(current) = tokio::runtime::Handle::try_current() else {
-            return runtime.block_on(future);
-        };
-        // Already inside a runtime (an evcxr cell after an await, or async code): drive the
-        // future from a helper thread, where blocking is allowed, and wait for it here,
-        // telling a multi-thread runtime that this worker is about to block.
-        let on_helper = || {
-            std::thread::scope(|scope| {
-                scope
-                    .spawn(|| runtime.block_on(future))
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-        };
-        match current.runtime_flavor() {
-            tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(on_helper),
-            _ => on_helper(),
-        }
+    /// The runtime of the copy of the code running now, made on first use.
+    fn runtime(&self) -> Result<&tokio::runtime::Runtime> {
+        self.runtimes.get_or_try_make(new_runtime)?.get()
+    }
+
+    /// Blocks on one of the async API's verbs.
+    fn run<T: Send>(&self, future: impl Future<Output = Result<T>> + Send) -> Result<T> {
+        self.block_on(future)?
     }
 
     blocking! {
@@ -309,8 +323,7 @@ impl S3Connector {
     /// Blocks on [`S3Connector::list_objects`](crate::S3Connector::list_objects), collecting
     /// the whole listing.
     pub fn list_objects(&self, bucket: &str, prefix: &str) -> Result<Listing<ObjectInfo>> {
-        let live = self.live()?;
-        live.run(live.inner.list_objects(bucket, prefix).try_collect())
+        self.run(self.inner.list_objects(bucket, prefix).try_collect())
     }
 
     /// Blocks on [`S3Connector::list_objects_with`](crate::S3Connector::list_objects_with),
@@ -321,9 +334,8 @@ impl S3Connector {
         prefix: &str,
         options: ListOptions,
     ) -> Result<Listing<ObjectInfo>> {
-        let live = self.live()?;
-        live.run(
-            live.inner
+        self.run(
+            self.inner
                 .list_objects_with(bucket, prefix, options)
                 .try_collect(),
         )
@@ -332,14 +344,12 @@ impl S3Connector {
     /// Blocks on [`S3Connector::list_versions`](crate::S3Connector::list_versions),
     /// collecting every version.
     pub fn list_versions(&self, bucket: &str, prefix: &str) -> Result<Listing<VersionInfo>> {
-        let live = self.live()?;
-        live.run(live.inner.list_versions(bucket, prefix).try_collect())
+        self.run(self.inner.list_versions(bucket, prefix).try_collect())
     }
 
     /// Blocks on [`S3Connector::download_value`](crate::S3Connector::download_value).
     pub fn download_value<T: DeserializeOwned + Send>(&self, bucket: &str, key: &str) -> Result<T> {
-        let live = self.live()?;
-        live.run(live.inner.download_value(bucket, key))
+        self.run(self.inner.download_value(bucket, key))
     }
 
     /// Blocks on [`S3Connector::upload_sheets`](crate::S3Connector::upload_sheets).
@@ -354,8 +364,7 @@ impl S3Connector {
         F: std::borrow::Borrow<DataFrame>,
     {
         let sheets = s3io_formats::for_s3io::owned_sheets(sheets);
-        let live = self.live()?;
-        live.run(live.inner.upload_sheets(bucket, key, sheets))
+        self.run(self.inner.upload_sheets(bucket, key, sheets))
     }
 
     /// Blocks on [`S3Connector::upload_value`](crate::S3Connector::upload_value).
@@ -365,8 +374,7 @@ impl S3Connector {
         key: &str,
         value: &T,
     ) -> Result<UploadInfo> {
-        let live = self.live()?;
-        live.run(live.inner.upload_value(bucket, key, value))
+        self.run(self.inner.upload_value(bucket, key, value))
     }
 
     /// Blocks on [`S3Connector::upload_many`](crate::S3Connector::upload_many).
@@ -380,8 +388,7 @@ impl S3Connector {
         D: Into<Data>,
     {
         let items: Vec<(K, Data)> = items.into_iter().map(|(k, d)| (k, d.into())).collect();
-        let live = self.live()?;
-        live.run(live.inner.upload_many(bucket, items))
+        self.run(self.inner.upload_many(bucket, items))
     }
 
     /// Blocks on [`S3Connector::upload_many_with`](crate::S3Connector::upload_many_with).
@@ -396,8 +403,7 @@ impl S3Connector {
         D: Into<Data>,
     {
         let items: Vec<(K, Data)> = items.into_iter().map(|(k, d)| (k, d.into())).collect();
-        let live = self.live()?;
-        live.run(live.inner.upload_many_with(bucket, items, options))
+        self.run(self.inner.upload_many_with(bucket, items, options))
     }
 
     /// Blocks on [`S3Connector::delete_many`](crate::S3Connector::delete_many).
@@ -407,8 +413,7 @@ impl S3Connector {
         keys: impl IntoIterator<Item = K>,
     ) -> Result<Vec<String>> {
         let keys: Vec<String> = keys.into_iter().map(|k| k.as_ref().to_owned()).collect();
-        let live = self.live()?;
-        live.run(live.inner.delete_many(bucket, keys))
+        self.run(self.inner.delete_many(bucket, keys))
     }
 
     /// Blocks on [`S3Connector::download_to_writer`](crate::S3Connector::download_to_writer).
@@ -416,8 +421,7 @@ impl S3Connector {
     where
         W: std::io::Write + Send + 'static,
     {
-        let live = self.live()?;
-        live.run(live.inner.download_to_writer(bucket, key, writer))
+        self.run(self.inner.download_to_writer(bucket, key, writer))
     }
 
     /// Blocks on [`S3Connector::download_dir`](crate::S3Connector::download_dir).
@@ -427,9 +431,8 @@ impl S3Connector {
         prefix_or_glob: &str,
         dir: impl AsRef<Path>,
     ) -> Result<Vec<PathBuf>> {
-        let live = self.live()?;
-        live.run(
-            live.inner
+        self.run(
+            self.inner
                 .download_dir(bucket, prefix_or_glob, dir.as_ref()),
         )
     }
@@ -441,8 +444,7 @@ impl S3Connector {
         bucket: &str,
         prefix: &str,
     ) -> Result<Vec<(String, UploadInfo)>> {
-        let live = self.live()?;
-        live.run(live.inner.upload_dir(dir.as_ref(), bucket, prefix))
+        self.run(self.inner.upload_dir(dir.as_ref(), bucket, prefix))
     }
 }
 
@@ -456,8 +458,7 @@ macro_rules! blocking_shorthands {
                     stringify!($name), ")."
                 )]
                 pub fn $name(&self, bucket: &str, key: &str $(, $arg: $ty)*) -> Result<$ret> {
-                    let live = self.live()?;
-                    live.run(live.inner.$name(bucket, key $(, $arg)*))
+                    self.run(self.inner.$name(bucket, key $(, $arg)*))
                 }
             )*
         }
@@ -466,12 +467,99 @@ macro_rules! blocking_shorthands {
 
 object_verbs!(blocking_shorthands);
 
-fn new_runtime() -> Result<tokio::runtime::Runtime> {
+/// The blocking twin of each verb of the object verbs' table, on [`S3Object`].
+macro_rules! blocking_object_verbs {
+    ($( $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty; )*) => {
+        impl S3Object {
+            $(
+                #[doc = concat!(
+                    "Blocks on [`S3Object::", stringify!($name), "`](crate::S3Object::",
+                    stringify!($name), ")."
+                )]
+                pub fn $name(&self $(, $arg: $ty)*) -> Result<$ret> {
+                    self.s3.run(self.inner.$name($($arg),*))
+                }
+            )*
+        }
+    };
+}
+
+object_verbs!(blocking_object_verbs);
+
+impl S3Object {
+    /// The same object pinned to one version.
+    pub fn version(self, version_id: impl Into<String>) -> Self {
+        S3Object {
+            s3: self.s3,
+            inner: self.inner.version(version_id),
+        }
+    }
+
+    /// The bucket.
+    pub fn bucket(&self) -> &str {
+        self.inner.bucket()
+    }
+
+    /// The key.
+    pub fn key(&self) -> &str {
+        self.inner.key()
+    }
+
+    /// The version this handle is pinned to, if any.
+    pub fn version_id(&self) -> Option<&str> {
+        self.inner.version_id()
+    }
+
+    /// The `s3://bucket/key` URI.
+    pub fn uri(&self) -> String {
+        self.inner.uri()
+    }
+
+    /// The format the key's extension selects.
+    pub fn format(&self) -> Format {
+        self.inner.format()
+    }
+
+    /// The async handle on the same object.
+    pub fn as_async(&self) -> crate::S3Object {
+        self.inner.clone()
+    }
+
+    /// Blocks on [`S3Object::download_value`](crate::S3Object::download_value).
+    pub fn download_value<T: DeserializeOwned + Send>(&self) -> Result<T> {
+        self.s3.run(self.inner.download_value())
+    }
+
+    /// Blocks on [`S3Object::download_to_writer`](crate::S3Object::download_to_writer).
+    pub fn download_to_writer<W>(&self, writer: W) -> Result<u64>
+    where
+        W: std::io::Write + Send + 'static,
+    {
+        self.s3.run(self.inner.download_to_writer(writer))
+    }
+
+    /// Blocks on [`S3Object::upload_value`](crate::S3Object::upload_value).
+    pub fn upload_value<T: Serialize + Sync + ?Sized>(&self, value: &T) -> Result<UploadInfo> {
+        self.s3.run(self.inner.upload_value(value))
+    }
+
+    /// Blocks on [`S3Object::upload_sheets_with`](crate::S3Object::upload_sheets_with).
+    pub fn upload_sheets_with(
+        &self,
+        sheets: Vec<(String, DataFrame)>,
+        options: impl Into<WriteOptions> + Send,
+    ) -> Result<UploadInfo> {
+        self.s3.run(self.inner.upload_sheets_with(sheets, options))
+    }
+}
+
+fn new_runtime() -> Result<OwnRuntime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("s3io-blocking")
         .enable_all()
         .build()
+        .map(|runtime| OwnRuntime(Some(runtime)))
         .map_err(|e| {
             Error::new(
                 ErrorKind::Transport,
@@ -479,4 +567,12 @@ fn new_runtime() -> Result<tokio::runtime::Runtime> {
             )
             .with_source(e)
         })
+}
+
+impl OwnRuntime {
+    fn get(&self) -> Result<&tokio::runtime::Runtime> {
+        self.0
+            .as_ref()
+            .ok_or_else(|| Error::new(ErrorKind::Transport, "the blocking runtime has shut down"))
+    }
 }
