@@ -191,15 +191,43 @@ const CORPUS: &[Case] = &[
     case("pickle_mark_bomb.pkl", LimitExceeded, "max_decoded_size"),
     case("pickle_recursive.pkl", Unsupported, "recursive structure"),
     // Pickled pandas/numpy objects whose declared sizes do not match their bytes.
-    case("pickle_numpy_shape_mismatch.pkl", Decode, "but holds 8 bytes"),
+    case(
+        "pickle_numpy_shape_mismatch.pkl",
+        Decode,
+        "but holds 8 bytes",
+    ),
     case("pickle_numpy_shape_overflow.pkl", Decode, "overflows"),
-    case("pickle_numpy_void_dtype.pkl", Decode, "1000000000-byte items"),
-    case("pickle_arrow_offsets_backwards.pkl", Decode, "pyarrow offsets 5..2"),
-    case("pickle_arrow_offsets_past_data.pkl", Decode, "pyarrow offsets 3..99"),
-    case("pickle_blocks_overlap.pkl", Decode, "two blocks are placed at column 0"),
-    case("pickle_blocks_missing_column.pkl", Decode, "no block holds column 1"),
+    case(
+        "pickle_numpy_void_dtype.pkl",
+        Decode,
+        "1000000000-byte items",
+    ),
+    case(
+        "pickle_arrow_offsets_backwards.pkl",
+        Decode,
+        "pyarrow offsets 5..2",
+    ),
+    case(
+        "pickle_arrow_offsets_past_data.pkl",
+        Decode,
+        "pyarrow offsets 3..99",
+    ),
+    case(
+        "pickle_blocks_overlap.pkl",
+        Decode,
+        "two blocks are placed at column 0",
+    ),
+    case(
+        "pickle_blocks_missing_column.pkl",
+        Decode,
+        "no block holds column 1",
+    ),
     case("pickle_next_buffer.pkl", Decode, "NEXT_BUFFER"),
-    case("pickle_self_containing_series.pkl", Unsupported, "recursive structure"),
+    case(
+        "pickle_self_containing_series.pkl",
+        Unsupported,
+        "recursive structure",
+    ),
     case("csv_ragged_rows.csv", Decode, "CSV"),
     case("csv_unterminated_quote.csv", Decode, "CSV"),
     // A NUL is just a character in a field, and 100,000 columns are a wide table.
