@@ -75,6 +75,10 @@ fn standard_message(code: &str) -> Option<&'static str> {
              Check your key and signing method."
         }
         "BucketNotEmpty" => "The bucket you tried to delete is not empty.",
+        "NotImplemented" => {
+            "This server does not implement the operation (S3-compatible servers such as Garage \
+             leave some out, e.g. object versions)."
+        }
         "InvalidBucketName" => {
             "The specified bucket is not valid (3 to 63 characters: lower-case letters, digits, \
              dots and hyphens)."

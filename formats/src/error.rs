@@ -82,6 +82,8 @@ impl ErrorKind {
             (Some(c), _) if CREDENTIAL_CODES.contains(&c) => ErrorKind::Credentials,
             (None, Some(404)) => ErrorKind::NotFound,
             (None, Some(403)) => ErrorKind::PermissionDenied,
+            // Servers that leave an operation out (Garage and s3s-fs have no versions).
+            (Some("NotImplemented"), _) | (None, Some(501)) => ErrorKind::Unsupported,
             _ => ErrorKind::Service,
         }
     }

@@ -6,6 +6,7 @@
 //! `cargo test conformance::moto::` runs the moto column.
 
 mod dataset;
+mod node_failure;
 mod objects;
 mod roundtrip;
 mod servers;
