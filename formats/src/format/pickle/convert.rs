@@ -1608,6 +1608,38 @@ fn scalar(d: &Dtype, raw: &[u8]) -> Result<PickleValue> {
             d.size
         )));
     }
+    match d.kind {
+        b'U' => {
+            let mut text = String::new();
+            for ch in raw.chunks_exact(4) {
+                let b: [u8; 4] = ch.try_into().expect("chunks of 4");
+                let code = if d.big_endian {
+                    u32::from_be_bytes(b)
+                } else {
+                    u32::from_le_bytes(b)
+                };
+                if code == 0 {
+                    break;
+                }
+                text.push(
+                    char::from_u32(code).ok_or_else(|| bad("a numpy str that is not Unicode"))?,
+                );
+            }
+            return Ok(PickleValue::String(text));
+        }
+        b'S' => {
+            let end = raw.iter().rposition(|c| *c != 0).map_or(0, |p| p + 1);
+            return Ok(PickleValue::Bytes(raw[..end].to_vec()));
+        }
+        _ if d.size > 8 => {
+            return Err(unsupported(format!(
+                "the pickle holds a numpy scalar of dtype '{}{}', which s3io does not read",
+                char::from(d.kind),
+                d.size
+            )));
+        }
+        _ => {}
+    }
     let b8 = |raw: &[u8]| -> [u8; 8] {
         let mut b = [0u8; 8];
         if d.big_endian {

@@ -304,6 +304,7 @@ pub(crate) fn value_to_json(value: PickleValue) -> Result<serde_json::Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Format;
 
     fn refused(bytes: &[u8]) -> Option<String> {
         match machine::run(&Bytes::copy_from_slice(bytes)) {
@@ -331,5 +332,32 @@ mod tests {
         // Builtins pass.
         assert_eq!(refused(b"c__builtin__\nset\n(]tR."), None);
         assert_eq!(refused(b"\x80\x02]q\x00K\x01a."), None);
+    }
+
+    #[test]
+    fn numpy_scalars_of_any_width_never_panic() {
+        // numpy.core.multiarray.scalar(dtype(name, ...), bytes) for sizes past 8 bytes.
+        let scalar = |name: &str, raw: &[u8]| {
+            let mut p = b"\x80\x02cnumpy.core.multiarray\nscalar\ncnumpy\ndtype\n".to_vec();
+            p.push(b'X');
+            p.extend((name.len() as u32).to_le_bytes());
+            p.extend(name.as_bytes());
+            p.extend(b"\x89\x88\x87R");
+            p.push(b'B');
+            p.extend((raw.len() as u32).to_le_bytes());
+            p.extend(raw);
+            p.extend(b"\x86R.");
+            Format::PICKLE.decode(p)
+        };
+        let err = scalar("i16", &[0; 16]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        let Data::Pickle(text) = scalar("U2", b"a\0\0\0b\0\0\0").unwrap() else {
+            panic!("a value")
+        };
+        assert_eq!(text, PickleValue::String("ab".into()));
+        let Data::Pickle(n) = scalar("i2", &[0xfe, 0xff]).unwrap() else {
+            panic!("a value")
+        };
+        assert_eq!(n, PickleValue::I64(-2));
     }
 }
