@@ -19,7 +19,7 @@ use std::borrow::Borrow;
 
 use crate::listing::{BucketInfo, Listing, ObjectMeta};
 use crate::session::{PerCopy, S3ConnectorBuilder, Sdk, run_blocking};
-use crate::transfer::{TransferConfig, UploadInfo};
+use crate::transfer::{TransferConfig, UploadInfo, UploadOptions};
 use s3io_formats::Data;
 use s3io_formats::Limits;
 use s3io_formats::for_s3io::owned_sheets;
@@ -52,6 +52,7 @@ pub struct S3Connector {
     shared: Arc<Shared>,
     transfer: Arc<TransferConfig>,
     limits: Limits,
+    upload: Arc<UploadOptions>,
 }
 
 /// What clones of a connector share: how to make the SDK client, and the one made for each
@@ -116,6 +117,7 @@ impl S3Connector {
             }),
             transfer: Arc::default(),
             limits: Limits::default(),
+            upload: Arc::default(),
         }
     }
 
@@ -155,6 +157,20 @@ impl S3Connector {
             limits,
             ..self.clone()
         }
+    }
+
+    /// The same connector storing `options` (encryption, storage class, metadata, tags,
+    /// headers) with every object it uploads or copies; see [`UploadOptions`].
+    pub fn with_upload_options(&self, options: UploadOptions) -> S3Connector {
+        S3Connector {
+            upload: Arc::new(options),
+            ..self.clone()
+        }
+    }
+
+    /// The upload settings in use.
+    pub fn upload_options(&self) -> &UploadOptions {
+        &self.upload
     }
 
     /// The limits in use.
@@ -517,6 +533,7 @@ mod tests {
             .map_err(crate::sdk_error::from_sdk)
             .unwrap_err();
         assert!(err.to_string().contains("cannot remake it here"), "{err}");
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
         assert!(format!("{s3:?}").contains("eu-north-1"), "{s3:?}");
     }
 }
