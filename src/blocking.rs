@@ -4,7 +4,7 @@
 //! blocking until done, in the style of `reqwest::blocking`: [`S3Connector`], its
 //! [`S3ConnectorBuilder`] (whose `build()` returns the blocking connector) and [`S3Object`].
 //! Listings that are streams in the async API are collected into a
-//! [`Listing`](crate::Listing) here. The connector owns a small tokio runtime. It works
+//! [`Listing`] here. The connector owns a small tokio runtime. It works
 //! everywhere: in a plain `fn main`, in a Jupyter notebook under evcxr (across cells, and
 //! whether or not a cell already runs inside a tokio runtime), and when called from async
 //! code on a current-thread or multi-thread runtime, with no "cannot start a runtime from
@@ -43,6 +43,7 @@ use serde::de::DeserializeOwned;
 
 use crate::admin::{CallerIdentity, CopyOptions, DeleteOptions, PresignedUrl, Wait};
 use crate::connector::object_verbs;
+use crate::dataset::{DatasetOptions, DatasetReadOptions, DatasetWrite};
 use crate::list::ListOptions;
 use crate::listing::{BucketInfo, Listing, ObjectInfo, ObjectMeta, VersionInfo};
 use crate::many::ManyOptions;
@@ -303,6 +304,8 @@ impl S3Connector {
         fn download_version(&self, bucket: &str, key: &str, version_id: &str) -> Result<Data>;
         fn download_many(&self, bucket: &str, prefix_or_glob: &str) -> Result<DataFrame>;
         fn download_many_with(&self, bucket: &str, prefix_or_glob: &str, options: ManyOptions) -> Result<DataFrame>;
+        fn upload_dataset(&self, bucket: &str, prefix: &str, df: &DataFrame, options: DatasetOptions) -> Result<DatasetWrite>;
+        fn download_dataset(&self, bucket: &str, prefix: &str, options: DatasetReadOptions) -> Result<DataFrame>;
         fn download_each(&self, bucket: &str, prefix_or_glob: &str) -> Result<Vec<(String, Data)>>;
         fn download_each_with(&self, bucket: &str, prefix_or_glob: &str, options: ManyOptions) -> Result<Vec<(String, Data)>>;
         fn delete_version(&self, bucket: &str, key: &str, version_id: &str) -> Result<()>;
