@@ -758,3 +758,8 @@ fn finish(
         None => df,
     })
 }
+
+/// docs/datasets.md's Rust examples, compiled as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/datasets.md")]
+pub struct DatasetsDoctests;

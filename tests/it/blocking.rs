@@ -186,6 +186,7 @@ fn every_async_verb_has_a_blocking_twin() {
         include_str!("../../src/object.rs"),
         include_str!("../../src/list.rs"),
         include_str!("../../src/many.rs"),
+        include_str!("../../src/dataset.rs"),
         include_str!("../../src/dirs.rs"),
         include_str!("../../src/admin.rs"),
         session,

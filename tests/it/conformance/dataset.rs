@@ -247,6 +247,18 @@ pub async fn datasets_round_trip_with_escaped_hive_partitions(t: &Target) {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+
+    // The blocking twins, from inside async code as in a notebook.
+    let blocking = s3io::blocking::S3Connector::new(t.builder()).unwrap();
+    let options = DatasetOptions::new()
+        .partition_by(["region"])
+        .mode(DatasetMode::Overwrite);
+    let written = blocking.upload_dataset(b, "twin", &df, options).unwrap();
+    assert_eq!(written.keys.len(), 7);
+    let back = blocking
+        .download_dataset(b, "twin", DatasetReadOptions::new())
+        .unwrap();
+    assert_same_rows(&back, &df, "blocking");
 }
 
 pub async fn dataset_overwrites_replace_only_their_own_prefix(t: &Target) {
