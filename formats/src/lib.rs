@@ -43,9 +43,10 @@ pub use format::encoding::Encoding;
 pub use limits::Limits;
 pub use object_format::ObjectFormat;
 pub use options::{
-    CsvReadOptions, CsvWriteOptions, ExcelReadOptions, ExcelWriteOptions, ReadOptions, WriteOptions,
+    CsvReadOptions, CsvWriteOptions, ExcelReadOptions, ExcelWriteOptions, PickleWriteOptions,
+    ReadOptions, WriteOptions,
 };
-pub use settings::Sheets;
+pub use settings::{PickleLayout, Sheets};
 
 /// The polars version the codecs are built with, re-exported so your frames match theirs.
 pub use polars;

@@ -16,7 +16,7 @@ use crate::format::Format;
 use crate::format::compression::Compression;
 use crate::format::encoding::Encoding;
 use crate::limits::{Limits, OutputBudget};
-use crate::settings::{ReadSettings, SheetRef, WriteSettings};
+use crate::settings::{PickleLayout, ReadSettings, SheetRef, WriteSettings};
 
 /// Which formats a set of options was made for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +25,8 @@ pub(crate) enum Family {
     Delimited,
     /// Workbooks: xlsx, xlsm, xlsb, xls, ods.
     Excel,
+    /// Pickles (write options only).
+    Pickle,
 }
 
 impl Family {
@@ -33,6 +35,7 @@ impl Family {
         match self {
             Family::Delimited => [Format::CSV, Format::TSV].contains(&format),
             Family::Excel => Format::WORKBOOKS.contains(&format),
+            Family::Pickle => format == Format::PICKLE,
         }
     }
 
@@ -41,6 +44,7 @@ impl Family {
         match self {
             Family::Delimited => Format::CSV,
             Family::Excel => Format::EXCEL,
+            Family::Pickle => Format::PICKLE,
         }
     }
 
@@ -48,6 +52,7 @@ impl Family {
         match self {
             Family::Delimited => "CSV/TSV",
             Family::Excel => "Excel",
+            Family::Pickle => "pickle",
         }
     }
 }
@@ -361,8 +366,9 @@ impl From<&ExcelReadOptions> for ReadOptions {
 
 /// How to write one object: the format and compression when the key does not say. Options
 /// of one format family have their own type, made by [`WriteOptions::csv`]
-/// ([`CsvWriteOptions`]) and [`WriteOptions::excel`] ([`ExcelWriteOptions`]); every verb that
-/// takes `WriteOptions` takes those too.
+/// ([`CsvWriteOptions`]), [`WriteOptions::excel`] ([`ExcelWriteOptions`]) and
+/// [`WriteOptions::pickle`] ([`PickleWriteOptions`]); every verb that takes `WriteOptions`
+/// takes those too.
 ///
 /// ```
 /// use s3io_formats::WriteOptions;
@@ -374,6 +380,10 @@ impl From<&ExcelReadOptions> for ReadOptions {
 ///
 /// ```compile_fail
 /// let report = s3io_formats::WriteOptions::excel().separator(b';');
+/// ```
+///
+/// ```compile_fail
+/// let pickled = s3io_formats::WriteOptions::pickle().sheet_name("Report");
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct WriteOptions {
@@ -403,6 +413,15 @@ impl WriteOptions {
     pub fn excel() -> ExcelWriteOptions {
         ExcelWriteOptions(WriteOptions {
             family: Some(Family::Excel),
+            ..Self::default()
+        })
+    }
+
+    /// Options for pickles: what a frame becomes. A key whose extension names no format is
+    /// written as a pickle.
+    pub fn pickle() -> PickleWriteOptions {
+        PickleWriteOptions(WriteOptions {
+            family: Some(Family::Pickle),
             ..Self::default()
         })
     }
@@ -447,6 +466,7 @@ macro_rules! common_write_options {
 common_write_options!(WriteOptions, options => options);
 common_write_options!(CsvWriteOptions, options => options.0);
 common_write_options!(ExcelWriteOptions, options => options.0);
+common_write_options!(PickleWriteOptions, options => options.0);
 
 /// Options for writing CSV and TSV, from [`WriteOptions::csv`]; names as polars' CSV writer
 /// has them. Every verb that takes [`WriteOptions`] takes these.
@@ -529,6 +549,28 @@ impl ExcelWriteOptions {
     pub fn freeze_header(mut self, freeze: bool) -> Self {
         self.0.settings.freeze_header = Some(freeze);
         self
+    }
+}
+
+/// Options for writing pickles, from [`WriteOptions::pickle`]. Every verb that takes
+/// [`WriteOptions`] takes these.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct PickleWriteOptions(WriteOptions);
+
+impl PickleWriteOptions {
+    /// What a frame becomes: a pandas DataFrame ([`PickleLayout::DataFrame`], the default) or
+    /// a dict of lists of builtins ([`PickleLayout::DictOfLists`]). Values other than frames
+    /// are pickled as they are either way.
+    pub fn layout(mut self, layout: PickleLayout) -> Self {
+        self.0.settings.pickle_layout = layout;
+        self
+    }
+}
+
+impl From<PickleWriteOptions> for WriteOptions {
+    fn from(options: PickleWriteOptions) -> Self {
+        options.0
     }
 }
 

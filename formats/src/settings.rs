@@ -71,6 +71,28 @@ impl ReadSettings {
     }
 }
 
+/// What a frame uploaded to `.pkl` / `.pickle` becomes.
+///
+/// ```
+/// use s3io_formats::{PickleLayout, WriteOptions};
+///
+/// // For a Python reader without pandas: `pd.DataFrame(pickle.loads(b))` rebuilds the frame.
+/// let builtins = WriteOptions::pickle().layout(PickleLayout::DictOfLists);
+/// # let _ = builtins;
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PickleLayout {
+    /// A pandas DataFrame, as `pickle.dumps(df)` makes one: `pickle.loads` and
+    /// `pd.read_pickle` give a DataFrame, dtype by dtype (pandas 2.x and 3.x; docs/formats.md
+    /// has the table). The default.
+    #[default]
+    DataFrame,
+    /// A dict of column name to list of Python builtins (dates as ISO 8601 text), which any
+    /// Python unpickles without pandas; `pd.DataFrame(pickle.loads(b))` rebuilds the frame.
+    DictOfLists,
+}
+
 /// How a codec writes one object: the options of its format family.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct WriteSettings {
@@ -85,4 +107,5 @@ pub(crate) struct WriteSettings {
     pub(crate) bold_header: Option<bool>,
     pub(crate) autofit: Option<bool>,
     pub(crate) freeze_header: Option<bool>,
+    pub(crate) pickle_layout: PickleLayout,
 }

@@ -1055,15 +1055,18 @@ impl<'g> Reader<'g> {
                 }
             }
             "IntegerArray" | "FloatingArray" | "BooleanArray" => {
-                let state = o
-                    .state
-                    .ok_or_else(|| bad("a masked array without its state"))?;
-                let data = self
-                    .get(state, "_data")
-                    .ok_or_else(|| bad("a masked array without _data"))?;
-                let mask = self
-                    .get(state, "_mask")
-                    .ok_or_else(|| bad("a masked array without _mask"))?;
+                // pandas' pickle: BUILD {"_data": ..., "_mask": ...}; s3io's: the public
+                // constructor, IntegerArray(values, mask).
+                let (data, mask) = match (o.state, o.args) {
+                    (Some(state), _) => (
+                        self.get(state, "_data")
+                            .ok_or_else(|| bad("a masked array without _data"))?,
+                        self.get(state, "_mask")
+                            .ok_or_else(|| bad("a masked array without _mask"))?,
+                    ),
+                    (None, [data, mask, ..]) => (data, mask),
+                    _ => return Err(bad("a masked array without its values and mask")),
+                };
                 let data = self.array(data)?;
                 let mask = self.array(mask)?;
                 if mask.dtype.kind != b'b' || mask.shape != data.shape {
@@ -1124,6 +1127,10 @@ impl<'g> Reader<'g> {
             Some("np.dtype") => Ok(Wrap::Plain),
             Some("DatetimeTZDtype") => {
                 let o = self.obj(dtype).expect("an object");
+                // s3io writes DatetimeTZDtype(unit, "Europe/Oslo"); pandas a BUILD state.
+                if let (None, [_, V::Str(zone), ..]) = (o.state, o.args) {
+                    return Ok(Wrap::Zoned(zone.to_string()));
+                }
                 let state = o
                     .state
                     .ok_or_else(|| bad("a DatetimeTZDtype without its state"))?;
@@ -1144,13 +1151,24 @@ impl<'g> Reader<'g> {
         names: &[String],
     ) -> Result<Vec<Series>> {
         let o = self.expect_obj(dtype, &["CategoricalDtype"], "a CategoricalDtype")?;
-        let state = o
-            .state
-            .ok_or_else(|| bad("a CategoricalDtype without its state"))?;
-        let cats = self
-            .get(state, "categories")
-            .ok_or_else(|| bad("a CategoricalDtype without categories"))?;
-        let labels = self.index(cats)?.labels()?;
+        let labels = match (o.state, o.args) {
+            (Some(state), _) => {
+                let cats = self
+                    .get(state, "categories")
+                    .ok_or_else(|| bad("a CategoricalDtype without categories"))?;
+                self.index(cats)?.labels()?
+            }
+            // s3io writes CategoricalDtype([categories], ordered).
+            (None, [cats, ..]) => {
+                let cats = self
+                    .list(cats)
+                    .ok_or_else(|| bad("CategoricalDtype categories that are not a list"))?;
+                cats.iter()
+                    .map(|c| self.label(c))
+                    .collect::<Result<Vec<_>>>()?
+            }
+            _ => return Err(bad("a CategoricalDtype without categories")),
+        };
         let code_cols = self.split(codes, names, &Wrap::Plain)?;
         code_cols
             .into_iter()
@@ -1463,6 +1481,10 @@ impl<'g> Reader<'g> {
     /// columns in order.
     fn dataframe(&mut self, v: &V) -> Result<DataFrame> {
         self.enter(v, |r| {
+            let o = r.obj(v).expect("a DataFrame object");
+            if let (None, [data]) = (o.state, o.args) {
+                return r.dataframe_of_dict(data);
+            }
             let mgr = r.pandas_state(v, "DataFrame")?;
             let (axes, blocks) = r.manager(mgr)?;
             let [cols_axis, rows_axis, ..] = &axes[..] else {
@@ -1508,6 +1530,32 @@ impl<'g> Reader<'g> {
             }
             DataFrame::new(nrows, out).map_err(polars_error)
         })
+    }
+
+    /// `pandas.DataFrame({name: array, ...})`, as s3io writes a frame: one 1-D array (numpy
+    /// or a pandas extension array) per column, of equal lengths, under a RangeIndex.
+    fn dataframe_of_dict(&mut self, data: &V) -> Result<DataFrame> {
+        let items = self
+            .dict(data)
+            .ok_or_else(|| bad("a DataFrame(...) call whose argument is not a dict"))?;
+        let mut out: Vec<Column> = Vec::with_capacity(items.len());
+        let mut height = None;
+        for (key, values) in items {
+            let name = self.label(key)?;
+            let mut series = self.columns_of(values, std::slice::from_ref(&name))?;
+            let (Some(s), true) = (series.pop(), series.is_empty()) else {
+                return Err(bad(format!("column {name:?} is not one 1-D array")));
+            };
+            if *height.get_or_insert(s.len()) != s.len() {
+                return Err(bad(format!(
+                    "column {name:?} has {} rows, the first column {}",
+                    s.len(),
+                    height.unwrap_or(0)
+                )));
+            }
+            out.push(s.into_column());
+        }
+        DataFrame::new(height.unwrap_or(0), out).map_err(polars_error)
     }
 
     /// A pandas Series as a one-column frame, its index first as for a DataFrame.

@@ -19,11 +19,12 @@ use super::table::{Cell, Columns, FrameBuilder, FrameCells, frame_from_records};
 use crate::data::{Data, PickleValue};
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::OutputBudget;
-use crate::settings::{ReadSettings, WriteSettings};
+use crate::settings::{PickleLayout, ReadSettings, WriteSettings};
 
 mod convert;
 mod machine;
 mod scan;
+mod write;
 
 use convert::Decoded;
 
@@ -66,7 +67,12 @@ impl Codec for Pickle {
         }
     }
 
-    fn encode(&self, data: &Data, _: &WriteSettings) -> Result<Vec<u8>> {
+    /// A frame as a pandas DataFrame (or a dict of lists, as the settings say); any other
+    /// value through serde-pickle.
+    fn encode(&self, data: &Data, settings: &WriteSettings) -> Result<Vec<u8>> {
+        if let (Data::Frame(df), PickleLayout::DataFrame) = (data, settings.pickle_layout) {
+            return write::dataframe(df);
+        }
         let options = SerOptions::new();
         let written = match data {
             Data::Pickle(value) => serde_pickle::value_to_vec(&value.to_serde_pickle()?, options),
