@@ -170,32 +170,63 @@ impl Array<'_> {
         }
     }
 
-    /// Element indices of `(row, col)` for each row of column `col`.
-    fn column(&self, col: usize) -> Result<Vec<usize>> {
+    /// The elements of column `col`, one a row.
+    fn column(&self, col: usize) -> Result<Sel> {
         let (rows, cols) = self.dims()?;
-        Ok((0..rows)
-            .map(|r| {
-                if self.fortran {
-                    col * rows + r
-                } else {
-                    r * cols + col
-                }
-            })
-            .collect())
+        Ok(if self.fortran {
+            Sel {
+                start: col * rows,
+                stride: 1,
+                len: rows,
+            }
+        } else {
+            Sel {
+                start: col,
+                stride: cols,
+                len: rows,
+            }
+        })
     }
 
-    /// Element indices of row `row` (a block's column).
-    fn row(&self, row: usize) -> Result<Vec<usize>> {
+    /// The elements of row `row` (a block's column).
+    fn row(&self, row: usize) -> Result<Sel> {
         let (rows, cols) = self.dims()?;
-        Ok((0..cols)
-            .map(|c| {
-                if self.fortran {
-                    c * rows + row
-                } else {
-                    row * cols + c
-                }
-            })
-            .collect())
+        Ok(if self.fortran {
+            Sel {
+                start: row,
+                stride: rows,
+                len: cols,
+            }
+        } else {
+            Sel {
+                start: row * cols,
+                stride: 1,
+                len: cols,
+            }
+        })
+    }
+}
+
+/// Elements `start`, `start + stride`, ... of an array, `len` of them: a column of a 2-D
+/// array, without a list of indices.
+#[derive(Debug, Clone, Copy)]
+struct Sel {
+    start: usize,
+    stride: usize,
+    len: usize,
+}
+
+impl Sel {
+    fn all(len: usize) -> Sel {
+        Sel {
+            start: 0,
+            stride: 1,
+            len,
+        }
+    }
+
+    fn iter(self) -> impl Iterator<Item = usize> {
+        (0..self.len).map(move |k| self.start + k * self.stride)
     }
 }
 
@@ -790,10 +821,10 @@ impl<'g> Reader<'g> {
         })
     }
 
-    /// One polars column from elements `idx` of `a`.
-    fn series(&mut self, name: &str, a: &Array<'g>, idx: &[usize], wrap: &Wrap) -> Result<Series> {
+    /// One polars column from elements `sel` of `a`.
+    fn series(&mut self, name: &str, a: &Array<'g>, sel: Sel, wrap: &Wrap) -> Result<Series> {
         let d = a.dtype;
-        let n = idx.len();
+        let n = sel.len;
         self.settings
             .charge_output((n as u64).saturating_mul(d.size.max(8) as u64 + 1), || {
                 format!("column {name:?} of the pickled frame")
@@ -802,29 +833,51 @@ impl<'g> Reader<'g> {
         let raw = match &a.data {
             Elements::Raw(raw) => raw.clone(),
             Elements::Objects(items) => {
-                let items: Vec<&V> = idx.iter().map(|&i| &items[i]).collect();
+                let items: Vec<&V> = sel.iter().map(|i| &items[i]).collect();
                 return self.object_series(name, &items);
             }
         };
         let at = |i: usize| &raw[i * d.size..(i + 1) * d.size];
+        // Contiguous elements (a 1-D array, a row of a C-order block) are read straight
+        // from their bytes; the sizes were checked against the buffer when the array was read.
         macro_rules! num {
             ($t:ty) => {{
-                let values: Vec<$t> = idx
-                    .iter()
-                    .map(|&i| {
-                        let b = at(i).try_into().expect("itemsize checked");
-                        if d.big_endian {
-                            <$t>::from_be_bytes(b)
-                        } else {
-                            <$t>::from_le_bytes(b)
-                        }
-                    })
-                    .collect();
+                let from = |b: &[u8]| {
+                    let b = b.try_into().expect("itemsize checked");
+                    if d.big_endian {
+                        <$t>::from_be_bytes(b)
+                    } else {
+                        <$t>::from_le_bytes(b)
+                    }
+                };
+                let values: Vec<$t> = if sel.stride == 1 {
+                    raw[sel.start * d.size..(sel.start + n) * d.size]
+                        .chunks_exact(d.size)
+                        .map(from)
+                        .collect()
+                } else {
+                    sel.iter().map(|i| from(at(i))).collect()
+                };
                 values
             }};
         }
+        // Floats: NaN is null, with a validity mask only when there is one.
+        macro_rules! float {
+            ($t:ty, $ca:ty) => {{
+                let values = num!($t);
+                if values.iter().any(|f| f.is_nan()) {
+                    <$ca>::from_iter_options(
+                        name,
+                        values.into_iter().map(|f| (!f.is_nan()).then_some(f)),
+                    )
+                    .into_series()
+                } else {
+                    <$ca>::from_vec(name, values).into_series()
+                }
+            }};
+        }
         Ok(match (d.kind, d.size) {
-            (b'b', 1) => Series::new(name, idx.iter().map(|&i| raw[i] != 0).collect::<Vec<_>>()),
+            (b'b', 1) => Series::new(name, sel.iter().map(|i| raw[i] != 0).collect::<Vec<_>>()),
             (b'i', 1) => Series::new(name, num!(i8)),
             (b'i', 2) => Series::new(name, num!(i16)),
             (b'i', 4) => Series::new(name, num!(i32)),
@@ -833,34 +886,26 @@ impl<'g> Reader<'g> {
             (b'u', 2) => Series::new(name, num!(u16)),
             (b'u', 4) => Series::new(name, num!(u32)),
             (b'u', 8) => Series::new(name, num!(u64)),
-            (b'f', 4) => {
-                let v: Vec<Option<f32>> = num!(f32)
-                    .into_iter()
-                    .map(|f| (!f.is_nan()).then_some(f))
-                    .collect();
-                Series::new(name, v)
-            }
-            (b'f', 8) => {
-                let v: Vec<Option<f64>> = num!(f64)
-                    .into_iter()
-                    .map(|f| (!f.is_nan()).then_some(f))
-                    .collect();
-                Series::new(name, v)
-            }
+            (b'f', 4) => float!(f32, Float32Chunked),
+            (b'f', 8) => float!(f64, Float64Chunked),
             (b'M' | b'm', 8) => {
                 let unit = d.unit.ok_or_else(|| bad("a datetime64 without a unit"))?;
                 let (tu, factor) = unit.polars();
-                let values: Vec<Option<i64>> = num!(i64)
-                    .into_iter()
-                    .map(|v| {
-                        if v == i64::MIN {
-                            None
-                        } else {
-                            v.checked_mul(factor)
-                        }
-                    })
-                    .collect();
-                let ca = Int64Chunked::from_iter_options(name, values.into_iter());
+                let values = num!(i64);
+                let ca = if factor == 1 && !values.contains(&i64::MIN) {
+                    Int64Chunked::from_vec(name, values)
+                } else {
+                    Int64Chunked::from_iter_options(
+                        name,
+                        values.into_iter().map(|v| {
+                            if v == i64::MIN {
+                                None
+                            } else {
+                                v.checked_mul(factor)
+                            }
+                        }),
+                    )
+                };
                 match (d.kind, wrap) {
                     (b'M', Wrap::Plain) => ca.into_datetime(tu, None).into_series(),
                     (b'M', Wrap::Zoned(tz)) => ca.into_datetime(tu, zone(tz)?).into_series(),
@@ -869,7 +914,7 @@ impl<'g> Reader<'g> {
             }
             (b'U', _) => {
                 let mut out = Vec::with_capacity(n);
-                for &i in idx {
+                for i in sel.iter() {
                     let mut text = String::new();
                     for ch in at(i).chunks_exact(4) {
                         let b: [u8; 4] = ch.try_into().expect("chunks of 4");
@@ -891,9 +936,9 @@ impl<'g> Reader<'g> {
                 Series::new(name, out)
             }
             (b'S', _) => {
-                let out: Vec<Vec<u8>> = idx
+                let out: Vec<Vec<u8>> = sel
                     .iter()
-                    .map(|&i| {
+                    .map(|i| {
                         let b = at(i);
                         let end = b.iter().rposition(|c| *c != 0).map_or(0, |p| p + 1);
                         b[..end].to_vec()
@@ -914,6 +959,24 @@ impl<'g> Reader<'g> {
     /// bools, ints or floats as those; dates, naive datetimes and timedeltas as such; any
     /// other mix as the items' Python-like text.
     fn object_series(&mut self, name: PlSmallStr, items: &[&V]) -> Result<Series> {
+        // Text with None / NaN, the common case, straight from the machine's strings: the
+        // same column the general path below gives, without a PickleValue per item. (Items
+        // are leaves, one level down: the depth check value() makes, made once.)
+        let missing = |v: &V| match v {
+            V::None | V::Global("NA") => true,
+            V::Float(f) => f.is_nan(),
+            _ => false,
+        };
+        if self.depth < self.max_depth
+            && items.iter().any(|v| matches!(v, V::Str(_)))
+            && items.iter().all(|v| matches!(v, V::Str(_)) || missing(v))
+        {
+            let texts = items.iter().map(|v| match v {
+                V::Str(s) => Some(&**s),
+                _ => None,
+            });
+            return Ok(StringChunked::from_iter_options(name, texts).into_series());
+        }
         let values: Vec<PickleValue> =
             items.iter().map(|v| self.value(v)).collect::<Result<_>>()?;
         let missing = |v: &PickleValue| match v {
@@ -993,9 +1056,9 @@ impl<'g> Reader<'g> {
         let (_, cols) = a.dims()?;
         let mut columns = Vec::with_capacity(cols);
         for c in 0..cols {
-            let idx = a.column(c)?;
+            let sel = a.column(c)?;
             columns.push(
-                self.series(&c.to_string(), &a, &idx, &Wrap::Plain)?
+                self.series(&c.to_string(), &a, sel, &Wrap::Plain)?
                     .into_column(),
             );
         }
@@ -1109,14 +1172,13 @@ impl<'g> Reader<'g> {
     fn split(&mut self, a: &Array<'g>, names: &[String], wrap: &Wrap) -> Result<Vec<Series>> {
         let name = |i: usize| names.get(i).map_or_else(|| i.to_string(), |s| s.clone());
         if a.shape.len() <= 1 {
-            let idx: Vec<usize> = (0..a.len()).collect();
-            return Ok(vec![self.series(&name(0), a, &idx, wrap)?]);
+            return Ok(vec![self.series(&name(0), a, Sel::all(a.len()), wrap)?]);
         }
         let (rows, _) = a.dims()?;
         let mut out = Vec::with_capacity(rows);
         for r in 0..rows {
-            let idx = a.row(r)?;
-            out.push(self.series(&name(r), a, &idx, wrap)?);
+            let sel = a.row(r)?;
+            out.push(self.series(&name(r), a, sel, wrap)?);
         }
         Ok(out)
     }

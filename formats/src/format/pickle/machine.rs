@@ -13,13 +13,12 @@
 //! refused when the graph is read (`convert.rs`). `scan.rs` bounds depth and memory before
 //! this machine runs.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use bytes::Bytes;
 use num_bigint::BigInt;
 
-use super::Opcodes;
+use super::{Memo, Opcodes};
 use crate::error::{Error, ErrorKind, Result};
 
 /// An allowed global, by its canonical name (`DataFrame`, `np.dtype`, `datetime.date`, ...).
@@ -226,7 +225,7 @@ struct Machine {
     nodes: Vec<Node>,
     stack: Vec<V>,
     marks: Vec<Vec<V>>,
-    memo: HashMap<u32, V>,
+    memo: Memo<V>,
 }
 
 type StepResult = std::result::Result<Option<V>, Step>;
@@ -521,7 +520,7 @@ impl Machine {
     fn get(&mut self, id: u32) -> std::result::Result<(), Step> {
         let v = self
             .memo
-            .get(&id)
+            .get(id)
             .ok_or_else(|| format!("memo entry {id} is read before it is written"))?
             .clone();
         self.stack.push(v);

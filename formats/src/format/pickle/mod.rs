@@ -151,6 +151,57 @@ pub(crate) fn days_since_epoch(day: chrono::NaiveDate) -> i32 {
     (day - epoch).num_days() as i32
 }
 
+/// A pickle's memo: slots by id. Picklers number them 0, 1, 2, ... (MEMOIZE takes the next
+/// one), so slots live in a vector; an id far past the end (a hostile `LONG_BINPUT
+/// 4000000000`) goes to a map instead, so no id allocates more than a few slots.
+struct Memo<T> {
+    dense: Vec<Option<T>>,
+    sparse: std::collections::HashMap<u32, T>,
+    len: usize,
+}
+
+impl<T> Default for Memo<T> {
+    fn default() -> Self {
+        Memo {
+            dense: Vec::new(),
+            sparse: std::collections::HashMap::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Memo<T> {
+    /// Slots a PUT may add in one go past the end of the vector.
+    const GAP: usize = 64;
+
+    /// How many slots are filled: the id MEMOIZE gives next.
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn insert(&mut self, id: u32, value: T) {
+        let at = id as usize;
+        if at < self.dense.len() + Self::GAP && !self.sparse.contains_key(&id) {
+            if at >= self.dense.len() {
+                self.dense.resize_with(at + 1, || None);
+            }
+            if self.dense[at].replace(value).is_none() {
+                self.len += 1;
+            }
+        } else if self.sparse.insert(id, value).is_none() {
+            self.len += 1;
+        }
+    }
+
+    fn get(&self, id: u32) -> Option<&T> {
+        // An id sent to the map stays there even once the vector grows past it.
+        match self.dense.get(id as usize).and_then(Option::as_ref) {
+            Some(value) => Some(value),
+            None => self.sparse.get(&id),
+        }
+    }
+}
+
 /// A cursor over pickle opcodes and their arguments.
 struct Opcodes<'a> {
     bytes: &'a [u8],

@@ -22,9 +22,7 @@
 //! upper bounds. A container that ends up inside itself is refused: serde-pickle cannot
 //! represent it either.
 
-use std::collections::HashMap;
-
-use super::Opcodes;
+use super::{Memo, Opcodes};
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::exceeded;
 
@@ -106,7 +104,7 @@ struct Machine {
     stack: Vec<Item>,
     /// The stacks below each open MARK.
     marks: Vec<Vec<Item>>,
-    memo: HashMap<u32, Slot>,
+    memo: Memo<Slot>,
     /// Bytes serde-pickle holds while parsing (never lowered but for freed MARK buffers),
     /// and the most it held.
     live: u64,
@@ -335,7 +333,7 @@ impl Machine {
     fn extend_top(&mut self, items: Vec<Item>) -> std::result::Result<(), String> {
         let id = match self.stack.last() {
             Some(Item::Node(id)) => *id,
-            Some(Item::Ref(memo)) => match self.memo.get(memo) {
+            Some(Item::Ref(memo)) => match self.memo.get(*memo) {
                 Some(Slot::Node(id)) => *id,
                 _ => return Err("the stack top is not a container".into()),
             },
@@ -355,7 +353,7 @@ impl Machine {
             Item::Ref(other) => {
                 // serde-pickle copies the value the reference names.
                 self.copies.push(item);
-                *self.memo.get(&other).ok_or("a memo reference to nothing")?
+                *self.memo.get(other).ok_or("a memo reference to nothing")?
             }
         };
         self.memo.insert(id, slot);
@@ -364,7 +362,7 @@ impl Machine {
     }
 
     fn get(&mut self, id: u32) -> std::result::Result<(), String> {
-        if !self.memo.contains_key(&id) {
+        if self.memo.get(id).is_none() {
             return Err(format!("memo entry {id} is read before it is written"));
         }
         self.push(Item::Ref(id));
@@ -377,7 +375,7 @@ impl Machine {
             Item::Scalar(bytes) => Slot::Scalar(bytes),
             Item::Node(id) => Slot::Node(id),
             // Every GET was checked, and slots are never removed.
-            Item::Ref(memo) => self.memo.get(&memo).copied().unwrap_or(Slot::Scalar(0)),
+            Item::Ref(memo) => self.memo.get(memo).copied().unwrap_or(Slot::Scalar(0)),
         }
     }
 
