@@ -84,6 +84,30 @@ fn is_s3(text: &str) -> bool {
     lower.starts_with("s3://") || lower.starts_with("s3a://")
 }
 
+/// How `cp`, `mv`, `rm` and `sync` say what they do.
+#[derive(Args, Clone, Debug, Default)]
+pub struct ReportArgs {
+    /// Print what would be done, and change nothing
+    #[arg(long)]
+    pub dryrun: bool,
+
+    /// Do not print a line per object
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Print nothing but errors (on standard error, as always)
+    #[arg(long)]
+    pub only_show_errors: bool,
+}
+
+impl ReportArgs {
+    /// Whether the line per object is left out. A dry run says what it would do all the
+    /// same: that is what it is for.
+    pub fn silent(&self) -> bool {
+        (self.quiet || self.only_show_errors) && !self.dryrun
+    }
+}
+
 /// How to read an object: the options `head`, `schema` and `convert` share.
 #[derive(Args, Clone, Debug, Default)]
 pub struct ReadArgs {

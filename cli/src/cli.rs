@@ -54,6 +54,10 @@ pub struct GlobalArgs {
     /// Never show transfer progress
     #[arg(long, global = true)]
     pub no_progress: bool,
+
+    /// Log each request, retry and answer of the AWS SDK on standard error
+    #[arg(long, global = true)]
+    pub debug: bool,
 }
 
 /// A wrong command line (exit status 2): what is wrong, and the command whose help to point

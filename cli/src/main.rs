@@ -1,14 +1,16 @@
-//! `s3io`, the command line: `ls`, `cat`, `head`, `schema`, `cp`, `convert`, `rm`, `presign`,
-//! `whoami`, `mb`, `rb`. Parses with clap, then hands the command to its module under
+//! `s3io`, the command line: `ls`, `cat`, `head`, `schema`, `stat`, `cp`, `mv`, `sync`,
+//! `convert`, `rm`, `presign`, `whoami`, `mb`, `rb`. Parses with clap, then hands the command to its module under
 //! `commands/`; every S3 operation is a call to the s3io library.
 //!
 //! Exit status: 0 done, 1 the operation failed, 2 the command line is wrong. Errors are one
 //! line on standard error, and no panic text ever reaches the terminal.
 
 mod arguments;
+mod batch;
 mod cli;
 mod commands;
 mod failure;
+mod filter;
 mod output;
 mod progress;
 
@@ -39,6 +41,13 @@ fn main() -> ExitCode {
         return usage_error(&UsageError { message, command });
     }
     configure_polars(&cli.command);
+    if cli.global.debug {
+        // The AWS SDK's own log: each request, its signing, retries and answers.
+        tracing_subscriber::fmt()
+            .with_writer(io::stderr)
+            .with_max_level(tracing_subscriber::filter::LevelFilter::DEBUG)
+            .init();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

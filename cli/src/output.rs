@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use s3io::polars::prelude::DataFrame;
 use s3io::{Data, ObjectInfo, PickleValue, S3Connector, S3Uri};
 
+use crate::arguments::ReportArgs;
 use crate::failure::{Outcome, stdout_failed};
 use crate::progress::Bars;
 
@@ -127,16 +128,19 @@ pub fn s3_text(bucket: &str, key: &str) -> String {
     format!("s3://{bucket}/{key}")
 }
 
-/// Lines like `upload: a.csv to s3://b/a.csv` on standard output, unless quiet.
+/// Lines like `upload: a.csv to s3://b/a.csv` and `delete: s3://b/k` on standard output,
+/// one as each object is done, `(dryrun) ` before each in a dry run; none when quiet.
 pub struct CopyReport {
-    quiet: bool,
+    silent: bool,
+    dry: &'static str,
     out: io::Stdout,
 }
 
 impl CopyReport {
-    pub fn new(quiet: bool) -> CopyReport {
+    pub fn new(report: &ReportArgs) -> CopyReport {
         CopyReport {
-            quiet,
+            silent: report.silent(),
+            dry: if report.dryrun { "(dryrun) " } else { "" },
             out: io::stdout(),
         }
     }
@@ -148,10 +152,18 @@ impl CopyReport {
         from: impl std::fmt::Display,
         to: impl std::fmt::Display,
     ) -> Outcome {
-        if self.quiet {
+        if self.silent {
             return Ok(());
         }
-        writeln!(self.out, "{verb}: {from} to {to}").map_err(stdout_failed)
+        writeln!(self.out, "{}{verb}: {from} to {to}", self.dry).map_err(stdout_failed)
+    }
+
+    /// `delete: WHAT`.
+    pub fn deleted(&mut self, what: impl std::fmt::Display) -> Outcome {
+        if self.silent {
+            return Ok(());
+        }
+        writeln!(self.out, "{}delete: {what}", self.dry).map_err(stdout_failed)
     }
 }
 

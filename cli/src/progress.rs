@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use s3io::{FolderProgress, Progress, S3Connector};
+use s3io::{Progress, S3Connector};
 
 /// Transfers quicker than this show no bar.
 const QUIET_FOR: Duration = Duration::from_secs(2);
@@ -71,42 +71,40 @@ impl Bars {
         s3.with_transfer(config)
     }
 
-    /// A connector for one folder call (`upload_dir`, `download_dir`) below `root`: a bar
-    /// for each file in flight, labelled with its path below `root`, and one for the whole
-    /// folder. Bars or not, it notes the local file of each key the library reports on.
-    pub fn folder(&self, s3: &S3Connector, root: &Path) -> Folder {
-        let state = Arc::new(FolderState {
+    /// A connector for a batch of `files` transfers of `total` bytes together (`cp -r`,
+    /// `mv -r`, `sync`): a bar for each file in flight, labelled with its path below `root`
+    /// (or its key), and one for the whole batch.
+    pub fn batch(&self, s3: &S3Connector, root: Option<&Path>, files: usize, total: u64) -> Batch {
+        let state = Arc::new(BatchState {
             multi: self.multi.clone(),
-            root: root.to_path_buf(),
+            root: root.map(Path::to_path_buf),
             files: Mutex::default(),
-            whole: self.multi.as_ref().map(FolderBar::new),
+            whole: self
+                .multi
+                .as_ref()
+                .map(|multi| FolderBar::new(multi, files, total)),
         });
         let follow = state.clone();
         let config = s3
             .transfer_config()
             .clone()
             .on_progress(move |p: Progress| follow.report(p));
-        Folder {
+        Batch {
             s3: s3.with_transfer(config),
             state,
         }
     }
 }
 
-/// One folder call, followed.
-pub struct Folder {
-    /// The connector to make the call with.
+/// A batch of transfers, followed.
+pub struct Batch {
+    /// The connector to make the transfers with.
     pub s3: S3Connector,
-    state: Arc<FolderState>,
+    state: Arc<BatchState>,
 }
 
-impl Folder {
-    /// Each key reported on, with its local file.
-    pub fn files(&self) -> HashMap<String, PathBuf> {
-        self.state.files()
-    }
-
-    /// Leaves the folder's bar on screen, full, if it was shown: the call succeeded.
+impl Batch {
+    /// Leaves the batch's bar on screen, full, if it was shown: every transfer succeeded.
     pub fn finish(&self) {
         if let Some(whole) = &self.state.whole {
             whole.finish();
@@ -114,60 +112,74 @@ impl Folder {
     }
 }
 
-/// What a folder call's reports have told so far.
-struct FolderState {
+/// What a batch's progress reports have told so far.
+struct BatchState {
     multi: Option<MultiProgress>,
-    root: PathBuf,
+    root: Option<PathBuf>,
     /// Each file reported on, by key.
     files: Mutex<HashMap<String, FileSeen>>,
     whole: Option<FolderBar>,
 }
 
-/// A file of a folder call: its local path, and its bar if bars are drawn.
+/// A file of a batch: how far it has come, and its bar if bars are drawn.
 struct FileSeen {
-    path: Option<PathBuf>,
+    bytes: u64,
+    done: bool,
     bar: Option<Arc<TransferBar>>,
 }
 
-impl FolderState {
+impl BatchState {
     fn report(&self, p: Progress) {
-        if let Some(bar) = self.file(&p.key, p.path.as_deref()) {
-            bar.update(p.bytes, p.total, p.elapsed);
+        self.note(&p.key, p.path.as_deref(), p.bytes, p.total, p.elapsed);
+    }
+
+    /// `bytes` of `total` of `key` (from or to `path`) moved after `elapsed`.
+    fn note(
+        &self,
+        key: &str,
+        path: Option<&Path>,
+        bytes: u64,
+        total: Option<u64>,
+        elapsed: Duration,
+    ) {
+        let (bar, moved, done) = {
+            let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+            if !files.contains_key(key) {
+                let seen = self.seen(key, path);
+                files.insert(key.to_owned(), seen);
+            }
+            let bar = files.get_mut(key).and_then(|file| {
+                file.bytes = file.bytes.max(bytes);
+                file.done |= total == Some(bytes);
+                file.bar.clone()
+            });
+            let moved = files.values().map(|f| f.bytes).sum::<u64>();
+            let done = files.values().filter(|f| f.done).count();
+            (bar, moved, done)
+        };
+        if let Some(bar) = bar {
+            bar.update(bytes, total, elapsed);
         }
-        if let (Some(whole), Some(all)) = (&self.whole, p.folder) {
-            whole.update(&all);
+        if let Some(whole) = &self.whole {
+            whole.update(moved, done);
         }
     }
 
-    fn files(&self) -> HashMap<String, PathBuf> {
-        let files = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        files
-            .iter()
-            .filter_map(|(key, file)| Some((key.clone(), file.path.clone()?)))
-            .collect()
-    }
-
-    /// Notes the local file of `key` when it is first reported on; its bar, if bars are
-    /// drawn.
-    fn file(&self, key: &str, path: Option<&Path>) -> Option<Arc<TransferBar>> {
-        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(file) = files.get(key) {
-            return file.bar.clone();
-        }
+    /// A file first reported on, with its bar if bars are drawn.
+    fn seen(&self, key: &str, path: Option<&Path>) -> FileSeen {
         let bar = self.multi.as_ref().map(|multi| {
-            let below = path.map(|p| p.strip_prefix(&self.root).unwrap_or(p));
+            let below = path.map(|p| match &self.root {
+                Some(root) => p.strip_prefix(root).unwrap_or(p),
+                None => p,
+            });
             let label = below.map_or_else(|| key.to_owned(), |p| p.display().to_string());
             Arc::new(TransferBar::new(multi, label, false))
         });
-        let path = path.map(Path::to_path_buf);
-        files.insert(
-            key.to_owned(),
-            FileSeen {
-                path,
-                bar: bar.clone(),
-            },
-        );
-        bar
+        FileSeen {
+            bytes: 0,
+            done: false,
+            bar,
+        }
     }
 }
 
@@ -176,36 +188,37 @@ impl FolderState {
 struct FolderBar {
     multi: MultiProgress,
     started: Instant,
+    total: u64,
+    files: usize,
     bytes: AtomicU64,
     files_done: AtomicUsize,
-    files: AtomicUsize,
     bar: OnceLock<ProgressBar>,
 }
 
 impl FolderBar {
-    fn new(multi: &MultiProgress) -> FolderBar {
+    fn new(multi: &MultiProgress, files: usize, total: u64) -> FolderBar {
         FolderBar {
             multi: multi.clone(),
             started: Instant::now(),
+            total,
+            files,
             bytes: AtomicU64::new(0),
             files_done: AtomicUsize::new(0),
-            files: AtomicUsize::new(0),
             bar: OnceLock::new(),
         }
     }
 
-    fn update(&self, all: &FolderProgress) {
-        let before = self.bytes.fetch_max(all.bytes, Ordering::Relaxed);
-        let bytes = before.max(all.bytes);
-        let before = self.files_done.fetch_max(all.files_done, Ordering::Relaxed);
-        let done = before.max(all.files_done);
-        self.files.store(all.files, Ordering::Relaxed);
+    fn update(&self, bytes: u64, files_done: usize) {
+        let before = self.bytes.fetch_max(bytes, Ordering::Relaxed);
+        let bytes = before.max(bytes);
+        let before = self.files_done.fetch_max(files_done, Ordering::Relaxed);
+        let done = before.max(files_done);
         if self.bar.get().is_none() && self.started.elapsed() < QUIET_FOR {
             return;
         }
-        let message = files_message(done, all.files);
+        let message = files_message(done, self.files);
         let bar = self.bar.get_or_init(|| {
-            let bar = ProgressBar::new(all.total)
+            let bar = ProgressBar::new(self.total)
                 .with_style(style(BATCH))
                 .with_elapsed(self.started.elapsed())
                 .with_position(bytes)
@@ -219,8 +232,7 @@ impl FolderBar {
 
     fn finish(&self) {
         if let Some(bar) = self.bar.get() {
-            let files = self.files.load(Ordering::Relaxed);
-            bar.set_message(files_message(files, files));
+            bar.set_message(files_message(self.files, self.files));
             bar.set_position(bar.length().unwrap_or(0));
             bar.finish();
         }
@@ -334,22 +346,26 @@ mod tests {
     }
 
     #[test]
-    fn a_folder_has_a_bar_per_key_labelled_below_its_root() {
+    fn a_batch_has_a_bar_per_key_labelled_below_its_root() {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::hidden());
-        let folder = FolderState {
-            multi: Some(multi),
-            root: PathBuf::from("/up"),
+        let batch = BatchState {
+            multi: Some(multi.clone()),
+            root: Some(PathBuf::from("/up")),
             files: Mutex::default(),
-            whole: None,
+            whole: Some(FolderBar::new(&multi, 2, 30)),
         };
-        let a = folder.file("in/a.csv", Some(Path::new("/up/a.csv")));
-        let b = folder.file("in/sub/b.csv", Some(Path::new("/up/sub/b.csv")));
-        let again = folder.file("in/a.csv", Some(Path::new("/up/a.csv")));
-        assert!(matches!((&a, &again), (Some(a), Some(again)) if Arc::ptr_eq(a, again)));
-        assert_eq!(b.map(|b| b.label.clone()).as_deref(), Some("sub/b.csv"));
-        assert_eq!(
-            folder.files().get("in/sub/b.csv").map(PathBuf::as_path),
-            Some(Path::new("/up/sub/b.csv"))
-        );
+        let report = |key: &str, path: &str, bytes: u64| {
+            let total = Some(bytes.max(10));
+            batch.note(key, Some(Path::new(path)), bytes, total, Duration::ZERO);
+        };
+        report("in/a.csv", "/up/a.csv", 4);
+        report("in/sub/b.csv", "/up/sub/b.csv", 20);
+        report("in/a.csv", "/up/a.csv", 10);
+        let files = batch.files.lock().unwrap();
+        let label = files["in/sub/b.csv"].bar.as_ref().map(|b| b.label.clone());
+        assert_eq!(label.as_deref(), Some("sub/b.csv"));
+        let whole = batch.whole.as_ref().unwrap();
+        assert_eq!(whole.bytes.load(Ordering::Relaxed), 30);
+        assert_eq!(whole.files_done.load(Ordering::Relaxed), 2);
     }
 }

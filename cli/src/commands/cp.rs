@@ -1,17 +1,17 @@
 //! `s3io cp`: one file or object, or with `--recursive` a whole folder or prefix, between
 //! the local disk, standard input or output, and S3.
 
-use std::collections::HashMap;
 use std::io::Read as _;
-use std::path::PathBuf;
 
 use clap::Args;
 use s3io::S3Uri;
 
 use super::Context;
-use crate::arguments::{COMMAND_HELP, Location, as_folder};
+use crate::arguments::{COMMAND_HELP, Location, ReportArgs, as_folder};
+use crate::batch::{self, Entry, Job, Place, Root};
 use crate::failure::{Failure, Outcome};
-use crate::output::{CopyReport, s3_text, write_to_stdout};
+use crate::filter::{FilterArgs, Filters};
+use crate::output::{CopyReport, write_to_stdout};
 
 /// What `s3io cp --help` says below the one-line summary.
 const DETAILS: &str = "\
@@ -23,9 +23,14 @@ Copies one object or file, bytes unchanged:
   s3io cp s3://bucket/big.log -              an object to standard output
 
 With --recursive, SRC is a folder, a prefix or a glob, and every object or file below it
-is copied, keeping its path below the prefix's last '/'. A prefix without a trailing '/'
-is taken as a folder. Downloads refuse keys that would land outside DST (holding '..',
-absolute, with a drive prefix or backslashes) before anything is written.";
+is copied, keeping its path below the prefix's last '/', several at once; a line is printed
+as each one is done. A prefix without a trailing '/' is taken as a folder. Downloads refuse
+keys that would land outside DST (holding '..', absolute, with a drive prefix or
+backslashes) before anything is written, and give each file the object's time.
+
+--exclude and --include pick what is copied, as in the AWS CLI: the filters apply in order,
+the last that matches wins, and patterns match the path below SRC:
+  s3io cp -r s3://bucket/in/ . --exclude '*' --include '*.csv'";
 
 /// Copy local <-> S3 and S3 -> S3 (--recursive for folders)
 #[derive(Args)]
@@ -43,43 +48,73 @@ pub struct CpArgs {
     #[arg(short, long)]
     pub recursive: bool,
 
-    /// Do not print a line per copied object
-    #[arg(short, long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
+
+    #[command(flatten)]
+    pub filters: FilterArgs,
 }
 
 impl CpArgs {
     pub fn check(&self) -> Result<(), String> {
-        let (src, dst) = (&self.src, &self.dst);
-        if !matches!(src, Location::S3(_)) && !matches!(dst, Location::S3(_)) {
-            return Err("SRC or DST must be an s3:// URI".to_owned());
-        }
-        if self.recursive && (matches!(src, Location::Stdio) || matches!(dst, Location::Stdio)) {
-            return Err("--recursive copies folders, not standard input or output".to_owned());
-        }
-        if let (Location::Stdio, Location::S3(uri)) = (src, dst)
-            && names_a_folder(uri)
-        {
-            return Err("standard input goes to one object: DST needs a full key".to_owned());
-        }
-        if let Location::S3(uri) = src
-            && !self.recursive
-            && names_a_folder(uri)
-        {
-            return Err(format!(
-                "{uri} is a prefix, not an object; add --recursive to copy what is under it"
-            ));
-        }
-        Ok(())
+        check_sides(&self.src, &self.dst, self.recursive)
     }
 
     pub async fn run(self, ctx: &Context) -> Outcome {
-        let mut report = CopyReport::new(self.quiet);
-        if self.recursive {
-            copy_recursive(ctx, self.src, self.dst, &mut report).await
-        } else {
-            copy_one(ctx, self.src, self.dst, &mut report).await
-        }
+        let filters = &self.filters.filters;
+        transfer(
+            ctx,
+            self.src,
+            self.dst,
+            self.recursive,
+            &self.report,
+            filters,
+            false,
+        )
+        .await
+    }
+}
+
+/// The checks `cp` and `mv` share.
+pub(super) fn check_sides(src: &Location, dst: &Location, recursive: bool) -> Result<(), String> {
+    if !matches!(src, Location::S3(_)) && !matches!(dst, Location::S3(_)) {
+        return Err("SRC or DST must be an s3:// URI".to_owned());
+    }
+    if recursive && (matches!(src, Location::Stdio) || matches!(dst, Location::Stdio)) {
+        return Err("--recursive copies folders, not standard input or output".to_owned());
+    }
+    if let (Location::Stdio, Location::S3(uri)) = (src, dst)
+        && names_a_folder(uri)
+    {
+        return Err("standard input goes to one object: DST needs a full key".to_owned());
+    }
+    if let Location::S3(uri) = src
+        && !recursive
+        && names_a_folder(uri)
+    {
+        return Err(format!(
+            "{uri} is a prefix, not an object; add --recursive to copy what is under it"
+        ));
+    }
+    Ok(())
+}
+
+/// `cp`, or with `moving` `mv`: one file or object, or with `recursive` everything below a
+/// folder, prefix or glob.
+pub(super) async fn transfer(
+    ctx: &Context,
+    src: Location,
+    dst: Location,
+    recursive: bool,
+    report: &ReportArgs,
+    filters: &Filters,
+    moving: bool,
+) -> Outcome {
+    let mut out = CopyReport::new(report);
+    if recursive {
+        copy_recursive(ctx, src, dst, report.dryrun, filters, moving, &mut out).await
+    } else {
+        copy_one(ctx, src, dst, report.dryrun, filters, moving, &mut out).await
     }
 }
 
@@ -102,8 +137,16 @@ fn key_into(dst: &str, name: &str) -> String {
     }
 }
 
-async fn copy_one(ctx: &Context, src: Location, dst: Location, report: &mut CopyReport) -> Outcome {
-    match (src, dst) {
+async fn copy_one(
+    ctx: &Context,
+    src: Location,
+    dst: Location,
+    dry_run: bool,
+    filters: &Filters,
+    moving: bool,
+    out: &mut CopyReport,
+) -> Outcome {
+    let (from, to) = match (src, dst) {
         (Location::Local(path), Location::S3(uri)) => {
             if path.is_dir() {
                 return Err(Failure::Other(format!(
@@ -116,32 +159,32 @@ async fn copy_one(ctx: &Context, src: Location, dst: Location, report: &mut Copy
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let key = key_into(uri.key(), &name);
-            let s3 = ctx.bars.connector(&ctx.s3, path.display().to_string());
-            s3.upload_from_path(uri.bucket(), &key, &path).await?;
-            report.line("upload", path.display(), s3_text(uri.bucket(), &key))
+            let to = Place::S3 {
+                bucket: uri.bucket().to_owned(),
+                key,
+            };
+            (Place::Local(path), to)
         }
         (Location::S3(uri), Location::Local(path)) => {
             let into_folder = path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/');
             let target = if into_folder {
-                std::fs::create_dir_all(&path)
-                    .map_err(|e| Failure::Io(format!("cannot create {}", path.display()), e))?;
                 path.join(base_name(uri.key()))
             } else {
                 path
             };
-            let s3 = ctx.bars.connector(&ctx.s3, uri.to_string());
-            s3.download_to_path(uri.bucket(), uri.key(), &target)
-                .await?;
-            report.line("download", &uri, target.display())
+            (object(&uri, uri.key()), Place::Local(target))
         }
         (Location::S3(from), Location::S3(to)) => {
             let key = key_into(to.key(), base_name(from.key()));
-            ctx.s3
-                .copy(from.bucket(), from.key(), to.bucket(), &key)
-                .await?;
-            report.line("copy", &from, s3_text(to.bucket(), &key))
+            (object(&from, from.key()), object(&to, &key))
         }
         (Location::Stdio, Location::S3(uri)) => {
+            if !filters.takes(base_name(uri.key())) {
+                return Ok(());
+            }
+            if dry_run {
+                return out.line("upload", "-", &uri);
+            }
             let mut body = Vec::new();
             std::io::stdin()
                 .lock()
@@ -150,10 +193,51 @@ async fn copy_one(ctx: &Context, src: Location, dst: Location, report: &mut Copy
             let s3 = ctx.bars.connector(&ctx.s3, uri.to_string());
             s3.upload(uri.bucket(), uri.key(), bytes::Bytes::from(body))
                 .await?;
-            Ok(())
+            return Ok(());
         }
-        (Location::S3(uri), Location::Stdio) => write_to_stdout(&ctx.s3, &ctx.bars, &uri).await,
-        _ => Err(Failure::Other("SRC or DST must be an s3:// URI".to_owned())),
+        (Location::S3(uri), Location::Stdio) => {
+            if !filters.takes(base_name(uri.key())) {
+                return Ok(());
+            }
+            if dry_run {
+                return out.line("download", &uri, "-");
+            }
+            return write_to_stdout(&ctx.s3, &ctx.bars, &uri).await;
+        }
+        _ => return Err(Failure::Other("SRC or DST must be an s3:// URI".to_owned())),
+    };
+    // Filters match the source's name, as the AWS CLI matches them below its folder.
+    let name = match &from {
+        Place::Local(path) => path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        Place::S3 { key, .. } => base_name(key).to_owned(),
+    };
+    if !filters.takes(&name) {
+        return Ok(());
+    }
+    if moving && from == to {
+        return Err(Failure::Other(format!("cannot move {from} onto itself")));
+    }
+    let unknown = Entry {
+        relative: name,
+        size: 0,
+        modified: None,
+    };
+    let job = Job::new(from, to, &unknown, moving);
+    if !dry_run {
+        let s3 = ctx.bars.connector(&ctx.s3, job.from.to_string());
+        batch::perform(&s3, &job).await?;
+    }
+    out.line(job.verb, &job.from, &job.to)
+}
+
+/// An object of the bucket `uri` names.
+fn object(uri: &S3Uri, key: &str) -> Place {
+    Place::S3 {
+        bucket: uri.bucket().to_owned(),
+        key: key.to_owned(),
     }
 }
 
@@ -161,63 +245,44 @@ async fn copy_recursive(
     ctx: &Context,
     src: Location,
     dst: Location,
-    report: &mut CopyReport,
+    dry_run: bool,
+    filters: &Filters,
+    moving: bool,
+    out: &mut CopyReport,
 ) -> Outcome {
-    match (src, dst) {
+    let folder = |uri: &S3Uri| Root::S3 {
+        bucket: uri.bucket().to_owned(),
+        prefix: as_folder(uri.key()),
+    };
+    let (from, to) = match (src, dst) {
         (Location::Local(dir), Location::S3(uri)) => {
             if !dir.is_dir() {
                 return Err(Failure::Other(format!("{} is not a folder", dir.display())));
             }
-            let prefix = as_folder(uri.key());
-            let folder = ctx.bars.folder(&ctx.s3, &dir);
-            let uploaded = folder.s3.upload_dir(&dir, uri.bucket(), &prefix).await?;
-            folder.finish();
-            let paths = folder.files();
-            for (key, _) in uploaded {
-                let path = paths.get(&key).ok_or_else(|| unreported(&key))?;
-                report.line("upload", path.display(), s3_text(uri.bucket(), &key))?;
-            }
-            Ok(())
+            (Root::Local(dir), folder(&uri))
         }
-        (Location::S3(uri), Location::Local(dir)) => {
-            let prefix = as_folder(uri.key());
-            let folder = ctx.bars.folder(&ctx.s3, &dir);
-            let written = folder.s3.download_dir(uri.bucket(), &prefix, &dir).await?;
-            folder.finish();
-            // The library returns the paths; its progress reports named each one's key.
-            let keys: HashMap<PathBuf, String> =
-                folder.files().into_iter().map(|(k, p)| (p, k)).collect();
-            for path in written {
-                let key = keys.get(&path).ok_or_else(|| unreported(&path.display()))?;
-                report.line("download", s3_text(uri.bucket(), key), path.display())?;
-            }
-            Ok(())
+        (Location::S3(uri), Location::Local(dir)) => (folder(&uri), Root::Local(dir)),
+        (Location::S3(from), Location::S3(to)) => (folder(&from), folder(&to)),
+        _ => {
+            return Err(Failure::Other(
+                "--recursive copies between a folder and S3, or within S3".to_owned(),
+            ));
         }
-        (Location::S3(from), Location::S3(to)) => {
-            let (src_prefix, dst_prefix) = (as_folder(from.key()), as_folder(to.key()));
-            let copied = ctx
-                .s3
-                .copy_prefix(from.bucket(), &src_prefix, to.bucket(), &dst_prefix)
-                .await?;
-            for (src_key, dst_key) in copied {
-                report.line(
-                    "copy",
-                    s3_text(from.bucket(), &src_key),
-                    s3_text(to.bucket(), &dst_key),
-                )?;
-            }
-            Ok(())
+    };
+    let entries = from.list(&ctx.s3, filters).await?;
+    let mut jobs = Vec::with_capacity(entries.len());
+    for entry in &entries {
+        let source = from
+            .place(&entry.relative)
+            .map_err(|why| Failure::Other(format!("{}: {why}", entry.relative)))?;
+        let target = to.destination(&from, &entry.relative)?;
+        if moving && source == target {
+            return Err(Failure::Other(format!("cannot move {source} onto itself")));
         }
-        _ => Err(Failure::Other(
-            "--recursive copies between a folder and S3, or within S3".to_owned(),
-        )),
+        jobs.push(Job::new(source, target, entry, moving));
     }
-}
-
-/// A file of a folder call that no progress report named: a bug, since every transfer
-/// reports at least once, naming its key and local file.
-fn unreported(what: &dyn std::fmt::Display) -> Failure {
-    Failure::Other(format!("internal error: no progress report named {what}"))
+    let root = to.local_dir().or(from.local_dir());
+    batch::run(&ctx.s3, &ctx.bars, root, jobs, Vec::new(), dry_run, out).await
 }
 
 #[cfg(test)]

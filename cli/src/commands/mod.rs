@@ -13,10 +13,13 @@ mod cp;
 mod head;
 mod ls;
 mod mb;
+mod mv;
 mod presign;
 mod rb;
 mod rm;
 mod schema;
+mod stat;
+mod sync;
 mod whoami;
 
 /// What every command works with: the connector and the progress bars.
@@ -33,6 +36,9 @@ pub enum Command {
     Head(head::HeadArgs),
     Schema(schema::SchemaArgs),
     Cp(cp::CpArgs),
+    Mv(mv::MvArgs),
+    Sync(sync::SyncArgs),
+    Stat(stat::StatArgs),
     Convert(convert::ConvertArgs),
     Rm(rm::RmArgs),
     Presign(presign::PresignArgs),
@@ -48,11 +54,14 @@ impl Command {
             Command::Head(args) => args.check(),
             Command::Schema(args) => args.check(),
             Command::Cp(args) => args.check(),
+            Command::Mv(args) => args.check(),
+            Command::Sync(args) => args.check(),
             Command::Convert(args) => args.check(),
             Command::Rm(args) => args.check(),
             Command::Ls(_)
             | Command::Cat(_)
             | Command::Presign(_)
+            | Command::Stat(_)
             | Command::Whoami(_)
             | Command::Mb(_)
             | Command::Rb(_) => Ok(()),
@@ -66,6 +75,9 @@ impl Command {
             Command::Head(args) => args.run(ctx).await,
             Command::Schema(args) => args.run(ctx).await,
             Command::Cp(args) => args.run(ctx).await,
+            Command::Mv(args) => args.run(ctx).await,
+            Command::Sync(args) => args.run(ctx).await,
+            Command::Stat(args) => args.run(ctx).await,
             Command::Convert(args) => args.run(ctx).await,
             Command::Rm(args) => args.run(ctx).await,
             Command::Presign(args) => args.run(ctx).await,

@@ -24,12 +24,7 @@ pub struct PresignArgs {
     uri: S3Uri,
 
     /// How long the URL works (at most 604800 = 7 days)
-    #[arg(
-        long,
-        visible_alias = "expires",
-        value_name = "SECONDS",
-        default_value_t = 3600
-    )]
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
     expires_in: u64,
 
     /// A URL for an upload instead of a download

@@ -1,20 +1,21 @@
 //! `s3io rm`: one object, or with `--recursive` everything under a prefix or glob.
 
-use std::io::{self, Write};
-
 use clap::Args;
-use s3io::{DeleteOptions, S3Uri};
+use futures_util::TryStreamExt;
+use s3io::{ObjectInfo, S3Uri};
 
 use super::Context;
-use crate::arguments::{COMMAND_HELP, as_folder, s3_uri};
-use crate::failure::{Outcome, stdout_failed};
-use crate::output::s3_text;
+use crate::arguments::{COMMAND_HELP, ReportArgs, as_folder, s3_uri};
+use crate::failure::Outcome;
+use crate::filter::FilterArgs;
+use crate::output::{CopyReport, s3_text};
 
 /// What `s3io rm --help` says below the one-line summary.
 const DETAILS: &str = "\
 Deletes one object (a missing one is not an error, as in S3). With --recursive, deletes
 every object under a prefix or matching a glob; a prefix without a trailing '/' is taken
-as a folder (s3://b/data deletes data/..., never data2/...).";
+as a folder (s3://b/data deletes data/..., never data2/...). --exclude and --include pick
+what goes, matching the key below the prefix, as in the AWS CLI.";
 
 /// Delete an object (--recursive for a prefix)
 #[derive(Args)]
@@ -28,13 +29,11 @@ pub struct RmArgs {
     #[arg(short, long)]
     recursive: bool,
 
-    /// Print what would be deleted, delete nothing
-    #[arg(long)]
-    dryrun: bool,
+    #[command(flatten)]
+    report: ReportArgs,
 
-    /// Do not print a line per deleted object
-    #[arg(short, long)]
-    quiet: bool,
+    #[command(flatten)]
+    filters: FilterArgs,
 }
 
 impl RmArgs {
@@ -47,25 +46,39 @@ impl RmArgs {
 
     pub async fn run(self, ctx: &Context) -> Outcome {
         let (bucket, key) = (self.uri.bucket(), self.uri.key());
-        let keys = if self.recursive {
-            let options = DeleteOptions::new().dry_run(self.dryrun);
-            ctx.s3
-                .delete_prefix_with(bucket, &as_folder(key), options)
-                .await?
+        let filters = &self.filters.filters;
+        let dry_run = self.report.dryrun;
+        let mut keys = if self.recursive {
+            let prefix = as_folder(key);
+            let literal = s3io::KeyPattern::new(&prefix).literal_prefix();
+            let base = &prefix[..literal.rfind('/').map_or(0, |i| i + 1)];
+            let objects: Vec<ObjectInfo> =
+                ctx.s3.list_objects(bucket, &prefix).try_collect().await?;
+            objects
+                .into_iter()
+                .map(|o| o.key)
+                .filter(|k| filters.takes(k.strip_prefix(base).unwrap_or(k)))
+                .collect()
         } else {
-            if !self.dryrun {
-                ctx.s3.delete(bucket, key).await?;
+            let name = key.rsplit('/').next().unwrap_or(key);
+            if filters.takes(name) {
+                vec![key.to_owned()]
+            } else {
+                Vec::new()
             }
-            vec![key.to_owned()]
         };
-        if self.quiet && !self.dryrun {
-            return Ok(());
+        if !dry_run && !keys.is_empty() {
+            keys = if self.recursive {
+                ctx.s3.delete_many(bucket, keys).await?
+            } else {
+                ctx.s3.delete(bucket, key).await?;
+                keys
+            };
         }
-        let mut out = io::BufWriter::new(io::stdout());
-        let dry = if self.dryrun { "(dryrun) " } else { "" };
+        let mut out = CopyReport::new(&self.report);
         for key in keys {
-            writeln!(out, "{dry}delete: {}", s3_text(bucket, &key)).map_err(stdout_failed)?;
+            out.deleted(s3_text(bucket, &key))?;
         }
-        out.flush().map_err(stdout_failed)
+        Ok(())
     }
 }
