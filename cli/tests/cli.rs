@@ -783,3 +783,626 @@ async fn cli_convert_presign_buckets_and_whoami() {
     let err = s3io(&t, &["whoami"]).fails(1);
     assert!(err.starts_with("s3io: whoami"), "{err}");
 }
+
+// ---- mv, sync, stat and the filters (issue #17) ----
+
+/// Standard output's lines, sorted: transfers finish in any order.
+fn sorted_lines(stdout: &str) -> Vec<String> {
+    let mut lines: Vec<String> = stdout.lines().map(str::to_owned).collect();
+    lines.sort();
+    lines
+}
+
+/// Writes `body` to `dir/relative`, making folders as needed.
+fn write(dir: &Path, relative: &str, body: &str) {
+    let path = dir.join(relative);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, body).unwrap();
+}
+
+/// Sets a file's modification time.
+fn touch(path: &Path, at: std::time::SystemTime) {
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(at).unwrap();
+}
+
+/// Every key below `prefix`, sorted.
+async fn keys(t: &TestS3, prefix: &str) -> Vec<String> {
+    use futures_util::TryStreamExt;
+    let objects: Vec<s3io::ObjectInfo> =
+        t.s3.list_objects(BUCKET, prefix)
+            .try_collect()
+            .await
+            .unwrap();
+    objects.into_iter().map(|o| o.key).collect()
+}
+
+/// Runs `s3io ARGS` through a fault proxy that only watches, and returns the run with the
+/// methods of the requests that would change something (anything but GET and HEAD).
+fn through_proxy(t: &TestS3, args: &[&str]) -> (Run, Vec<String>) {
+    let proxy = FaultProxy::start(&t.server.endpoint_url());
+    let run = finish(s3io_at(&proxy.endpoint_url(), args).output().unwrap());
+    let writes = proxy
+        .seen()
+        .into_iter()
+        .filter(|s| s.method != "GET" && s.method != "HEAD")
+        .map(|s| format!("{} {}", s.method, s.path_and_query))
+        .collect();
+    (run, writes)
+}
+
+#[tokio::test]
+async fn cli_filters_follow_the_aws_cli_examples() {
+    let t = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    for name in [".git/config", "foo.txt", "bar.txt", "baz.jpg"] {
+        write(&src, name, name);
+    }
+    let src_arg = src.to_str().unwrap();
+    // The three examples of issue #17: the filters apply in order, the later one wins, and
+    // patterns match below the source.
+    for (case, filters, want) in [
+        (
+            "a",
+            vec!["--exclude", "*", "--include", "*.txt"],
+            vec!["bar.txt", "foo.txt"],
+        ),
+        ("b", vec!["--include", "*.txt", "--exclude", "*"], vec![]),
+        (
+            "c",
+            vec!["--exclude", ".git/*"],
+            vec!["bar.txt", "baz.jpg", "foo.txt"],
+        ),
+    ] {
+        let to = uri(&format!("filtered/{case}/"));
+        let mut args = vec!["cp", "-r", src_arg, to.as_str()];
+        args.extend(&filters);
+        let out = s3io(&t, &args).ok();
+        assert_eq!(out.lines().count(), want.len(), "{filters:?}: {out}");
+        let prefix = format!("filtered/{case}/");
+        let got = keys(&t, &prefix).await;
+        let want: Vec<String> = want.iter().map(|name| format!("{prefix}{name}")).collect();
+        assert_eq!(got, want, "{filters:?}");
+    }
+
+    // Downloads, S3 copies, rm and sync match below the source prefix too.
+    let back = dir.path().join("back");
+    s3io(
+        &t,
+        &[
+            "cp",
+            "-r",
+            &uri("filtered/c"),
+            back.to_str().unwrap(),
+            "--exclude",
+            "b*",
+        ],
+    )
+    .ok();
+    assert_eq!(tree(&back), [("foo.txt".to_owned(), b"foo.txt".to_vec())]);
+    s3io(
+        &t,
+        &[
+            "cp",
+            "-r",
+            &uri("filtered/c/"),
+            &uri("jpg/"),
+            "--exclude",
+            "*",
+            "--include",
+            "*.jpg",
+        ],
+    )
+    .ok();
+    assert_eq!(keys(&t, "jpg/").await, ["jpg/baz.jpg"]);
+    s3io(&t, &["rm", "-r", &uri("filtered/c"), "--exclude", "*.jpg"]).ok();
+    assert_eq!(keys(&t, "filtered/c/").await, ["filtered/c/baz.jpg"]);
+    // Without --recursive, the filters match the file's name.
+    let run = s3io(
+        &t,
+        &[
+            "cp",
+            &src.join("foo.txt").to_string_lossy(),
+            &uri("one/"),
+            "--exclude",
+            "*.txt",
+        ],
+    );
+    assert_eq!(run.ok(), "");
+    assert!(keys(&t, "one/").await.is_empty());
+}
+
+#[tokio::test]
+async fn cli_cp_dryrun_and_quiet_flags_change_nothing() {
+    let t = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a b/월별.csv", "x\n1\n");
+    let file = dir.path().join("a b/월별.csv");
+    let (run, writes) = through_proxy(
+        &t,
+        &[
+            "cp",
+            "-r",
+            "--dryrun",
+            dir.path().to_str().unwrap(),
+            &uri("dry/"),
+        ],
+    );
+    assert_eq!(
+        run.ok(),
+        format!(
+            "(dryrun) upload: {} to {}\n",
+            file.display(),
+            uri("dry/a b/월별.csv")
+        )
+    );
+    assert_eq!(writes, Vec::<String>::new());
+    let run = s3io(
+        &t,
+        &[
+            "cp",
+            "--dryrun",
+            file.to_str().unwrap(),
+            &uri("dry/one.csv"),
+        ],
+    );
+    assert!(run.ok().starts_with("(dryrun) upload: "));
+    assert!(keys(&t, "dry/").await.is_empty());
+    assert_eq!(
+        s3io(
+            &t,
+            &[
+                "cp",
+                "--only-show-errors",
+                file.to_str().unwrap(),
+                &uri("dry/one.csv")
+            ]
+        )
+        .ok(),
+        ""
+    );
+    assert_eq!(keys(&t, "dry/").await, ["dry/one.csv"]);
+    // --debug logs the SDK's requests on standard error, and nothing secret.
+    let run = s3io(&t, &["--debug", "ls", &uri("dry/")]);
+    assert!(run.ok().contains("one.csv"));
+    assert!(run.stderr.contains("DEBUG"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains(s3io::local::SECRET_ACCESS_KEY),
+        "no secrets in the log"
+    );
+}
+
+#[tokio::test]
+async fn cli_stat_shows_what_s3_keeps() {
+    let t = start().await;
+    t.s3.client()
+        .put_object()
+        .bucket(BUCKET)
+        .key("stat/data 월별.csv")
+        .content_type("text/csv")
+        .metadata("owner", "zoe")
+        .body(b"a,b\n1,2\n".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let text = s3io(&t, &["stat", &uri("stat/data 월별.csv")]).ok();
+    for line in [
+        format!("Object         {}", uri("stat/data 월별.csv")),
+        "Size           8 (8 B)".to_owned(),
+        "Content-Type   text/csv".to_owned(),
+        "Storage class  STANDARD".to_owned(),
+        "Metadata       owner=zoe".to_owned(),
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} in {text}");
+    }
+    assert!(text.contains("\nETag           \""), "{text}");
+    assert!(text.contains("\nTags           "), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_str(&s3io(&t, &["stat", "--json", &uri("stat/data 월별.csv")]).ok())
+            .unwrap();
+    assert_eq!(json["size"], 8);
+    assert_eq!(json["key"], "stat/data 월별.csv");
+    assert_eq!(json["content_type"], "text/csv");
+    assert_eq!(json["metadata"], serde_json::json!({"owner": "zoe"}));
+    assert_eq!(json["storage_class"], "STANDARD");
+    let modified = json["last_modified"].as_str().unwrap();
+    assert!(
+        modified.len() == 20 && modified.ends_with('Z'),
+        "{modified}"
+    );
+    // Tags: known (an object), or unknown with why (the embedded server may keep none).
+    assert!(
+        json["tags"].is_object() || json["tags_unknown_because"].is_string(),
+        "{json}"
+    );
+
+    let err = s3io(&t, &["stat", &uri("stat/missing.csv")]).fails(1);
+    assert!(err.contains(&uri("stat/missing.csv")), "{err}");
+    assert!(
+        s3io(&t, &["stat", &uri("")])
+            .fails(2)
+            .contains("names a bucket")
+    );
+}
+
+#[tokio::test]
+async fn cli_mv_moves_files_and_folders() {
+    let t = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path();
+    write(local, "one ü.txt", "one");
+    let one = local.join("one ü.txt");
+
+    // A file up: the object is there, the file is gone.
+    let out = s3io(&t, &["mv", one.to_str().unwrap(), &uri("mv/")]).ok();
+    assert_eq!(
+        out,
+        format!("move: {} to {}\n", one.display(), uri("mv/one ü.txt"))
+    );
+    assert!(!one.exists());
+    assert_eq!(
+        t.s3.download_bytes(BUCKET, "mv/one ü.txt").await.unwrap(),
+        "one"
+    );
+    // Across S3, then down.
+    s3io(&t, &["mv", &uri("mv/one ü.txt"), &uri("mv2/two.txt")]).ok();
+    assert_eq!(keys(&t, "mv").await, ["mv2/two.txt"]);
+    let down = local.join("down.txt");
+    s3io(&t, &["mv", &uri("mv2/two.txt"), down.to_str().unwrap()]).ok();
+    assert_eq!(std::fs::read_to_string(&down).unwrap(), "one");
+    assert!(keys(&t, "mv2/").await.is_empty());
+    // Onto itself: refused, nothing lost.
+    t.s3.upload(BUCKET, "self.txt", Bytes::from("self"))
+        .await
+        .unwrap();
+    assert!(
+        s3io(&t, &["mv", &uri("self.txt"), &uri("self.txt")])
+            .fails(1)
+            .contains("onto itself")
+    );
+    assert!(t.s3.exists(BUCKET, "self.txt").await.unwrap());
+
+    // Folders: up with a filter (what is left out stays), across, and down.
+    let tree_dir = local.join("tree");
+    for name in ["a.csv", "월별/b c.csv", "keep.log"] {
+        write(&tree_dir, name, name);
+    }
+    let up = s3io(
+        &t,
+        &[
+            "mv",
+            "-r",
+            tree_dir.to_str().unwrap(),
+            &uri("moved"),
+            "--exclude",
+            "*.log",
+        ],
+    )
+    .ok();
+    assert_eq!(up.lines().count(), 2, "{up}");
+    assert!(up.lines().all(|l| l.starts_with("move: ")), "{up}");
+    assert_eq!(
+        keys(&t, "moved/").await,
+        ["moved/a.csv", "moved/월별/b c.csv"]
+    );
+    assert_eq!(
+        tree(&tree_dir),
+        [("keep.log".to_owned(), b"keep.log".to_vec())],
+        "moved files are gone, the excluded one stays"
+    );
+    s3io(&t, &["mv", "-r", &uri("moved/"), &uri("across/")]).ok();
+    assert!(keys(&t, "moved/").await.is_empty());
+    let back = local.join("back");
+    s3io(
+        &t,
+        &["mv", "--recursive", &uri("across"), back.to_str().unwrap()],
+    )
+    .ok();
+    assert!(keys(&t, "across/").await.is_empty());
+    assert_eq!(
+        tree(&back),
+        [
+            ("a.csv".to_owned(), b"a.csv".to_vec()),
+            (
+                "월별/b c.csv".to_owned(),
+                "월별/b c.csv".as_bytes().to_vec()
+            ),
+        ]
+    );
+    assert!(
+        s3io(&t, &["mv", "-", &uri("x.txt")])
+            .fails(2)
+            .contains("not standard input")
+    );
+}
+
+/// The names every sync direction works with: spaces and Unicode, in folders.
+const NEW: &str = "월별/new file.txt";
+const SAME: &str = "same ü.txt";
+const GROWS: &str = "dir x/grows.csv";
+const TOUCHED: &str = "東京 touched.txt";
+const GONE: &str = "gone 🚀.txt";
+
+#[tokio::test]
+async fn cli_sync_uploads_what_is_new_or_changed() {
+    let t = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    for name in [SAME, GROWS, TOUCHED, GONE] {
+        write(&src, name, "12345");
+    }
+    // Neighbours of the destination prefix that --delete must never touch.
+    for key in ["up2/x.txt", "up.txt", "other/y.txt"] {
+        t.s3.upload(BUCKET, key, Bytes::from("neighbour"))
+            .await
+            .unwrap();
+    }
+    let (src_arg, dst) = (src.to_str().unwrap(), uri("up"));
+    let sync = |extra: &[&str]| {
+        let mut args = vec!["sync", src_arg, dst.as_str()];
+        args.extend(extra);
+        s3io(&t, &args).ok()
+    };
+    let up = |name: &str| {
+        format!(
+            "upload: {} to {}",
+            src.join(name).display(),
+            uri(&format!("up/{name}"))
+        )
+    };
+    let first = sync(&[]);
+    let mut want = vec![up(GONE), up(GROWS), up(SAME), up(TOUCHED)];
+    want.sort();
+    assert_eq!(sorted_lines(&first), want);
+    assert_eq!(
+        sync(&[]),
+        "",
+        "a second sync right after the first copies nothing"
+    );
+
+    // S3 keeps whole seconds: let the next change be at least one later.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    write(&src, NEW, "new");
+    write(&src, GROWS, "1234567");
+    write(&src, TOUCHED, "54321"); // the same size, modified now
+    std::fs::remove_file(src.join(GONE)).unwrap();
+
+    // --size-only: the new and the grown file, not the touched one.
+    let mut want = vec![up(GROWS), up(NEW)];
+    want.sort();
+    assert_eq!(sorted_lines(&sync(&["--size-only"])), want);
+    // Then by time: the touched one; the deleted one stays without --delete.
+    assert_eq!(sync(&[]), format!("{}\n", up(TOUCHED)));
+    assert_eq!(
+        t.s3.download_bytes(BUCKET, &format!("up/{TOUCHED}"))
+            .await
+            .unwrap(),
+        "54321"
+    );
+    assert!(t.s3.exists(BUCKET, &format!("up/{GONE}")).await.unwrap());
+    assert_eq!(sync(&[]), "");
+
+    // --delete --dryrun: says what it would delete, and sends no PUT, POST or DELETE.
+    let (run, writes) = through_proxy(&t, &["sync", "--delete", "--dryrun", src_arg, &dst]);
+    assert_eq!(
+        run.ok(),
+        format!("(dryrun) delete: {}\n", uri(&format!("up/{GONE}")))
+    );
+    assert_eq!(writes, Vec::<String>::new());
+    write(&src, "late.txt", "late");
+    let (run, writes) = through_proxy(&t, &["sync", "--dryrun", src_arg, &dst]);
+    assert_eq!(run.ok(), format!("(dryrun) {}\n", up("late.txt")));
+    assert_eq!(writes, Vec::<String>::new());
+    assert!(!t.s3.exists(BUCKET, "up/late.txt").await.unwrap());
+    std::fs::remove_file(src.join("late.txt")).unwrap();
+
+    // --delete: only below the destination prefix; excluded keys are kept too.
+    t.s3.upload(BUCKET, "up/kept.log", Bytes::from("excluded"))
+        .await
+        .unwrap();
+    let deleted = sync(&["--delete", "--exclude", "*.log"]);
+    assert_eq!(deleted, format!("delete: {}\n", uri(&format!("up/{GONE}"))));
+    let mut want: Vec<String> = ["up/kept.log", "up/x.txt", "up.txt", "other/y.txt"]
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
+    want.extend(["up2/x.txt".to_owned()]);
+    want.extend(
+        [NEW, SAME, GROWS, TOUCHED]
+            .iter()
+            .map(|n| format!("up/{n}")),
+    );
+    want.retain(|k| k != "up/x.txt");
+    want.sort();
+    let mut all = keys(&t, "").await;
+    all.sort();
+    assert_eq!(all, want);
+    assert_eq!(sync(&["--delete", "--exclude", "*.log"]), "");
+}
+
+#[tokio::test]
+async fn cli_sync_downloads_what_is_new_or_changed() {
+    let t = start().await;
+    for name in [SAME, GROWS, TOUCHED, GONE] {
+        t.s3.upload(BUCKET, &format!("down/{name}"), Bytes::from("12345"))
+            .await
+            .unwrap();
+    }
+    t.s3.upload(BUCKET, "down2/outside.txt", Bytes::from("not mine"))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dst = dir.path().join("dst");
+    let (src, dst_arg) = (uri("down/"), dst.to_str().unwrap().to_owned());
+    let sync = |extra: &[&str]| {
+        let mut args = vec!["sync", src.as_str(), dst_arg.as_str()];
+        args.extend(extra);
+        s3io(&t, &args).ok()
+    };
+    let down = |name: &str| {
+        format!(
+            "download: {} to {}",
+            uri(&format!("down/{name}")),
+            dst.join(name).display()
+        )
+    };
+    let mut want = vec![down(GONE), down(GROWS), down(SAME), down(TOUCHED)];
+    want.sort();
+    assert_eq!(sorted_lines(&sync(&[])), want);
+    assert_eq!(
+        sync(&[]),
+        "",
+        "a second sync right after the first copies nothing"
+    );
+
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    t.s3.upload(BUCKET, &format!("down/{NEW}"), Bytes::from("new"))
+        .await
+        .unwrap();
+    t.s3.upload(BUCKET, &format!("down/{GROWS}"), Bytes::from("1234567"))
+        .await
+        .unwrap();
+    // The same size, newer in S3: the AWS CLI leaves it unless --exact-timestamps.
+    t.s3.upload(BUCKET, &format!("down/{SAME}"), Bytes::from("abcde"))
+        .await
+        .unwrap();
+    // A local file changed after its download: fetched again.
+    let touched = dst.join(TOUCHED);
+    std::fs::write(&touched, "local").unwrap();
+    touch(
+        &touched,
+        std::time::SystemTime::now() + std::time::Duration::from_secs(60),
+    );
+    t.s3.delete(BUCKET, &format!("down/{GONE}")).await.unwrap();
+
+    let mut want = vec![down(GROWS), down(NEW), down(TOUCHED)];
+    want.sort();
+    assert_eq!(sorted_lines(&sync(&[])), want);
+    assert_eq!(std::fs::read_to_string(&touched).unwrap(), "12345");
+    assert_eq!(std::fs::read_to_string(dst.join(SAME)).unwrap(), "12345");
+    assert!(dst.join(GONE).exists(), "kept without --delete");
+    assert_eq!(sync(&[]), "");
+    assert_eq!(sync(&["--exact-timestamps"]), format!("{}\n", down(SAME)));
+    assert_eq!(std::fs::read_to_string(dst.join(SAME)).unwrap(), "abcde");
+    assert_eq!(sync(&["--exact-timestamps"]), "");
+
+    assert_eq!(
+        sync(&["--delete", "--dryrun"]),
+        format!("(dryrun) delete: {}\n", dst.join(GONE).display())
+    );
+    assert!(dst.join(GONE).exists());
+    assert_eq!(
+        sync(&["--delete"]),
+        format!("delete: {}\n", dst.join(GONE).display())
+    );
+    assert!(!dst.join(GONE).exists());
+    assert!(!dst.join("outside.txt").exists());
+    assert_eq!(sync(&["--delete"]), "");
+
+    // The key checks of cp -r: a hostile key stops the sync before anything is written.
+    let proxy = FaultProxy::start(&t.server.endpoint_url());
+    proxy.inject(
+        Matches::List,
+        Fault::Rewrite(
+            "<Key>down/same ü.txt</Key>",
+            "<Key>down/../../evil.txt</Key>",
+        ),
+        1,
+    );
+    let fresh = dir.path().join("fresh");
+    let run = finish(
+        s3io_at(
+            &proxy.endpoint_url(),
+            &["sync", &uri("down"), fresh.to_str().unwrap()],
+        )
+        .output()
+        .unwrap(),
+    );
+    let err = run.fails(1);
+    assert!(proxy.struck(), "the listing went through the proxy");
+    assert!(
+        err.contains("refusing key \"down/../../evil.txt\""),
+        "{err}"
+    );
+    assert!(!fresh.exists() && !dir.path().join("evil.txt").exists());
+}
+
+#[tokio::test]
+async fn cli_sync_copies_within_s3() {
+    let t = start().await;
+    for name in [SAME, GROWS, TOUCHED, GONE] {
+        t.s3.upload(BUCKET, &format!("src/{name}"), Bytes::from("12345"))
+            .await
+            .unwrap();
+    }
+    t.s3.upload(BUCKET, "dst2/keep.txt", Bytes::from("not mine"))
+        .await
+        .unwrap();
+    let sync = |extra: &[&str]| {
+        let mut args = vec!["sync", "s3://s3io-test/src", "s3://s3io-test/dst"];
+        args.extend(extra);
+        s3io(&t, &args).ok()
+    };
+    let copy = |name: &str| {
+        format!(
+            "copy: {} to {}",
+            uri(&format!("src/{name}")),
+            uri(&format!("dst/{name}"))
+        )
+    };
+    let mut want = vec![copy(GONE), copy(GROWS), copy(SAME), copy(TOUCHED)];
+    want.sort();
+    assert_eq!(sorted_lines(&sync(&[])), want);
+    assert_eq!(sync(&[]), "");
+
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    t.s3.upload(BUCKET, &format!("src/{NEW}"), Bytes::from("new"))
+        .await
+        .unwrap();
+    t.s3.upload(BUCKET, &format!("src/{GROWS}"), Bytes::from("1234567"))
+        .await
+        .unwrap();
+    t.s3.upload(BUCKET, &format!("src/{TOUCHED}"), Bytes::from("54321"))
+        .await
+        .unwrap();
+    t.s3.delete(BUCKET, &format!("src/{GONE}")).await.unwrap();
+    assert_eq!(sorted_lines(&sync(&["--size-only"])), {
+        let mut w = vec![copy(GROWS), copy(NEW)];
+        w.sort();
+        w
+    });
+    assert_eq!(sync(&[]), format!("{}\n", copy(TOUCHED)));
+    let (run, writes) = through_proxy(
+        &t,
+        &[
+            "sync",
+            "--delete",
+            "--dryrun",
+            "s3://s3io-test/src",
+            "s3://s3io-test/dst",
+        ],
+    );
+    assert_eq!(
+        run.ok(),
+        format!("(dryrun) delete: {}\n", uri(&format!("dst/{GONE}")))
+    );
+    assert_eq!(writes, Vec::<String>::new());
+    assert_eq!(
+        sync(&["--delete"]),
+        format!("delete: {}\n", uri(&format!("dst/{GONE}")))
+    );
+    let mut want: Vec<String> = [NEW, SAME, GROWS, TOUCHED]
+        .iter()
+        .map(|n| format!("dst/{n}"))
+        .collect();
+    want.sort();
+    assert_eq!(keys(&t, "dst/").await, want);
+    assert_eq!(keys(&t, "dst2/").await, ["dst2/keep.txt"]);
+    assert_eq!(sync(&["--delete"]), "");
+    assert!(
+        s3io(&t, &["sync", "s3://s3io-test/src/*.txt", "/tmp/x"])
+            .fails(2)
+            .contains("glob")
+    );
+}
