@@ -13,6 +13,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use crate::connector::{S3Connector, check_bucket, check_location};
 use crate::listing::{ObjectInfo, ObjectMeta, VersionInfo};
 use crate::transfer::UploadInfo;
+use aws_sdk_s3::types::{MetadataDirective, TaggingDirective};
 use s3io_formats::{Error, ErrorKind, Operation, Result};
 
 /// Keys per DeleteObjects request: S3's limit.
@@ -280,12 +281,25 @@ impl S3Connector {
         let source = self.head(src_bucket, src_key).await.map_err(context)?;
         let copy_source = copy_source(src_bucket, src_key);
         if source.size <= options.multipart_threshold {
-            let output = self
+            let options = self.upload_options();
+            let mut request = self
                 .client()
                 .copy_object()
                 .bucket(dst_bucket)
                 .key(dst_key)
-                .copy_source(&copy_source)
+                .copy_source(&copy_source);
+            // A copy keeps its source's metadata and tags unless the options give new ones;
+            // then S3 must be told to replace them, and the source's Content-Type carries over
+            // unless the options give one.
+            if options.replaces_metadata() {
+                request = request
+                    .metadata_directive(MetadataDirective::Replace)
+                    .set_content_type(source.content_type.clone());
+            }
+            if options.tagging().is_some() {
+                request = request.tagging_directive(TaggingDirective::Replace);
+            }
+            let output = crate::transfer::apply_upload_options!(request, options)
                 .send()
                 .await
                 .map_err(|e| context(crate::sdk_error::from_sdk(e)))?;
@@ -347,16 +361,14 @@ impl S3Connector {
         };
         let content_type = source.content_type.as_deref();
         let concurrency = self.transfer_config().concurrency;
-        crate::transfer::multipart(
+        let to = crate::transfer::Destination {
             client,
-            dst_bucket,
-            dst_key,
+            bucket: dst_bucket,
+            key: dst_key,
             content_type,
-            parts,
-            concurrency,
-            part,
-        )
-        .await
+            options: self.upload_options(),
+        };
+        crate::transfer::multipart(&to, parts, concurrency, part).await
     }
 
     /// Copies every object under a prefix (or matching a glob) server-side to `dst_prefix`,

@@ -48,7 +48,7 @@ use crate::list::ListOptions;
 use crate::listing::{BucketInfo, Listing, ObjectInfo, ObjectMeta, VersionInfo};
 use crate::many::ManyOptions;
 use crate::session::{PerCopy, builder_settings, run_blocking};
-use crate::transfer::{TransferConfig, UploadInfo};
+use crate::transfer::{TransferConfig, UploadInfo, UploadOptions};
 use s3io_formats::Data;
 use s3io_formats::{Error, ErrorKind, Format, Limits, Result};
 use s3io_formats::{ReadOptions, Sheets, WriteOptions};
@@ -248,6 +248,19 @@ impl S3Connector {
     pub fn with_limits(&self, limits: crate::Limits) -> S3Connector {
         S3Connector {
             inner: self.inner.with_limits(limits),
+            runtimes: self.runtimes.clone(),
+        }
+    }
+
+    /// The upload settings in use.
+    pub fn upload_options(&self) -> &crate::UploadOptions {
+        self.inner.upload_options()
+    }
+
+    /// The same connector storing `options` with every object it uploads or copies.
+    pub fn with_upload_options(&self, options: crate::UploadOptions) -> S3Connector {
+        S3Connector {
+            inner: self.inner.with_upload_options(options),
             runtimes: self.runtimes.clone(),
         }
     }

@@ -91,7 +91,7 @@ impl S3Connector {
     /// A connector from an AWS SDK configuration you loaded yourself. It cannot be remade in
     /// another notebook cell (see [`S3Connector`]); [`builder`](Self::builder) can.
     pub fn from_sdk_config(config: &SdkConfig) -> S3Connector {
-        Self::made(Recipe::Given, Sdk::new(config.clone(), None))
+        Self::made(Recipe::Given, Sdk::new(config.clone(), None, false))
     }
 
     /// A connector around an S3 client you built yourself. It cannot be remade in another
@@ -339,6 +339,7 @@ macro_rules! object_verbs {
             upload_with(data: impl Into<Data> + Send, options: impl Into<WriteOptions> + Send) -> UploadInfo;
             upload_from_path(path: impl AsRef<Path> + Send) -> UploadInfo;
             head() -> ObjectMeta;
+            tags() -> Vec<(String, String)>;
             exists() -> bool;
             delete() -> ();
         }

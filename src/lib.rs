@@ -227,7 +227,9 @@ pub use location::{KeyPattern, S3Uri};
 pub use many::ManyOptions;
 pub use object::S3Object;
 pub use session::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REGION, S3ConnectorBuilder};
-pub use transfer::{FolderProgress, Progress, ProgressFn, TransferConfig, UploadInfo};
+pub use transfer::{
+    Encryption, FolderProgress, Progress, ProgressFn, TransferConfig, UploadInfo, UploadOptions,
+};
 
 /// The formats, on their own: the crate `s3io-formats`, which knows nothing about S3.
 pub use s3io_formats as formats;

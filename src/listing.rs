@@ -78,6 +78,16 @@ pub struct ObjectMeta {
     pub version_id: Option<String>,
     /// User metadata (`x-amz-meta-*`), without the prefix.
     pub metadata: HashMap<String, String>,
+    /// The storage class, when S3 names one (it leaves STANDARD out of HEAD answers).
+    pub storage_class: Option<String>,
+    /// The server-side encryption: `AES256`, `aws:kms`, ...
+    pub encryption: Option<String>,
+    /// The KMS key of SSE-KMS.
+    pub kms_key_id: Option<String>,
+    /// The Cache-Control header stored with the object.
+    pub cache_control: Option<String>,
+    /// The Content-Disposition header stored with the object.
+    pub content_disposition: Option<String>,
 }
 
 /// A list of buckets, objects or versions: a `Vec` that also shows itself as a table in

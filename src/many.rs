@@ -239,7 +239,10 @@ pub(crate) fn stacked_shape(frames: &[(String, DataFrame)]) -> (u64, u64) {
 
 /// Stacks frames vertically, aligning columns by name in first-seen order. Missing columns
 /// are null; differing dtypes are cast to a common supertype.
-pub(crate) fn stack_frames(frames: Vec<(String, DataFrame)>, source: Option<&str>) -> PolarsResult<DataFrame> {
+pub(crate) fn stack_frames(
+    frames: Vec<(String, DataFrame)>,
+    source: Option<&str>,
+) -> PolarsResult<DataFrame> {
     let mut schema: Vec<(PlSmallStr, DataType)> = Vec::new();
     for (_, df) in &frames {
         for column in df.columns() {

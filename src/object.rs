@@ -217,9 +217,18 @@ impl S3Object {
         };
         let (bucket, key, config) = (&self.bucket, &self.key, self.s3.transfer_config());
         let path = path.as_ref();
-        transfer::put_from_path(self.s3.client(), config, bucket, key, path, content_type)
-            .await
-            .map_err(|e| self.context(e, Operation::Upload))
+        let options = self.s3.upload_options();
+        transfer::put_from_path(
+            self.s3.client(),
+            config,
+            options,
+            bucket,
+            key,
+            path,
+            content_type,
+        )
+        .await
+        .map_err(|e| self.context(e, Operation::Upload))
     }
 
     /// Encodes `data` in the key's format (compressed if the key says so) and uploads it.
@@ -308,6 +317,7 @@ impl S3Object {
         transfer::put_bytes(
             self.s3.client(),
             config,
+            self.s3.upload_options(),
             bucket,
             key,
             body.into(),
@@ -360,7 +370,33 @@ impl S3Object {
                 .and_then(|d| SystemTime::try_from(*d).ok()),
             version_id: head.version_id().map(str::to_owned),
             metadata: head.metadata().cloned().unwrap_or_default(),
+            storage_class: head.storage_class().map(|c| c.as_str().to_owned()),
+            encryption: head.server_side_encryption().map(|e| e.as_str().to_owned()),
+            kms_key_id: head.ssekms_key_id().map(str::to_owned),
+            cache_control: head.cache_control().map(str::to_owned),
+            content_disposition: head.content_disposition().map(str::to_owned),
         })
+    }
+
+    /// The object's tags, in S3's order (GetObjectTagging).
+    pub async fn tags(&self) -> Result<Vec<(String, String)>> {
+        let context = |e| self.context(e, Operation::Head);
+        check_location(&self.bucket, &self.key).map_err(context)?;
+        let tagging = self
+            .s3
+            .client()
+            .get_object_tagging()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .set_version_id(self.version.clone())
+            .send()
+            .await
+            .map_err(|e| context(crate::sdk_error::from_sdk(e)))?;
+        Ok(tagging
+            .tag_set()
+            .iter()
+            .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
+            .collect())
     }
 
     /// Whether the object exists. Only a "not found" answer is `false`; any other failure,

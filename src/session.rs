@@ -15,7 +15,7 @@ use aws_credential_types::Credentials;
 use aws_smithy_runtime::client::retries::classifiers::HttpStatusCodeClassifier;
 
 use crate::connector::S3Connector;
-use crate::transfer::TransferConfig;
+use crate::transfer::{TransferConfig, UploadOptions};
 use s3io_formats::Limits;
 use s3io_formats::{Error, ErrorKind, Result};
 
@@ -56,6 +56,9 @@ pub struct S3ConnectorBuilder {
     force_path_style: Option<bool>,
     transfer: Option<TransferConfig>,
     limits: Option<Limits>,
+    upload: Option<UploadOptions>,
+    anonymous: bool,
+    request_payer: bool,
     max_attempts: Option<u32>,
     initial_backoff: Option<Duration>,
     connect_timeout: Option<Duration>,
@@ -124,6 +127,28 @@ impl S3ConnectorBuilder {
         self
     }
 
+    /// What to store with every object uploaded or copied: encryption (SSE-S3, SSE-KMS),
+    /// storage class, metadata, tags, headers. See [`UploadOptions`].
+    pub fn upload_options(mut self, options: UploadOptions) -> Self {
+        self.upload = Some(options);
+        self
+    }
+
+    /// Sends requests unsigned, for public buckets such as the AWS open data registry: no
+    /// credentials are looked up, so a broken profile or missing keys do not matter (the AWS
+    /// CLI's `--no-sign-request`).
+    pub fn anonymous(mut self) -> Self {
+        self.anonymous = true;
+        self
+    }
+
+    /// Agrees to pay for the requests and transfer on requester-pays buckets: every request
+    /// carries `x-amz-request-payer: requester` (the AWS CLI's `--request-payer requester`).
+    pub fn request_payer(mut self, pays: bool) -> Self {
+        self.request_payer = pays;
+        self
+    }
+
     /// How many times a request is tried before its error is returned (default 3, as in the
     /// AWS SDK: throttling, 5xx answers, timeouts and broken connections are retried).
     pub fn max_attempts(mut self, attempts: u32) -> Self {
@@ -163,10 +188,14 @@ impl S3ConnectorBuilder {
     /// [`ErrorKind::Credentials`](crate::ErrorKind::Credentials) error.
     pub async fn build(self) -> Result<S3Connector> {
         let sdk = self.load().await;
-        let (transfer, limits) = (self.transfer.clone(), self.limits);
+        let (transfer, limits, upload) = (self.transfer.clone(), self.limits, self.upload.clone());
         let connector = S3Connector::from_builder(self, sdk);
         let connector = match transfer {
             Some(config) => connector.with_transfer(config),
+            None => connector,
+        };
+        let connector = match upload {
+            Some(options) => connector.with_upload_options(options),
             None => connector,
         };
         Ok(match limits {
@@ -188,17 +217,12 @@ impl S3ConnectorBuilder {
         if let Some(url) = &self.endpoint_url {
             loader = loader.endpoint_url(url);
         }
-        if let (Some(id), Some(secret)) = (&self.access_key_id, &self.secret_access_key) {
+        if self.anonymous {
+            loader = loader.no_credentials();
+        } else if let (Some(id), Some(secret)) = (&self.access_key_id, &self.secret_access_key) {
             let credentials =
                 Credentials::new(id, secret, self.session_token.clone(), None, "s3io-builder");
             loader = loader.credentials_provider(credentials);
-        }
-        let mut retry = RetryConfig::standard();
-        if let Some(attempts) = self.max_attempts {
-            retry = retry.with_max_attempts(attempts);
-        }
-        if let Some(backoff) = self.initial_backoff {
-            retry = retry.with_initial_backoff(backoff);
         }
         let mut timeouts = TimeoutConfig::builder()
             .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT));
@@ -208,12 +232,26 @@ impl S3ConnectorBuilder {
         if let Some(timeout) = self.operation_timeout {
             timeouts = timeouts.operation_timeout(timeout);
         }
-        let sdk_config = loader
-            .retry_config(retry)
-            .timeout_config(timeouts.build())
-            .load()
-            .await;
-        Sdk::new(sdk_config, self.force_path_style)
+        let sdk_config = loader.timeout_config(timeouts.build()).load().await;
+        // The retry settings of the environment (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE, a
+        // profile's max_attempts and retry_mode), as the AWS CLI reads them; the builder's
+        // own values win.
+        let sdk_config = if self.max_attempts.is_some() || self.initial_backoff.is_some() {
+            let mut retry = sdk_config
+                .retry_config()
+                .cloned()
+                .unwrap_or_else(RetryConfig::standard);
+            if let Some(attempts) = self.max_attempts {
+                retry = retry.with_max_attempts(attempts);
+            }
+            if let Some(backoff) = self.initial_backoff {
+                retry = retry.with_initial_backoff(backoff);
+            }
+            sdk_config.into_builder().retry_config(retry).build()
+        } else {
+            sdk_config
+        };
+        Sdk::new(sdk_config, self.force_path_style, self.request_payer)
     }
 }
 
@@ -232,6 +270,9 @@ macro_rules! builder_settings {
             force_path_style(yes: bool);
             transfer(config: TransferConfig);
             limits(limits: Limits);
+            upload_options(options: UploadOptions);
+            anonymous();
+            request_payer(pays: bool);
             max_attempts(attempts: u32);
             initial_backoff(backoff: Duration);
             connect_timeout(timeout: Duration);
@@ -255,6 +296,9 @@ impl fmt::Debug for S3ConnectorBuilder {
             .field("force_path_style", &self.force_path_style)
             .field("transfer", &self.transfer)
             .field("limits", &self.limits)
+            .field("upload", &self.upload)
+            .field("anonymous", &self.anonymous)
+            .field("request_payer", &self.request_payer)
             .field("max_attempts", &self.max_attempts)
             .field("initial_backoff", &self.initial_backoff)
             .field("connect_timeout", &self.connect_timeout)
@@ -266,7 +310,11 @@ impl fmt::Debug for S3ConnectorBuilder {
 
 /// The S3 client configuration for an SDK configuration: the default region when none is
 /// set, and path-style addressing for custom endpoints unless told otherwise.
-pub(crate) fn s3_config(sdk: &SdkConfig, force_path_style: Option<bool>) -> aws_sdk_s3::Config {
+pub(crate) fn s3_config(
+    sdk: &SdkConfig,
+    force_path_style: Option<bool>,
+    request_payer: bool,
+) -> aws_sdk_s3::Config {
     let mut config = aws_sdk_s3::config::Builder::from(sdk);
     if sdk.region().is_none() {
         config = config.region(Region::new(DEFAULT_REGION));
@@ -277,10 +325,36 @@ pub(crate) fn s3_config(sdk: &SdkConfig, force_path_style: Option<bool>) -> aws_
     // The SDK retries 500, 502, 503 and 504; S3-compatible servers and gateways also
     // throttle with 429, which deserves the same patience.
     let too_many_requests = HttpStatusCodeClassifier::new_from_codes(vec![429]);
-    config
+    let config = config
         .force_path_style(path_style)
-        .retry_classifier(too_many_requests)
-        .build()
+        .retry_classifier(too_many_requests);
+    match request_payer {
+        true => config.interceptor(RequestPayer).build(),
+        false => config.build(),
+    }
+}
+
+/// Adds `x-amz-request-payer: requester` to every request, before it is signed.
+#[derive(Debug)]
+struct RequestPayer;
+
+impl aws_sdk_s3::config::Intercept for RequestPayer {
+    fn name(&self) -> &'static str {
+        "s3io::RequestPayer"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextMut<'_>,
+        _runtime: &aws_sdk_s3::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_s3::config::ConfigBag,
+    ) -> std::result::Result<(), aws_sdk_s3::error::BoxError> {
+        context
+            .request_mut()
+            .headers_mut()
+            .insert("x-amz-request-payer", "requester");
+        Ok(())
+    }
 }
 
 /// The AWS SDK's side of a connector: the S3 client, and the configuration it came from (for
@@ -294,9 +368,17 @@ pub(crate) struct Sdk {
 
 impl Sdk {
     /// The S3 client for an SDK configuration.
-    pub(crate) fn new(config: SdkConfig, force_path_style: Option<bool>) -> Sdk {
+    pub(crate) fn new(
+        config: SdkConfig,
+        force_path_style: Option<bool>,
+        request_payer: bool,
+    ) -> Sdk {
         Sdk {
-            client: aws_sdk_s3::Client::from_conf(s3_config(&config, force_path_style)),
+            client: aws_sdk_s3::Client::from_conf(s3_config(
+                &config,
+                force_path_style,
+                request_payer,
+            )),
             config: Some(config),
         }
     }

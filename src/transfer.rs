@@ -16,9 +16,12 @@ use std::time::{Duration, Instant};
 mod file_part;
 mod get;
 mod put;
+mod upload_options;
 
 pub(crate) use get::{Fetched, get_bytes, get_to_path, get_to_writer, local_file_error};
-pub(crate) use put::{multipart, put_bytes, put_from_path};
+pub(crate) use put::{Destination, multipart, put_bytes, put_from_path};
+pub(crate) use upload_options::apply_upload_options;
+pub use upload_options::{Encryption, UploadOptions};
 
 /// What S3 reported about an object it stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,31 +10,34 @@ use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt, stream};
 
 use super::get::local_file_error;
-use super::{Meter, TransferConfig, UploadInfo};
+use super::{Meter, TransferConfig, UploadInfo, UploadOptions, apply_upload_options};
 use s3io_formats::{Error, ErrorKind, Result};
 
-/// Where an upload goes.
-struct Target<'a> {
-    client: &'a Client,
-    bucket: &'a str,
-    key: &'a str,
-    content_type: &'a str,
+/// Where an upload or copy goes, and what S3 stores with it.
+pub(crate) struct Destination<'a> {
+    pub(crate) client: &'a Client,
+    pub(crate) bucket: &'a str,
+    pub(crate) key: &'a str,
+    pub(crate) content_type: Option<&'a str>,
+    pub(crate) options: &'a UploadOptions,
 }
 
 /// Uploads one buffer: a single PutObject up to the multipart threshold, parallel parts above.
 pub(crate) async fn put_bytes(
     client: &Client,
     config: &TransferConfig,
+    options: &UploadOptions,
     bucket: &str,
     key: &str,
     body: Bytes,
     content_type: &str,
 ) -> Result<UploadInfo> {
-    let target = Target {
+    let target = Destination {
         client,
         bucket,
         key,
-        content_type,
+        content_type: Some(content_type),
+        options,
     };
     let meter = Meter::new(config, bucket, key, None);
     let size = body.len() as u64;
@@ -54,6 +57,7 @@ pub(crate) async fn put_bytes(
 pub(crate) async fn put_from_path(
     client: &Client,
     config: &TransferConfig,
+    options: &UploadOptions,
     bucket: &str,
     key: &str,
     path: &Path,
@@ -82,11 +86,12 @@ pub(crate) async fn put_from_path(
             })?
         }
     };
-    let target = Target {
+    let target = Destination {
         client,
         bucket,
         key,
-        content_type,
+        content_type: Some(content_type),
+        options,
     };
     let meter = Meter::new(config, bucket, key, Some(path));
     meter.set_total(size);
@@ -96,15 +101,16 @@ pub(crate) async fn put_from_path(
     target.put_parts(config, &meter, size, read).await
 }
 
-impl Target<'_> {
+impl Destination<'_> {
     async fn put_whole(&self, body: Bytes, meter: &Meter) -> Result<UploadInfo> {
         let size = body.len() as u64;
-        let response = self
+        let request = self
             .client
             .put_object()
             .bucket(self.bucket)
             .key(self.key)
-            .content_type(self.content_type)
+            .set_content_type(self.content_type.map(str::to_owned));
+        let response = apply_upload_options!(request, self.options)
             .body(ByteStream::from(body))
             .send()
             .await
@@ -153,16 +159,7 @@ impl Target<'_> {
                     .build())
             }
         };
-        multipart(
-            self.client,
-            self.bucket,
-            self.key,
-            Some(self.content_type),
-            parts,
-            config.concurrency,
-            part,
-        )
-        .await
+        multipart(self, parts, config.concurrency, part).await
     }
 }
 
@@ -170,10 +167,7 @@ impl Target<'_> {
 /// several at once, and completes it. Any failure aborts the upload, so S3 keeps no orphaned
 /// parts (and bills for none). Shared by uploads and server-side copies.
 pub(crate) async fn multipart<F, Fut>(
-    client: &Client,
-    bucket: &str,
-    key: &str,
-    content_type: Option<&str>,
+    to: &Destination<'_>,
     parts: Vec<(u64, u64)>,
     concurrency: usize,
     part: F,
@@ -182,12 +176,20 @@ where
     F: Fn(String, i32, u64, u64) -> Fut,
     Fut: Future<Output = Result<CompletedPart>>,
 {
+    let Destination {
+        client,
+        bucket,
+        key,
+        content_type,
+        options,
+    } = *to;
     let size = parts.iter().map(|(_, len)| len).sum();
-    let created = client
+    let request = client
         .create_multipart_upload()
         .bucket(bucket)
         .key(key)
-        .set_content_type(content_type.map(str::to_owned))
+        .set_content_type(content_type.map(str::to_owned));
+    let created = apply_upload_options!(request, options)
         .send()
         .await
         .map_err(crate::sdk_error::from_sdk)?;

@@ -72,9 +72,24 @@ pub struct Seen {
     pub method: String,
     pub path_and_query: String,
     pub range: Option<String>,
+    /// Every header, names in lower case, in the order sent.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Seen {
+    /// The value of header `name` (lower case), if sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether the request was signed: an Authorization header or a presigned query.
+    pub fn signed(&self) -> bool {
+        self.header("authorization").is_some() || self.path_and_query.contains("X-Amz-Signature")
+    }
+
     fn matches(&self, which: Matches) -> bool {
         let (path, query) = self
             .path_and_query
@@ -249,6 +264,16 @@ async fn handle(
             .get("range")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
+        headers: request
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
     };
     let fault = {
         let mut state = state.lock().unwrap();

@@ -117,3 +117,57 @@ async fn from_env_child() {
     let blocking = blocking.await.unwrap();
     assert!(blocking.exists(BUCKET, "env/hello.txt").unwrap());
 }
+
+/// `AWS_MAX_ATTEMPTS` sets how often a request is tried, as in the AWS CLI, even when the
+/// builder sets another retry setting (here the back-off). The variable is global to the
+/// process, so the connector is made in a child process (this binary, running the ignored
+/// test below); the proxy here counts its attempts at a GET that always answers 503.
+#[tokio::test]
+async fn aws_max_attempts_from_the_environment_sets_the_attempts() {
+    use crate::proxy::{Fault, FaultProxy, Matches};
+    let t = start().await;
+    t.s3.upload(BUCKET, "retry/x.txt", "x").await.unwrap();
+    let proxy = FaultProxy::start(&t.server.endpoint_url());
+    proxy.inject(Matches::GetObject, Fault::Status(503, "SlowDown"), 100);
+    let exe = std::env::current_exe().unwrap();
+    let output = std::process::Command::new(exe)
+        .args([
+            "--ignored",
+            "--exact",
+            "session::retry_env_child",
+            "--nocapture",
+        ])
+        .env("AWS_MAX_ATTEMPTS", "7")
+        .env("S3IO_RETRY_CHILD_ENDPOINT", proxy.endpoint_url())
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_RETRY_MODE")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let gets = proxy.seen().iter().filter(|s| s.method == "GET").count();
+    assert_eq!(gets, 7, "AWS_MAX_ATTEMPTS=7 attempts");
+}
+
+/// The child half of `aws_max_attempts_from_the_environment_sets_the_attempts`.
+#[tokio::test]
+#[ignore = "runs as a child process of aws_max_attempts_from_the_environment_sets_the_attempts"]
+async fn retry_env_child() {
+    let endpoint = std::env::var("S3IO_RETRY_CHILD_ENDPOINT").expect("run by the parent test");
+    let s3 = S3Connector::builder()
+        .endpoint_url(endpoint)
+        .region("us-east-1")
+        .credentials(s3io::local::ACCESS_KEY_ID, s3io::local::SECRET_ACCESS_KEY)
+        .initial_backoff(std::time::Duration::from_millis(5))
+        .build()
+        .await
+        .unwrap();
+    let err = s3.download_text(BUCKET, "retry/x.txt").await.unwrap_err();
+    assert_eq!(err.code(), Some("SlowDown"), "{err}");
+}

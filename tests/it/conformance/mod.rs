@@ -5,6 +5,7 @@
 //! Each case becomes one test per server, named `conformance::<server>::<case>`, so
 //! `cargo test conformance::moto::` runs the moto column.
 
+mod access;
 mod dataset;
 mod node_failure;
 mod objects;
@@ -39,6 +40,9 @@ macro_rules! conformance {
 }
 
 conformance! {
+    access::upload_options_reach_the_server,
+    access::unsigned_requests_carry_no_signature,
+    access::requester_pays_is_sent_with_every_request,
     dataset::datasets_round_trip_with_escaped_hive_partitions,
     dataset::dataset_overwrites_replace_only_their_own_prefix,
     dataset::dataset_overwrite_failing_part_way_leaves_the_old_data,

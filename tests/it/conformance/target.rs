@@ -52,6 +52,10 @@ pub struct Abilities {
     pub list_uploads: bool,
     /// Stores keys with `..` and empty path segments (a server on a file system cannot).
     pub dot_segments: bool,
+    /// Keeps SSE settings, storage classes and tags given on upload.
+    pub stores_upload_settings: bool,
+    /// Answers unsigned requests to a test bucket (moto checks no signatures).
+    pub anonymous_reads: bool,
 }
 
 impl Server {
@@ -73,6 +77,8 @@ impl Server {
                 listing_details: false,
                 list_uploads: false,
                 dot_segments: false,
+                stores_upload_settings: false,
+                anonymous_reads: false,
             },
             Server::Moto => Abilities {
                 strict_buckets: true,
@@ -82,6 +88,8 @@ impl Server {
                 listing_details: true,
                 list_uploads: true,
                 dot_segments: true,
+                stores_upload_settings: true,
+                anonymous_reads: true,
             },
             Server::Garage => Abilities {
                 strict_buckets: true,
@@ -91,6 +99,8 @@ impl Server {
                 listing_details: true,
                 list_uploads: true,
                 dot_segments: true,
+                stores_upload_settings: false,
+                anonymous_reads: false,
             },
         }
     }

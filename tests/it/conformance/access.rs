@@ -1,0 +1,235 @@
+//! Access and upload settings as they reach the server: checked at the logging proxy on every
+//! server, and as stored where the server keeps them (moto).
+
+use futures_util::TryStreamExt;
+use s3io::UploadOptions;
+
+use super::target::Target;
+use crate::proxy::{FaultProxy, Seen};
+
+/// The settings of a KMS-demanding corporate bucket, and a few headers, in a storage class
+/// the server takes (s3s-fs knows only STANDARD).
+fn corporate(class: &str) -> UploadOptions {
+    UploadOptions::new()
+        .sse_kms("alias/s3io-test")
+        .bucket_key(true)
+        .storage_class(class)
+        .metadata("owner", "data-team")
+        .tag("project", "sales 2024")
+        .tag("tier", "gold")
+        .cache_control("no-cache")
+        .content_disposition("attachment; filename=\"report.csv\"")
+}
+
+/// The requests that create objects: PutObject, CreateMultipartUpload and CopyObject.
+fn creations(seen: &[Seen]) -> Vec<&Seen> {
+    seen.iter()
+        .filter(|s| {
+            (s.method == "PUT" && !s.path_and_query.contains("partNumber="))
+                || (s.method == "POST" && s.path_and_query.ends_with("?uploads"))
+        })
+        .collect()
+}
+
+pub async fn upload_options_reach_the_server(t: &Target) {
+    let class = match t.can.stores_upload_settings {
+        true => "STANDARD_IA",
+        false => "STANDARD",
+    };
+    let proxy = FaultProxy::start(t.endpoint_url());
+    let s3 = t
+        .builder()
+        .endpoint_url(proxy.endpoint_url())
+        .upload_options(corporate(class))
+        .build()
+        .await
+        .unwrap()
+        .with_transfer(super::transfer::small_parts());
+    let df = s3io::polars::prelude::df!("a" => [1i64, 2]).unwrap();
+    s3.upload(t.bucket(), "kms/small.csv", &df).await.unwrap();
+    let big = crate::support::patterned((11 << 20) + 1);
+    s3.upload(t.bucket(), "kms/big.bin", big).await.unwrap();
+    s3.copy(t.bucket(), "kms/small.csv", t.bucket(), "kms/copy.csv")
+        .await
+        .unwrap();
+
+    let seen = proxy.seen();
+    let made = creations(&seen);
+    assert_eq!(
+        made.len(),
+        3,
+        "PutObject, CreateMultipartUpload, CopyObject: {made:#?}"
+    );
+    for request in &made {
+        let header = |name| request.header(name);
+        let what = format!("{} {}", request.method, request.path_and_query);
+        assert_eq!(
+            header("x-amz-server-side-encryption"),
+            Some("aws:kms"),
+            "{what}"
+        );
+        assert_eq!(
+            header("x-amz-server-side-encryption-aws-kms-key-id"),
+            Some("alias/s3io-test"),
+            "{what}"
+        );
+        assert_eq!(
+            header("x-amz-server-side-encryption-bucket-key-enabled"),
+            Some("true"),
+            "{what}"
+        );
+        assert_eq!(header("x-amz-storage-class"), Some(class), "{what}");
+        assert_eq!(header("x-amz-meta-owner"), Some("data-team"), "{what}");
+        assert_eq!(
+            header("x-amz-tagging"),
+            Some("project=sales%202024&tier=gold"),
+            "{what}"
+        );
+        assert_eq!(header("cache-control"), Some("no-cache"), "{what}");
+    }
+    // A copy replaces metadata and tags only because the options give new ones.
+    let copy = made
+        .iter()
+        .find(|s| s.header("x-amz-copy-source").is_some())
+        .unwrap();
+    assert_eq!(copy.header("x-amz-metadata-directive"), Some("REPLACE"));
+    assert_eq!(copy.header("x-amz-tagging-directive"), Some("REPLACE"));
+    assert_eq!(copy.header("content-type"), Some("text/csv; charset=utf-8"));
+
+    if !t.able(
+        t.can.stores_upload_settings,
+        "the server does not keep SSE, classes or tags",
+    ) {
+        return;
+    }
+    for key in ["kms/small.csv", "kms/big.bin", "kms/copy.csv"] {
+        let meta = s3.head(t.bucket(), key).await.unwrap();
+        assert_eq!(
+            meta.encryption.as_deref(),
+            Some("aws:kms"),
+            "{key}: {meta:?}"
+        );
+        assert!(
+            meta.kms_key_id
+                .as_deref()
+                .is_some_and(|k| k.contains("s3io-test")),
+            "{key}: {meta:?}"
+        );
+        assert_eq!(meta.storage_class.as_deref(), Some("STANDARD_IA"), "{key}");
+        assert_eq!(
+            meta.metadata.get("owner").map(String::as_str),
+            Some("data-team")
+        );
+        assert_eq!(meta.cache_control.as_deref(), Some("no-cache"), "{key}");
+        let tags = s3.tags(t.bucket(), key).await.unwrap();
+        assert_eq!(
+            tags,
+            [
+                ("project".to_owned(), "sales 2024".to_owned()),
+                ("tier".to_owned(), "gold".to_owned())
+            ],
+            "{key}"
+        );
+    }
+    assert_eq!(
+        s3.head(t.bucket(), "kms/copy.csv")
+            .await
+            .unwrap()
+            .content_type
+            .as_deref(),
+        Some("text/csv; charset=utf-8"),
+        "the copy keeps its source's Content-Type"
+    );
+}
+
+pub async fn unsigned_requests_carry_no_signature(t: &Target) {
+    use aws_sdk_s3::types::{BucketCannedAcl, ObjectCannedAcl};
+    t.s3.upload(t.bucket(), "public/open.txt", "open data")
+        .await
+        .unwrap();
+    // Public, as open-data buckets are (where the server keeps ACLs).
+    if t.can.anonymous_reads {
+        let client = t.s3.client();
+        let bucket = client.put_bucket_acl().bucket(t.bucket());
+        bucket
+            .acl(BucketCannedAcl::PublicRead)
+            .send()
+            .await
+            .unwrap();
+        let object = client
+            .put_object_acl()
+            .bucket(t.bucket())
+            .key("public/open.txt");
+        object
+            .acl(ObjectCannedAcl::PublicRead)
+            .send()
+            .await
+            .unwrap();
+    }
+    let proxy = FaultProxy::start(t.endpoint_url());
+    // A profile that does not exist: an anonymous connector never looks for credentials.
+    let anonymous = t
+        .builder()
+        .endpoint_url(proxy.endpoint_url())
+        .profile("s3io-no-such-profile")
+        .anonymous()
+        .build()
+        .await
+        .unwrap();
+    let read = anonymous.download_text(t.bucket(), "public/open.txt").await;
+    let listed: s3io::Result<Vec<s3io::ObjectInfo>> = anonymous
+        .list_objects(t.bucket(), "public/")
+        .try_collect()
+        .await;
+    let seen = proxy.seen();
+    assert!(seen.len() >= 2, "{seen:#?}");
+    for request in &seen {
+        assert!(!request.signed(), "signed: {request:#?}");
+        assert!(
+            request.header("x-amz-security-token").is_none(),
+            "{request:#?}"
+        );
+    }
+    if t.able(
+        t.can.anonymous_reads,
+        "the server refuses unsigned requests to this bucket",
+    ) {
+        assert_eq!(read.unwrap(), "open data");
+        assert_eq!(listed.unwrap().len(), 1);
+    } else {
+        let err = read.unwrap_err();
+        assert!(
+            matches!(
+                err.kind(),
+                s3io::ErrorKind::PermissionDenied | s3io::ErrorKind::Credentials
+            ),
+            "{err:?}"
+        );
+    }
+}
+
+pub async fn requester_pays_is_sent_with_every_request(t: &Target) {
+    let proxy = FaultProxy::start(t.endpoint_url());
+    let s3 = t
+        .builder()
+        .endpoint_url(proxy.endpoint_url())
+        .request_payer(true)
+        .build()
+        .await
+        .unwrap();
+    s3.upload(t.bucket(), "rp/a.txt", "paid").await.unwrap();
+    assert_eq!(
+        s3.download_text(t.bucket(), "rp/a.txt").await.unwrap(),
+        "paid"
+    );
+    let seen = proxy.seen();
+    assert!(seen.len() >= 2);
+    for request in &seen {
+        assert_eq!(
+            request.header("x-amz-request-payer"),
+            Some("requester"),
+            "{request:#?}"
+        );
+        assert!(request.signed());
+    }
+}
