@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 use clap::builder::{OsStringValueParser, TypedValueParser};
-use s3io::{Format, KeyPattern, ReadOptions, S3Uri};
+use s3io::{Format, KeyPattern, ReadOptions, S3Uri, UploadOptions};
+
+use crate::commands::Context;
 
 /// The layout of a command's help: its usage first, then what it does, then its arguments.
 pub const COMMAND_HELP: &str = "\
@@ -105,6 +107,96 @@ impl ReportArgs {
     /// same: that is what it is for.
     pub fn silent(&self) -> bool {
         (self.quiet || self.only_show_errors) && !self.dryrun
+    }
+}
+
+/// What `cp`, `mv` and `sync` store with each object they upload or copy, as the AWS CLI
+/// names it.
+#[derive(Args, Clone, Debug, Default)]
+pub struct UploadArgs {
+    /// Server-side encryption: AES256 (a bare --sse) or aws:kms
+    #[arg(
+        long,
+        value_name = "AES256|aws:kms",
+        num_args = 0..=1,
+        default_missing_value = "AES256",
+        value_parser = ["AES256", "aws:kms"],
+    )]
+    pub sse: Option<String>,
+
+    /// The KMS key (id, ARN or alias) of --sse aws:kms (implies it)
+    #[arg(long, value_name = "KEY")]
+    pub sse_kms_key_id: Option<String>,
+
+    /// The storage class: STANDARD, STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR, ...
+    #[arg(long, value_name = "CLASS")]
+    pub storage_class: Option<String>,
+
+    /// The Content-Type of every object, whatever its name says
+    #[arg(long, value_name = "TYPE")]
+    pub content_type: Option<String>,
+
+    /// The Cache-Control header stored with every object
+    #[arg(long, value_name = "VALUE")]
+    pub cache_control: Option<String>,
+
+    /// User metadata (x-amz-meta-*): KEY=VALUE, several separated by commas; repeatable
+    #[arg(long, value_name = "KEY=VALUE", value_parser = key_value, value_delimiter = ',')]
+    pub metadata: Vec<(String, String)>,
+}
+
+impl UploadArgs {
+    pub fn check(&self) -> Result<(), String> {
+        if self.sse.as_deref() == Some("AES256") && self.sse_kms_key_id.is_some() {
+            return Err("--sse-kms-key-id is for --sse aws:kms, not AES256".to_owned());
+        }
+        Ok(())
+    }
+
+    /// The library's upload options for these arguments.
+    pub fn options(&self) -> UploadOptions {
+        let mut options = UploadOptions::new();
+        options = match (self.sse.as_deref(), &self.sse_kms_key_id) {
+            (_, Some(key)) => options.sse_kms(key),
+            (Some("aws:kms"), None) => options.sse_kms_default_key(),
+            (Some(_), None) => options.sse_s3(),
+            (None, None) => options,
+        };
+        if let Some(class) = &self.storage_class {
+            options = options.storage_class(class);
+        }
+        if let Some(content_type) = &self.content_type {
+            options = options.content_type(content_type);
+        }
+        if let Some(cache_control) = &self.cache_control {
+            options = options.cache_control(cache_control);
+        }
+        for (key, value) in &self.metadata {
+            options = options.metadata(key, value);
+        }
+        options
+    }
+
+    /// `ctx` with a connector that stores these settings with what it uploads and copies.
+    pub fn context(&self, ctx: &Context) -> Context {
+        let options = self.options();
+        let s3 = if options == UploadOptions::default() {
+            ctx.s3.clone()
+        } else {
+            ctx.s3.with_upload_options(options)
+        };
+        Context {
+            s3,
+            bars: ctx.bars.clone(),
+        }
+    }
+}
+
+/// `KEY=VALUE`.
+fn key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("--metadata wants KEY=VALUE, not {text:?}")),
     }
 }
 
@@ -245,6 +337,30 @@ mod tests {
                 .unwrap_err()
                 .contains("--no-default-na")
         );
+    }
+
+    #[test]
+    fn upload_settings_become_upload_options() {
+        let args = UploadArgs {
+            sse_kms_key_id: Some("alias/k".into()),
+            storage_class: Some("STANDARD_IA".into()),
+            metadata: vec![("a".into(), "1".into())],
+            ..UploadArgs::default()
+        };
+        let want = UploadOptions::new()
+            .sse_kms("alias/k")
+            .storage_class("STANDARD_IA")
+            .metadata("a", "1");
+        assert_eq!(args.options(), want);
+        assert_eq!(UploadArgs::default().options(), UploadOptions::default());
+        assert_eq!(key_value("k=v=w"), Ok(("k".into(), "v=w".into())));
+        assert!(key_value("novalue").is_err());
+        let aes = UploadArgs {
+            sse: Some("AES256".into()),
+            sse_kms_key_id: Some("k".into()),
+            ..UploadArgs::default()
+        };
+        assert!(aes.check().is_err());
     }
 
     #[test]

@@ -58,6 +58,21 @@ pub struct GlobalArgs {
     /// Log each request, retry and answer of the AWS SDK on standard error
     #[arg(long, global = true)]
     pub debug: bool,
+
+    /// Send unsigned requests, for public buckets (no credentials are looked up)
+    #[arg(long, global = true)]
+    pub no_sign_request: bool,
+
+    /// Agree to pay for requests to a requester-pays bucket
+    #[arg(
+        long,
+        global = true,
+        value_name = "requester",
+        num_args = 0..=1,
+        default_missing_value = "requester",
+        value_parser = ["requester"],
+    )]
+    pub request_payer: Option<String>,
 }
 
 /// A wrong command line (exit status 2): what is wrong, and the command whose help to point

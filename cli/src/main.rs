@@ -165,6 +165,12 @@ async fn connect(global: &GlobalArgs) -> Result<S3Connector, Failure> {
     if let Some(profile) = &global.profile {
         builder = builder.profile(profile);
     }
+    if global.no_sign_request {
+        builder = builder.anonymous();
+    }
+    if global.request_payer.is_some() {
+        builder = builder.request_payer(true);
+    }
     Ok(builder.build().await?)
 }
 

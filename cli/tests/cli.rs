@@ -1406,3 +1406,104 @@ async fn cli_sync_copies_within_s3() {
             .contains("glob")
     );
 }
+
+#[tokio::test]
+async fn cli_upload_settings_and_access_flags_reach_s3() {
+    let t = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.csv", "a\n1\n");
+    let file = dir.path().join("a.csv");
+    let proxy = FaultProxy::start(&t.server.endpoint_url());
+    let args = [
+        "cp",
+        file.to_str().unwrap(),
+        &uri("kms/a.csv"),
+        "--sse",
+        "aws:kms",
+        "--sse-kms-key-id",
+        "alias/team",
+        "--storage-class",
+        "STANDARD_IA",
+        "--content-type",
+        "text/plain",
+        "--cache-control",
+        "max-age=60",
+        "--metadata",
+        "owner=data,team=x",
+        "--request-payer",
+    ];
+    // The embedded server may refuse or ignore these: the headers sent are what is checked.
+    let _ = finish(s3io_at(&proxy.endpoint_url(), &args).output().unwrap());
+    let seen = proxy.seen();
+    let put = seen
+        .iter()
+        .find(|s| s.method == "PUT")
+        .expect("an upload was sent");
+    for (header, value) in [
+        ("x-amz-server-side-encryption", "aws:kms"),
+        ("x-amz-server-side-encryption-aws-kms-key-id", "alias/team"),
+        ("x-amz-storage-class", "STANDARD_IA"),
+        ("content-type", "text/plain"),
+        ("cache-control", "max-age=60"),
+        ("x-amz-meta-owner", "data"),
+        ("x-amz-meta-team", "x"),
+        ("x-amz-request-payer", "requester"),
+    ] {
+        assert_eq!(
+            put.header(header),
+            Some(value),
+            "{header} in {:?}",
+            put.headers
+        );
+    }
+
+    // sync and mv store the same settings; a bare --sse is AES256.
+    let proxy = FaultProxy::start(&t.server.endpoint_url());
+    let args = [
+        "sync",
+        dir.path().to_str().unwrap(),
+        &uri("synced/"),
+        "--sse",
+    ];
+    let _ = finish(s3io_at(&proxy.endpoint_url(), &args).output().unwrap());
+    let seen = proxy.seen();
+    let put = seen.iter().find(|s| s.method == "PUT").expect("an upload");
+    assert_eq!(put.header("x-amz-server-side-encryption"), Some("AES256"));
+    let err = s3io(
+        &t,
+        &[
+            "mv",
+            "a",
+            &uri("b"),
+            "--sse",
+            "AES256",
+            "--sse-kms-key-id",
+            "k",
+        ],
+    )
+    .fails(2);
+    assert!(err.contains("--sse-kms-key-id"), "{err}");
+
+    // --no-sign-request: nothing signed reaches the server, even with a broken profile.
+    t.s3.upload(BUCKET, "public.txt", Bytes::from("open"))
+        .await
+        .unwrap();
+    let proxy = FaultProxy::start(&t.server.endpoint_url());
+    let run = finish(
+        s3io_at(
+            &proxy.endpoint_url(),
+            &["--no-sign-request", "cat", &uri("public.txt")],
+        )
+        .env("AWS_PROFILE", "no-such-profile")
+        .output()
+        .unwrap(),
+    );
+    let seen = proxy.seen();
+    assert!(!seen.is_empty(), "the read went through the proxy");
+    assert!(seen.iter().all(|s| !s.signed()), "{seen:?}");
+    // The embedded server wants signatures: refused, in one line, never a profile error.
+    if run.code != 0 {
+        let err = run.fails(1);
+        assert!(!err.contains("no-such-profile"), "{err}");
+    }
+}

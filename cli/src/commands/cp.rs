@@ -7,7 +7,7 @@ use clap::Args;
 use s3io::S3Uri;
 
 use super::Context;
-use crate::arguments::{COMMAND_HELP, Location, ReportArgs, as_folder};
+use crate::arguments::{COMMAND_HELP, Location, ReportArgs, UploadArgs, as_folder};
 use crate::batch::{self, Entry, Job, Place, Root};
 use crate::failure::{Failure, Outcome};
 use crate::filter::{FilterArgs, Filters};
@@ -53,14 +53,19 @@ pub struct CpArgs {
 
     #[command(flatten)]
     pub filters: FilterArgs,
+
+    #[command(flatten, next_help_heading = "What uploads and copies store")]
+    pub upload: UploadArgs,
 }
 
 impl CpArgs {
     pub fn check(&self) -> Result<(), String> {
+        self.upload.check()?;
         check_sides(&self.src, &self.dst, self.recursive)
     }
 
     pub async fn run(self, ctx: &Context) -> Outcome {
+        let ctx = &self.upload.context(ctx);
         let filters = &self.filters.filters;
         transfer(
             ctx,

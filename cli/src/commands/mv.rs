@@ -5,7 +5,7 @@ use clap::Args;
 
 use super::Context;
 use super::cp::{check_sides, transfer};
-use crate::arguments::{COMMAND_HELP, Location, ReportArgs};
+use crate::arguments::{COMMAND_HELP, Location, ReportArgs, UploadArgs};
 use crate::failure::Outcome;
 use crate::filter::FilterArgs;
 
@@ -42,6 +42,9 @@ pub struct MvArgs {
 
     #[command(flatten)]
     pub filters: FilterArgs,
+
+    #[command(flatten, next_help_heading = "What uploads and copies store")]
+    pub upload: UploadArgs,
 }
 
 impl MvArgs {
@@ -49,10 +52,12 @@ impl MvArgs {
         if matches!(self.src, Location::Stdio) || matches!(self.dst, Location::Stdio) {
             return Err("mv moves files and objects, not standard input or output".to_owned());
         }
+        self.upload.check()?;
         check_sides(&self.src, &self.dst, self.recursive)
     }
 
     pub async fn run(self, ctx: &Context) -> Outcome {
+        let ctx = &self.upload.context(ctx);
         let filters = &self.filters.filters;
         transfer(
             ctx,

@@ -15,7 +15,8 @@ use crate::failure::{Outcome, stdout_failed};
 /// What `s3io stat --help` says below the one-line summary.
 const DETAILS: &str = "\
 Prints an object's size, ETag, Content-Type, last-modified time (UTC), storage class,
-server-side encryption, user metadata (x-amz-meta-*), tags and version id, one a line, or
+server-side encryption, Cache-Control and Content-Disposition when set, user metadata
+(x-amz-meta-*), tags and version id, one a line, or
 with --json as one JSON object. Tags the server will not tell (no permission for
 GetObjectTagging, or a server without tags) show as unknown (null in JSON), with why.";
 
@@ -36,28 +37,6 @@ pub struct StatArgs {
     json: bool,
 }
 
-/// What `stat` shows beyond the library's `ObjectMeta`.
-struct Extra {
-    storage_class: Option<String>,
-    encryption: Option<String>,
-    kms_key_id: Option<String>,
-    bucket_key: Option<bool>,
-    /// The tags, or why they are not known.
-    tags: Result<BTreeMap<String, String>, String>,
-}
-
-impl Default for Extra {
-    fn default() -> Self {
-        Extra {
-            storage_class: None,
-            encryption: None,
-            kms_key_id: None,
-            bucket_key: None,
-            tags: Ok(BTreeMap::new()),
-        }
-    }
-}
-
 impl StatArgs {
     pub async fn run(self, ctx: &Context) -> Outcome {
         let (bucket, key) = (self.uri.bucket(), self.uri.key());
@@ -65,61 +44,25 @@ impl StatArgs {
         if let Some(version) = &self.version_id {
             object = object.version(version);
         }
-        // The library's HeadObject names the object in its errors; the SDK's own answers
-        // carry the headers ObjectMeta does not keep, and the tags.
         let meta = object.head().await?;
-        let extra = extra(ctx, bucket, key, self.version_id.as_deref()).await;
+        // Tags need a permission of their own, and some servers keep none: unknown, not a
+        // failure of the whole command.
+        let tags: Tags = match object.tags().await {
+            Ok(tags) => Ok(tags.into_iter().collect()),
+            Err(e) => Err(e.code().unwrap_or(e.message()).to_owned()),
+        };
         let mut out = io::BufWriter::new(io::stdout());
         if self.json {
-            writeln!(out, "{:#}", as_json(&self.uri, &meta, &extra)).map_err(stdout_failed)?;
+            writeln!(out, "{:#}", as_json(&self.uri, &meta, &tags)).map_err(stdout_failed)?;
         } else {
-            write_text(&mut out, &self.uri, &meta, &extra).map_err(stdout_failed)?;
+            write_text(&mut out, &self.uri, &meta, &tags).map_err(stdout_failed)?;
         }
         out.flush().map_err(stdout_failed)
     }
 }
 
-async fn extra(ctx: &Context, bucket: &str, key: &str, version: Option<&str>) -> Extra {
-    let client = ctx.s3.client();
-    let mut extra = Extra::default();
-    let head = client
-        .head_object()
-        .bucket(bucket)
-        .key(key)
-        .set_version_id(version.map(str::to_owned))
-        .send()
-        .await;
-    if let Ok(head) = head {
-        extra.storage_class = head.storage_class().map(|c| c.as_str().to_owned());
-        extra.encryption = head.server_side_encryption().map(|e| e.as_str().to_owned());
-        extra.kms_key_id = head.ssekms_key_id().map(str::to_owned);
-        extra.bucket_key = head.bucket_key_enabled();
-    }
-    let tagging = client
-        .get_object_tagging()
-        .bucket(bucket)
-        .key(key)
-        .set_version_id(version.map(str::to_owned))
-        .send()
-        .await;
-    extra.tags = match tagging {
-        Ok(tagging) => Ok(tagging
-            .tag_set()
-            .iter()
-            .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
-            .collect()),
-        Err(e) => {
-            let service = e.into_service_error();
-            let meta = service.meta();
-            Err(meta
-                .code()
-                .or(meta.message())
-                .unwrap_or("no answer")
-                .to_owned())
-        }
-    };
-    extra
-}
+/// An object's tags, or why they are not known.
+type Tags = Result<BTreeMap<String, String>, String>;
 
 /// `2024-01-15T13:45:30Z`.
 fn iso_time(at: Option<SystemTime>) -> Option<String> {
@@ -127,30 +70,21 @@ fn iso_time(at: Option<SystemTime>) -> Option<String> {
 }
 
 /// S3 leaves the storage class out for STANDARD.
-fn storage_class(extra: &Extra) -> &str {
-    extra.storage_class.as_deref().unwrap_or("STANDARD")
+fn storage_class(meta: &ObjectMeta) -> &str {
+    meta.storage_class.as_deref().unwrap_or("STANDARD")
 }
 
-fn encryption_text(extra: &Extra) -> String {
-    let Some(algorithm) = &extra.encryption else {
+fn encryption_text(meta: &ObjectMeta) -> String {
+    let Some(algorithm) = &meta.encryption else {
         return "none stated".to_owned();
     };
-    let mut text = algorithm.clone();
-    if let Some(key) = &extra.kms_key_id {
-        text.push_str(&format!(", key {key}"));
+    match &meta.kms_key_id {
+        Some(key) => format!("{algorithm}, key {key}"),
+        None => algorithm.clone(),
     }
-    if extra.bucket_key == Some(true) {
-        text.push_str(", bucket key");
-    }
-    text
 }
 
-fn write_text(
-    out: &mut impl Write,
-    uri: &S3Uri,
-    meta: &ObjectMeta,
-    extra: &Extra,
-) -> io::Result<()> {
+fn write_text(out: &mut impl Write, uri: &S3Uri, meta: &ObjectMeta, tags: &Tags) -> io::Result<()> {
     let row = |out: &mut dyn Write, name: &str, value: &str| writeln!(out, "{name:<14} {value}");
     row(out, "Object", &uri.to_string())?;
     let size = format!("{} ({})", meta.size, s3io::human_size(meta.size));
@@ -166,8 +100,14 @@ fn write_text(
         "Content-Type",
         meta.content_type.as_deref().unwrap_or("-"),
     )?;
-    row(out, "Storage class", storage_class(extra))?;
-    row(out, "Encryption", &encryption_text(extra))?;
+    row(out, "Storage class", storage_class(meta))?;
+    row(out, "Encryption", &encryption_text(meta))?;
+    if let Some(cache_control) = &meta.cache_control {
+        row(out, "Cache-Control", cache_control)?;
+    }
+    if let Some(disposition) = &meta.content_disposition {
+        row(out, "Disposition", disposition)?;
+    }
     row(out, "Version", meta.version_id.as_deref().unwrap_or("-"))?;
     let metadata: BTreeMap<&String, &String> = meta.metadata.iter().collect();
     if metadata.is_empty() {
@@ -176,7 +116,7 @@ fn write_text(
     for (name, value) in metadata {
         row(out, "Metadata", &format!("{name}={value}"))?;
     }
-    match &extra.tags {
+    match tags {
         Ok(tags) if tags.is_empty() => row(out, "Tags", "-")?,
         Ok(tags) => {
             for (name, value) in tags {
@@ -188,13 +128,12 @@ fn write_text(
     Ok(())
 }
 
-fn as_json(uri: &S3Uri, meta: &ObjectMeta, extra: &Extra) -> Value {
+fn as_json(uri: &S3Uri, meta: &ObjectMeta, tags: &Tags) -> Value {
     let metadata: BTreeMap<&String, &String> = meta.metadata.iter().collect();
-    let encryption = extra.encryption.as_ref().map(|algorithm| {
+    let encryption = meta.encryption.as_ref().map(|algorithm| {
         json!({
             "algorithm": algorithm,
-            "kms_key_id": extra.kms_key_id,
-            "bucket_key_enabled": extra.bucket_key,
+            "kms_key_id": meta.kms_key_id,
         })
     });
     json!({
@@ -205,12 +144,14 @@ fn as_json(uri: &S3Uri, meta: &ObjectMeta, extra: &Extra) -> Value {
         "last_modified": iso_time(meta.last_modified),
         "etag": meta.etag,
         "content_type": meta.content_type,
-        "storage_class": storage_class(extra),
+        "storage_class": storage_class(meta),
         "encryption": encryption,
+        "cache_control": meta.cache_control,
+        "content_disposition": meta.content_disposition,
         "version_id": meta.version_id,
         "metadata": metadata,
-        "tags": extra.tags.as_ref().ok(),
-        "tags_unknown_because": extra.tags.as_ref().err(),
+        "tags": tags.as_ref().ok(),
+        "tags_unknown_because": tags.as_ref().err(),
     })
 }
 
@@ -223,21 +164,5 @@ mod tests {
         let at = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_705_326_330);
         assert_eq!(iso_time(Some(at)).as_deref(), Some("2024-01-15T13:45:30Z"));
         assert_eq!(iso_time(None), None);
-    }
-
-    #[test]
-    fn encryption_reads_as_a_phrase() {
-        let extra = Extra {
-            encryption: Some("aws:kms".into()),
-            kms_key_id: Some("arn:aws:kms:k".into()),
-            bucket_key: Some(true),
-            ..Extra::default()
-        };
-        assert_eq!(
-            encryption_text(&extra),
-            "aws:kms, key arn:aws:kms:k, bucket key"
-        );
-        assert_eq!(encryption_text(&Extra::default()), "none stated");
-        assert_eq!(storage_class(&Extra::default()), "STANDARD");
     }
 }

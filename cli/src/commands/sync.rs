@@ -8,7 +8,7 @@ use clap::Args;
 use s3io::{KeyPattern, S3Uri};
 
 use super::Context;
-use crate::arguments::{COMMAND_HELP, Location, ReportArgs, as_folder};
+use crate::arguments::{COMMAND_HELP, Location, ReportArgs, UploadArgs, as_folder};
 use crate::batch::{self, Entry, Job, Root};
 use crate::failure::{Failure, Outcome};
 use crate::filter::FilterArgs;
@@ -62,6 +62,9 @@ pub struct SyncArgs {
 
     #[command(flatten)]
     pub filters: FilterArgs,
+
+    #[command(flatten, next_help_heading = "What uploads and copies store")]
+    pub upload: UploadArgs,
 }
 
 /// How `sync` tells a changed file from an unchanged one.
@@ -77,6 +80,7 @@ pub enum Compare {
 
 impl SyncArgs {
     pub fn check(&self) -> Result<(), String> {
+        self.upload.check()?;
         let (src, dst) = (&self.src, &self.dst);
         if matches!(src, Location::Stdio) || matches!(dst, Location::Stdio) {
             return Err("sync works on folders and prefixes, not standard input or output".into());
@@ -107,6 +111,7 @@ impl SyncArgs {
     }
 
     pub async fn run(self, ctx: &Context) -> Outcome {
+        let ctx = &self.upload.context(ctx);
         let root = |side: Location| match side {
             Location::S3(uri) => prefix(&uri),
             Location::Local(dir) => Root::Local(dir),
