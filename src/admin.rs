@@ -367,6 +367,7 @@ impl S3Connector {
             key: dst_key,
             content_type,
             options: self.upload_options(),
+            checksum: None,
         };
         crate::transfer::multipart(&to, parts, concurrency, part).await
     }

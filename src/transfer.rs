@@ -21,7 +21,7 @@ mod upload_options;
 pub(crate) use get::{Fetched, get_bytes, get_to_path, get_to_writer, local_file_error};
 pub(crate) use put::{Destination, multipart, put_bytes, put_from_path};
 pub(crate) use upload_options::apply_upload_options;
-pub use upload_options::{Encryption, UploadOptions};
+pub use upload_options::{Checksum, Encryption, UploadOptions};
 
 /// What S3 reported about an object it stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

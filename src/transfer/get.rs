@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::operation::get_object::GetObjectOutput;
+use aws_sdk_s3::types::ChecksumMode;
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt, stream};
 
@@ -242,6 +243,7 @@ impl Source<'_> {
             .set_version_id(self.version.map(str::to_owned))
             .range(range)
             .set_if_match(etag.map(str::to_owned))
+            .checksum_mode(ChecksumMode::Enabled)
             .send()
             .await
             .map_err(|e| changed_or(crate::sdk_error::from_sdk(e)))?;
@@ -262,6 +264,7 @@ impl Source<'_> {
                 .bucket(self.bucket)
                 .key(self.key)
                 .set_version_id(self.version.map(str::to_owned))
+                .checksum_mode(ChecksumMode::Enabled)
                 .send()
                 .await
                 .map_err(crate::sdk_error::from_sdk)?,
@@ -390,7 +393,17 @@ async fn copy_body(
             }
             Ok(None) => return (filled, BodyEnd::Clean),
             Ok(Some(Err(e))) => {
-                let why = format!("the connection failed while reading the body: {e}");
+                // The innermost cause says what went wrong: a checksum mismatch, or the
+                // connection.
+                let mut cause: &dyn std::error::Error = &e;
+                while let Some(inner) = cause.source() {
+                    cause = inner;
+                }
+                let why = if cause.to_string().to_lowercase().contains("checksum") {
+                    format!("the body does not match its checksum ({cause})")
+                } else {
+                    format!("the connection failed while reading the body: {e} ({cause})")
+                };
                 return (filled, BodyEnd::Broken(why));
             }
             Ok(Some(Ok(chunk))) => chunk,

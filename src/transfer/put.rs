@@ -5,11 +5,12 @@ use std::path::Path;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use aws_sdk_s3::types::{ChecksumType, CompletedMultipartUpload, CompletedPart};
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt, stream};
 
 use super::get::local_file_error;
+use super::upload_options::Checksum;
 use super::{Meter, TransferConfig, UploadInfo, UploadOptions, apply_upload_options};
 use s3io_formats::{Error, ErrorKind, Result};
 
@@ -20,6 +21,8 @@ pub(crate) struct Destination<'a> {
     pub(crate) key: &'a str,
     pub(crate) content_type: Option<&'a str>,
     pub(crate) options: &'a UploadOptions,
+    /// The checksum the parts carry, for an upload; `None` for a copy, whose parts S3 makes.
+    pub(crate) checksum: Option<Checksum>,
 }
 
 /// Uploads one buffer: a single PutObject up to the multipart threshold, parallel parts above.
@@ -38,6 +41,7 @@ pub(crate) async fn put_bytes(
         key,
         content_type: Some(content_type),
         options,
+        checksum: options.checksum,
     };
     let meter = Meter::new(config, bucket, key, None);
     let size = body.len() as u64;
@@ -92,6 +96,7 @@ pub(crate) async fn put_from_path(
         key,
         content_type: Some(content_type),
         options,
+        checksum: options.checksum,
     };
     let meter = Meter::new(config, bucket, key, Some(path));
     meter.set_total(size);
@@ -109,7 +114,8 @@ impl Destination<'_> {
             .put_object()
             .bucket(self.bucket)
             .key(self.key)
-            .set_content_type(self.content_type.map(str::to_owned));
+            .set_content_type(self.content_type.map(str::to_owned))
+            .set_checksum_algorithm(self.options.checksum.map(|c| c.algorithm()));
         let response = apply_upload_options!(request, self.options)
             .body(ByteStream::from(body))
             .send()
@@ -147,16 +153,16 @@ impl Destination<'_> {
                     .key(self.key)
                     .upload_id(upload_id)
                     .part_number(number)
+                    .set_checksum_algorithm(self.options.checksum.map(|c| c.algorithm()))
                     .body(ByteStream::from(body))
                     .send()
                     .await
                     .map_err(crate::sdk_error::from_sdk)?;
                 meter.add(len);
-                Ok(CompletedPart::builder()
+                let done = CompletedPart::builder()
                     .part_number(number)
-                    .set_e_tag(part.e_tag().map(str::to_owned))
-                    .set_checksum_crc32(part.checksum_crc32().map(str::to_owned))
-                    .build())
+                    .set_e_tag(part.e_tag().map(str::to_owned));
+                Ok(self.options.checksum_in_use().complete_part(done, &part))
             }
         };
         multipart(self, parts, config.concurrency, part).await
@@ -182,6 +188,7 @@ where
         key,
         content_type,
         options,
+        ..
     } = *to;
     let size = parts.iter().map(|(_, len)| len).sum();
     let request = client
@@ -189,6 +196,15 @@ where
         .bucket(bucket)
         .key(key)
         .set_content_type(content_type.map(str::to_owned));
+    // The checksum S3 keeps for the whole object: CRC64/NVME only as a full-object one.
+    let request = match to.checksum {
+        Some(checksum) => request
+            .checksum_algorithm(checksum.algorithm())
+            .set_checksum_type(
+                (checksum == Checksum::Crc64Nvme).then_some(ChecksumType::FullObject),
+            ),
+        None => request,
+    };
     let created = apply_upload_options!(request, options)
         .send()
         .await

@@ -3,7 +3,9 @@
 //! whatever the format; applied in one place ([`apply_upload_options`]) to PutObject,
 //! CreateMultipartUpload and CopyObject.
 
-use aws_sdk_s3::types::{ServerSideEncryption, StorageClass};
+use aws_sdk_s3::operation::upload_part::UploadPartOutput;
+use aws_sdk_s3::types::builders::CompletedPartBuilder;
+use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedPart, ServerSideEncryption, StorageClass};
 
 /// Server-side encryption of an upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +21,48 @@ pub enum Encryption {
         /// Whether to use an S3 Bucket Key.
         bucket_key: bool,
     },
+}
+
+/// The checksum S3 computes and stores for an upload, and checks the body against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Checksum {
+    /// CRC32, the AWS SDK's default.
+    #[default]
+    Crc32,
+    /// CRC32C (Castagnoli).
+    Crc32c,
+    /// CRC64/NVME, which S3 can also keep for a whole multipart object.
+    Crc64Nvme,
+    /// SHA-256.
+    Sha256,
+}
+
+impl Checksum {
+    pub(crate) fn algorithm(self) -> ChecksumAlgorithm {
+        match self {
+            Checksum::Crc32 => ChecksumAlgorithm::Crc32,
+            Checksum::Crc32c => ChecksumAlgorithm::Crc32C,
+            Checksum::Crc64Nvme => ChecksumAlgorithm::Crc64Nvme,
+            Checksum::Sha256 => ChecksumAlgorithm::Sha256,
+        }
+    }
+
+    /// The part's checksum, as S3 answered it, in the field CompleteMultipartUpload wants.
+    pub(crate) fn complete_part(
+        self,
+        part: CompletedPartBuilder,
+        sent: &UploadPartOutput,
+    ) -> CompletedPart {
+        let owned = |v: Option<&str>| v.map(str::to_owned);
+        match self {
+            Checksum::Crc32 => part.set_checksum_crc32(owned(sent.checksum_crc32())),
+            Checksum::Crc32c => part.set_checksum_crc32_c(owned(sent.checksum_crc32_c())),
+            Checksum::Crc64Nvme => part.set_checksum_crc64_nvme(owned(sent.checksum_crc64_nvme())),
+            Checksum::Sha256 => part.set_checksum_sha256(owned(sent.checksum_sha256())),
+        }
+        .build()
+    }
 }
 
 /// Settings stored with every object a connector uploads or copies: encryption, storage
@@ -53,6 +97,7 @@ pub struct UploadOptions {
     pub(crate) content_type: Option<String>,
     pub(crate) cache_control: Option<String>,
     pub(crate) content_disposition: Option<String>,
+    pub(crate) checksum: Option<Checksum>,
 }
 
 impl UploadOptions {
@@ -139,6 +184,18 @@ impl UploadOptions {
     pub fn content_disposition(mut self, value: impl Into<String>) -> Self {
         self.content_disposition = Some(value.into());
         self
+    }
+
+    /// The checksum S3 checks each upload (and each part) against and stores (default
+    /// CRC32, as the AWS SDK sends it).
+    pub fn checksum(mut self, checksum: Checksum) -> Self {
+        self.checksum = Some(checksum);
+        self
+    }
+
+    /// The checksum uploads carry: the one asked for, else CRC32.
+    pub(crate) fn checksum_in_use(&self) -> Checksum {
+        self.checksum.unwrap_or_default()
     }
 
     /// The tags as S3's `x-amz-tagging` header wants them: URL-encoded `key=value&...`.

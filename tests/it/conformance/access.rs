@@ -233,3 +233,86 @@ pub async fn requester_pays_is_sent_with_every_request(t: &Target) {
         assert!(request.signed());
     }
 }
+
+pub async fn checksums_are_chosen_and_corrupt_bodies_are_caught(t: &Target) {
+    use crate::proxy::{Fault, Matches};
+    use s3io::Checksum;
+    let proxy = FaultProxy::start(t.endpoint_url());
+    let through_proxy = |checksum| {
+        t.builder()
+            .endpoint_url(proxy.endpoint_url())
+            .upload_options(UploadOptions::new().checksum(checksum))
+            .build()
+    };
+    let big = crate::support::patterned((11 << 20) + 5);
+    for (checksum, header) in [
+        (Checksum::Crc32c, "x-amz-checksum-crc32c"),
+        (Checksum::Crc64Nvme, "x-amz-checksum-crc64nvme"),
+        (Checksum::Sha256, "x-amz-checksum-sha256"),
+    ] {
+        let s3 = through_proxy(checksum)
+            .await
+            .unwrap()
+            .with_transfer(super::transfer::small_parts());
+        let key = format!("sum/{header}");
+        proxy.reset();
+        s3.upload(t.bucket(), &format!("{key}.txt"), "checked")
+            .await
+            .unwrap();
+        s3.upload(t.bucket(), &format!("{key}.bin"), big.clone())
+            .await
+            .unwrap();
+        let seen = proxy.seen();
+        let puts: Vec<&Seen> = seen.iter().filter(|s| s.method == "PUT").collect();
+        assert!(puts.len() >= 3, "a PutObject and parts: {seen:#?}");
+        for put in puts {
+            // The SDK sends the checksum as a header, or as a trailer it announces.
+            let named = put.header(header).is_some() || put.header("x-amz-trailer") == Some(header);
+            assert!(named, "{checksum:?}: {put:#?}");
+        }
+        assert!(
+            s3.download_bytes(t.bucket(), &format!("{key}.bin"))
+                .await
+                .unwrap()
+                == big
+        );
+    }
+
+    // A body changed on the way is caught by its checksum: once, and the part is fetched
+    // again; every time, and the download fails rather than return wrong bytes.
+    let s3 = t
+        .builder()
+        .endpoint_url(proxy.endpoint_url())
+        .build()
+        .await
+        .unwrap();
+    let text = "hello world\n".repeat(100);
+    s3.upload(t.bucket(), "sum/corrupt.txt", text.clone())
+        .await
+        .unwrap();
+    if !t.able(
+        t.can.get_checksums,
+        "the server sends no checksums with GETs",
+    ) {
+        return;
+    }
+    proxy.reset();
+    proxy.inject(Matches::GetObject, Fault::Rewrite("hello", "jello"), 1);
+    assert_eq!(
+        s3.download_text(t.bucket(), "sum/corrupt.txt")
+            .await
+            .unwrap(),
+        text
+    );
+    assert!(proxy.struck());
+    proxy.reset();
+    proxy.inject(Matches::GetObject, Fault::Rewrite("hello", "jello"), 100);
+    let err = s3
+        .download_text(t.bucket(), "sum/corrupt.txt")
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().to_lowercase().contains("checksum"),
+        "{err:?}"
+    );
+}

@@ -56,6 +56,8 @@ pub struct Abilities {
     pub stores_upload_settings: bool,
     /// Answers unsigned requests to a test bucket (moto checks no signatures).
     pub anonymous_reads: bool,
+    /// Sends the object's checksum with a GET that asks for it.
+    pub get_checksums: bool,
 }
 
 impl Server {
@@ -79,6 +81,7 @@ impl Server {
                 dot_segments: false,
                 stores_upload_settings: false,
                 anonymous_reads: false,
+                get_checksums: true,
             },
             Server::Moto => Abilities {
                 strict_buckets: true,
@@ -90,6 +93,7 @@ impl Server {
                 dot_segments: true,
                 stores_upload_settings: true,
                 anonymous_reads: true,
+                get_checksums: true,
             },
             Server::Garage => Abilities {
                 strict_buckets: true,
@@ -101,6 +105,7 @@ impl Server {
                 dot_segments: true,
                 stores_upload_settings: false,
                 anonymous_reads: false,
+                get_checksums: true,
             },
         }
     }
