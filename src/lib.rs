@@ -247,3 +247,8 @@ pub use polars;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// docs/servers.md's settings, compiled as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/servers.md")]
+pub struct ServersDoctests;
