@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""The pickles of the issue #13 speed slice, into DIR (default target/pickle-speed):
+
+- dict500k.pkl: pickle.dump(make_dict(500_000, seed=11)), compare.py's dict of records;
+- frame1m.pkl: a 1M-row DataFrame (4 int64, 4 float64, 2 datetime64[ns], 2 text columns,
+  about 120 MB) written with df.to_pickle.
+
+Needs numpy and pandas (e.g. target/pickle-venvs/pd3-np2/bin/python). Then, for s3io:
+S3IO_PICKLE_SPEED=DIR/dict500k.pkl,DIR/frame1m.pkl cargo test --release -p s3io-formats
+--test pickle_speed -- --ignored --nocapture; and for Python: this script with --time.
+"""
+
+import io
+import os
+import pickle
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+
+def main():
+    args = [a for a in sys.argv[1:] if a != "--time"]
+    out = args[0] if args else os.path.join(os.path.dirname(__file__), "../../target/pickle-speed")
+    os.makedirs(out, exist_ok=True)
+    import numpy as np
+    import pandas as pd
+
+    from compare import make_dict
+
+    dict_path, frame_path = os.path.join(out, "dict500k.pkl"), os.path.join(out, "frame1m.pkl")
+    if not os.path.exists(dict_path):
+        with open(dict_path, "wb") as f:
+            pickle.dump(make_dict(500_000, seed=11), f)
+    if not os.path.exists(frame_path):
+        n, rng = 1_000_000, np.random.default_rng(1)
+        df = pd.DataFrame(
+            {
+                **{f"i{k}": rng.integers(-(10**9), 10**9, n) for k in range(4)},
+                **{f"f{k}": rng.random(n) * 1000 for k in range(4)},
+                "t0": pd.to_datetime(rng.integers(0, 2 * 10**18, n)),
+                "t1": pd.to_datetime(rng.integers(0, 2 * 10**18, n)),
+                "s0": [f"customer {i % 97} {i}" for i in range(n)],
+                "s1": [f"product-{i % 1013}-{i * 7}" for i in range(n)],
+            }
+        )
+        df.to_pickle(frame_path)
+    if "--time" in sys.argv:
+        for path, load in ((dict_path, pickle.loads), (frame_path, lambda b: pd.read_pickle(io.BytesIO(b)))):
+            data, times = open(path, "rb").read(), []
+            for _ in range(5):
+                start = time.perf_counter()
+                obj = load(data)
+                times.append(time.perf_counter() - start)
+                del obj
+            times.sort()
+            print(f"{path}: {len(data) // 10**6} MB: median {times[2]:.3f} s, min {times[0]:.3f} s")
+
+
+if __name__ == "__main__":
+    main()
