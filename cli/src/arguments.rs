@@ -9,8 +9,6 @@ use clap::Args;
 use clap::builder::{OsStringValueParser, TypedValueParser};
 use s3io::{Format, KeyPattern, ReadOptions, S3Uri, UploadOptions};
 
-use crate::commands::Context;
-
 /// The layout of a command's help: its usage first, then what it does, then its arguments.
 pub const COMMAND_HELP: &str = "\
 {usage-heading} {usage}
@@ -175,20 +173,6 @@ impl UploadArgs {
             options = options.metadata(key, value);
         }
         options
-    }
-
-    /// `ctx` with a connector that stores these settings with what it uploads and copies.
-    pub fn context(&self, ctx: &Context) -> Context {
-        let options = self.options();
-        let s3 = if options == UploadOptions::default() {
-            ctx.s3.clone()
-        } else {
-            ctx.s3.with_upload_options(options)
-        };
-        Context {
-            s3,
-            bars: ctx.bars.clone(),
-        }
     }
 }
 

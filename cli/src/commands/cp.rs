@@ -65,7 +65,7 @@ impl CpArgs {
     }
 
     pub async fn run(self, ctx: &Context) -> Outcome {
-        let ctx = &self.upload.context(ctx);
+        let ctx = &ctx.with_upload(&self.upload);
         let filters = &self.filters.filters;
         transfer(
             ctx,

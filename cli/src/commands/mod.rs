@@ -28,6 +28,23 @@ pub struct Context {
     pub bars: Bars,
 }
 
+impl Context {
+    /// This context with a connector that stores `upload`'s settings with what it uploads
+    /// and copies.
+    pub fn with_upload(&self, upload: &crate::arguments::UploadArgs) -> Context {
+        let options = upload.options();
+        let s3 = if options == s3io::UploadOptions::default() {
+            self.s3.clone()
+        } else {
+            self.s3.with_upload_options(options)
+        };
+        Context {
+            s3,
+            bars: self.bars.clone(),
+        }
+    }
+}
+
 /// One command, with its arguments.
 #[derive(Subcommand)]
 pub enum Command {

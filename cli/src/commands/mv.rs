@@ -57,7 +57,7 @@ impl MvArgs {
     }
 
     pub async fn run(self, ctx: &Context) -> Outcome {
-        let ctx = &self.upload.context(ctx);
+        let ctx = &ctx.with_upload(&self.upload);
         let filters = &self.filters.filters;
         transfer(
             ctx,

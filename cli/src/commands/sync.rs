@@ -111,7 +111,7 @@ impl SyncArgs {
     }
 
     pub async fn run(self, ctx: &Context) -> Outcome {
-        let ctx = &self.upload.context(ctx);
+        let ctx = &ctx.with_upload(&self.upload);
         let root = |side: Location| match side {
             Location::S3(uri) => prefix(&uri),
             Location::Local(dir) => Root::Local(dir),
