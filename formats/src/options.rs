@@ -27,6 +27,8 @@ pub(crate) enum Family {
     Excel,
     /// Pickles (write options only).
     Pickle,
+    /// Parquet (read options only).
+    Parquet,
 }
 
 impl Family {
@@ -36,6 +38,7 @@ impl Family {
             Family::Delimited => [Format::CSV, Format::TSV].contains(&format),
             Family::Excel => Format::WORKBOOKS.contains(&format),
             Family::Pickle => format == Format::PICKLE,
+            Family::Parquet => format == Format::PARQUET,
         }
     }
 
@@ -45,6 +48,7 @@ impl Family {
             Family::Delimited => Format::CSV,
             Family::Excel => Format::EXCEL,
             Family::Pickle => Format::PICKLE,
+            Family::Parquet => Format::PARQUET,
         }
     }
 
@@ -53,6 +57,7 @@ impl Family {
             Family::Delimited => "CSV/TSV",
             Family::Excel => "Excel",
             Family::Pickle => "pickle",
+            Family::Parquet => "Parquet",
         }
     }
 }
@@ -146,9 +151,32 @@ impl ReadOptions {
         })
     }
 
+    /// Options for Parquet: which columns and how many rows to read. A key whose extension
+    /// and Content-Type name no format is read as Parquet.
+    pub fn parquet() -> ParquetReadOptions {
+        ParquetReadOptions(ReadOptions {
+            family: Some(Family::Parquet),
+            ..Self::default()
+        })
+    }
+
     /// An error if the options were made for another family than `format`.
     pub(crate) fn check_family(&self, format: Format) -> Result<()> {
         check_family(self.family, format)
+    }
+
+    /// The columns and the number of rows asked for, when these options read `key` as plain
+    /// Parquet (not compressed, by the key or by these options): what a reader by range
+    /// needs to know.
+    #[doc(hidden)]
+    pub fn parquet_projection(&self, key: &str) -> Option<(Option<Vec<String>>, Option<usize>)> {
+        let format = self.format.or_else(|| Format::from_key_extension(key));
+        let compressed = match self.compression {
+            Some(compression) => compression.is_some(),
+            None => Compression::from_key(key).is_some(),
+        };
+        (format == Some(Format::PARQUET) && !compressed)
+            .then(|| (self.settings.columns.clone(), self.settings.n_rows))
     }
 }
 
@@ -203,6 +231,7 @@ macro_rules! common_read_options {
 common_read_options!(ReadOptions, options => options);
 common_read_options!(CsvReadOptions, options => options.0);
 common_read_options!(ExcelReadOptions, options => options.0);
+common_read_options!(ParquetReadOptions, options => options.0);
 
 /// Options for reading CSV and TSV, from [`ReadOptions::csv`]; names as polars' CSV reader
 /// has them. Every verb that takes [`ReadOptions`] takes these.
@@ -331,6 +360,52 @@ impl ExcelReadOptions {
     pub fn skip_rows_after_header(mut self, rows: usize) -> Self {
         self.0.settings.skip_rows_after_header = rows;
         self
+    }
+}
+
+/// Options for reading Parquet, from [`ReadOptions::parquet`]; names as polars'
+/// `read_parquet` has them. Every verb that takes [`ReadOptions`] takes these. In s3io, a
+/// Parquet object read with `columns` or `n_rows` is fetched by range: its footer, then only
+/// the column chunks of those columns in the row groups that hold those rows.
+///
+/// ```
+/// use s3io_formats::ReadOptions;
+///
+/// let two = ReadOptions::parquet().columns(["city", "sales"]).n_rows(1000);
+/// # let _ = two;
+/// ```
+///
+/// ```compile_fail
+/// let parquet = s3io_formats::ReadOptions::parquet().separator(b';');
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ParquetReadOptions(ReadOptions);
+
+impl ParquetReadOptions {
+    /// Read only these top-level columns, in this order (polars' `columns`). A name the
+    /// file does not have is an [`ErrorKind::InvalidInput`] error.
+    pub fn columns<S: Into<String>>(mut self, columns: impl IntoIterator<Item = S>) -> Self {
+        self.0.settings.columns = Some(columns.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Read only the first `rows` rows (polars' `n_rows`).
+    pub fn n_rows(mut self, rows: usize) -> Self {
+        self.0.settings.n_rows = Some(rows);
+        self
+    }
+}
+
+impl From<ParquetReadOptions> for ReadOptions {
+    fn from(options: ParquetReadOptions) -> Self {
+        options.0
+    }
+}
+
+impl From<&ParquetReadOptions> for ReadOptions {
+    fn from(options: &ParquetReadOptions) -> Self {
+        options.0.clone()
     }
 }
 

@@ -24,7 +24,7 @@ mod ipc;
 pub(crate) mod json;
 pub(crate) mod naming;
 mod ndjson;
-mod parquet;
+pub(crate) mod parquet;
 pub(crate) mod pickle;
 #[doc(hidden)]
 pub mod table;

@@ -19,6 +19,8 @@ use polars_parquet::parquet::schema::types::PhysicalType;
 use polars_parquet_format::PageType;
 use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
 
+pub(crate) mod footer;
+
 use super::codec::{Codec, cannot_encode, decode_error, encode_error};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
@@ -53,11 +55,25 @@ impl Codec for Parquet {
     }
 
     fn decode_frame(&self, bytes: Bytes, options: &ReadSettings) -> Result<DataFrame> {
-        let declared = check(&bytes, options.output_remaining())?;
+        let columns = options.columns.as_deref();
+        let declared = check(&bytes, options.output_remaining(), columns)?;
         options.charge_output(declared, || "what its metadata declares".into())?;
-        ParquetReader::new(Cursor::new(bytes))
+        let df = ParquetReader::new(Cursor::new(bytes))
+            .with_columns(columns.map(<[String]>::to_vec))
+            .with_slice(options.n_rows.map(|n| (0, n)))
             .finish()
-            .map_err(|e| decode_error("not a valid Parquet file", e))
+            .map_err(|e| decode_error("not a valid Parquet file", e))?;
+        match columns {
+            // In the order asked for.
+            Some(columns) => df.select(columns.iter().cloned()).map_err(|e| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("cannot select the columns: {e}"),
+                )
+                .with_source(e)
+            }),
+            None => Ok(df),
+        }
     }
 
     /// Writes zstd-compressed pages with statistics, as polars does by default; pandas,
@@ -95,9 +111,29 @@ impl Codec for Parquet {
 /// The walk reads pages as polars-parquet's page reader does: from the chunk's start, one
 /// after another, until the data pages' values add up to the chunk's. Nothing is
 /// decompressed.
-fn check(bytes: &Bytes, limit: u64) -> Result<u64> {
+///
+/// With `columns`, only the column chunks of those top-level columns are walked and counted
+/// (polars reads no others), and a name the file does not have is an `InvalidInput` error.
+fn check(bytes: &Bytes, limit: u64, columns: Option<&[String]>) -> Result<u64> {
     let metadata = polars_parquet::parquet::read::read_metadata(&mut Cursor::new(&bytes[..]))
         .map_err(|e| decode_error("not a valid Parquet file", e))?;
+    if let Some(columns) = columns {
+        let names: Vec<&str> = metadata
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| -> &str { f.name() })
+            .collect();
+        check_names(columns, &names)?;
+    }
+    let wanted = |column: &ColumnChunkMetadata| match columns {
+        None => true,
+        Some(columns) => column
+            .descriptor()
+            .path_in_schema
+            .first()
+            .is_some_and(|top| columns.iter().any(|c| c.as_str() == top.as_str())),
+    };
     let mut scan = Scan {
         bytes,
         limit,
@@ -107,10 +143,13 @@ fn check(bytes: &Bytes, limit: u64) -> Result<u64> {
     for (g, group) in metadata.row_groups.iter().enumerate() {
         let columns = group.parquet_columns();
         let rows = group.num_rows() as u64;
-        scan.add(rows.div_ceil(8).saturating_mul(columns.len() as u64));
+        let read = columns.iter().filter(|c| wanted(c)).count() as u64;
+        scan.add(rows.div_ceil(8).saturating_mul(read));
         scan.within_limit(g, None)?;
         for (c, column) in columns.iter().enumerate() {
-            scan.chunk(g, c, column)?;
+            if wanted(column) {
+                scan.chunk(g, c, column)?;
+            }
         }
     }
     Ok(scan.total)
@@ -312,6 +351,20 @@ impl Width {
     }
 }
 
+/// An `InvalidInput` error unless every name in `columns` is one of `names`.
+fn check_names(columns: &[String], names: &[&str]) -> Result<()> {
+    match columns.iter().find(|c| !names.contains(&c.as_str())) {
+        Some(missing) => Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "the Parquet file has no column {missing:?}; its columns are {}",
+                names.join(", ")
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// A `Decode` error for a file whose structure is broken.
 fn invalid(why: impl std::fmt::Display) -> Error {
     Error::new(
@@ -391,7 +444,7 @@ mod tests {
             "parquet/pyarrow_typed.parquet",
         ] {
             let bytes = fixture(path);
-            check(&bytes, 64 << 20).unwrap_or_else(|e| panic!("{path}: {e}"));
+            check(&bytes, 64 << 20, None).unwrap_or_else(|e| panic!("{path}: {e}"));
             decode(bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
         }
         let df = frame(50_000);
@@ -458,8 +511,8 @@ mod tests {
     fn files_declaring_too_much_are_refused() {
         let good = Bytes::from(parquet(&frame(100_000)));
         // Decoded, the frame takes about 2.5 MB: 100,000 rows × (8 + 16 + 1/8 bytes).
-        check(&good, 4 << 20).unwrap();
-        let err = check(&good, 1 << 20).unwrap_err();
+        check(&good, 4 << 20, None).unwrap();
+        let err = check(&good, 1 << 20, None).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
         assert!(err.message().contains("Limits::max_decoded_size"), "{err}");
         assert!(err.message().contains("(at row group 0, column"), "{err}");
