@@ -88,6 +88,11 @@ impl S3Object {
         format!("s3://{}/{}", self.bucket, self.key)
     }
 
+    /// The connector this handle was made by.
+    pub(crate) fn connector(&self) -> &S3Connector {
+        &self.s3
+    }
+
     /// The format the key's extension selects.
     pub fn format(&self) -> Format {
         Format::from_key(&self.key)
@@ -103,7 +108,11 @@ impl S3Object {
     /// Downloads the object and decodes it with `options`; see
     /// [`S3Connector::download_with`].
     pub async fn download_with(&self, options: impl Into<ReadOptions>) -> Result<Data> {
-        self.decode_with(options.into(), |layers, bytes, options| {
+        let options = options.into();
+        if by_range(&options, &self.key) {
+            return self.parquet_by_range(options).await.map(Data::Frame);
+        }
+        self.decode_with(options, |layers, bytes, options| {
             layers.decode(bytes, options)
         })
         .await
@@ -116,7 +125,11 @@ impl S3Object {
 
     /// Downloads the object as a polars `DataFrame`, decoded with `options`.
     pub async fn download_frame_with(&self, options: impl Into<ReadOptions>) -> Result<DataFrame> {
-        self.decode_with(options.into(), |layers, bytes, options| {
+        let options = options.into();
+        if by_range(&options, &self.key) {
+            return self.parquet_by_range(options).await;
+        }
+        self.decode_with(options, |layers, bytes, options| {
             layers.decode_frame(bytes, options)
         })
         .await
@@ -438,6 +451,13 @@ impl S3Object {
         err.with_operation(operation)
             .with_location(&self.bucket, &self.key)
     }
+}
+
+/// Whether `options` read `key` by range: plain Parquet with `columns` or `n_rows`.
+fn by_range(options: &ReadOptions, key: &str) -> bool {
+    options
+        .parquet_projection(key)
+        .is_some_and(|(columns, n_rows)| columns.is_some() || n_rows.is_some())
 }
 
 fn encode_failure(e: impl std::error::Error + Send + Sync + 'static) -> Error {

@@ -91,6 +91,140 @@ pub(crate) async fn get_bytes(
     })
 }
 
+/// An object's last bytes, from a suffix range GET, and what the answer says of the object.
+pub(crate) struct Tail {
+    pub(crate) bytes: Bytes,
+    /// The object's size.
+    pub(crate) total: u64,
+    /// The ETag the later ranges are pinned to.
+    pub(crate) etag: Option<String>,
+}
+
+/// Fetches the last `len` bytes of an object (all of it if it is shorter) with one suffix
+/// range GET (`Range: bytes=-len`), resumed like any part. An empty object gives no bytes.
+pub(crate) async fn get_tail(
+    client: &Client,
+    config: &TransferConfig,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+    len: u64,
+) -> Result<Tail> {
+    let source = Source {
+        client,
+        bucket,
+        key,
+        version,
+    };
+    let meter = Meter::new(config, bucket, key, None);
+    let response = match source.suffix(len).await {
+        // Nothing to range over: an empty object.
+        Err(e) if e.code() == Some("InvalidRange") => {
+            meter.set_total(0);
+            return Ok(Tail {
+                bytes: Bytes::new(),
+                total: 0,
+                etag: None,
+            });
+        }
+        other => other?,
+    };
+    let length = response
+        .content_length()
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(0);
+    let total = match response.content_range() {
+        Some(range) => total_of(range)?,
+        None => length,
+    };
+    if length > total || length > len.max(1) {
+        return Err(Error::new(
+            ErrorKind::Transport,
+            format!(
+                "S3 sent {length} bytes of a {total}-byte object when asked for its last {len} \
+                 (a server that ignores Range headers)"
+            ),
+        ));
+    }
+    meter.set_total(length);
+    let etag = response.e_tag().map(str::to_owned);
+    let mut bytes = vec![0u8; to_usize(length)?];
+    source
+        .read_range(
+            config,
+            &meter,
+            total - length,
+            &mut bytes,
+            etag.as_deref(),
+            Some(response),
+        )
+        .await?;
+    Ok(Tail {
+        bytes: Bytes::from(bytes),
+        total,
+        etag,
+    })
+}
+
+/// Fetches byte ranges of an object, pinned to `etag`, `concurrency` at a time; the bytes
+/// come back in the order of `ranges`. Each range is one GET, resumed like any part.
+pub(crate) async fn get_ranges(
+    client: &Client,
+    config: &TransferConfig,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+    etag: Option<&str>,
+    ranges: &[std::ops::Range<u64>],
+) -> Result<Vec<Bytes>> {
+    let source = Source {
+        client,
+        bucket,
+        key,
+        version,
+    };
+    let meter = Meter::new(config, bucket, key, None);
+    meter.set_total(ranges.iter().map(|r| r.end - r.start).sum());
+    // The buffers and their futures are made up front, as in `get_bytes`: a closure kept
+    // inside the stream would defeat the compiler's proof that the future is `Send`.
+    let mut parts = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        parts.push((
+            range.start,
+            vec![0u8; to_usize(range.end.saturating_sub(range.start))?],
+        ));
+    }
+    let mut fetches = Vec::with_capacity(parts.len());
+    for (start, part) in &mut parts {
+        fetches.push(read_part(&source, config, &meter, *start, part, etag));
+    }
+    stream::iter(fetches)
+        .buffer_unordered(config.concurrency)
+        .try_collect::<()>()
+        .await?;
+    Ok(parts
+        .into_iter()
+        .map(|(_, part)| Bytes::from(part))
+        .collect())
+}
+
+/// Fills `part` from byte `start` on; nothing to fetch for an empty one.
+async fn read_part(
+    source: &Source<'_>,
+    config: &TransferConfig,
+    meter: &Meter,
+    start: u64,
+    part: &mut [u8],
+    etag: Option<&str>,
+) -> Result<()> {
+    if part.is_empty() {
+        return Ok(());
+    }
+    source
+        .read_range(config, meter, start, part, etag, None)
+        .await
+}
+
 /// Downloads an object to a file with memory bounded by the part size times the
 /// concurrency. The bytes go to a temporary file beside `path`, renamed over it only when
 /// complete, so a failed download never leaves a partial file under the real name.
@@ -254,6 +388,20 @@ impl Source<'_> {
         }
     }
 
+    /// A GET of the object's last `len` bytes.
+    async fn suffix(&self, len: u64) -> Result<GetObjectOutput> {
+        self.client
+            .get_object()
+            .bucket(self.bucket)
+            .key(self.key)
+            .set_version_id(self.version.map(str::to_owned))
+            .range(format!("bytes=-{}", len.max(1)))
+            .checksum_mode(ChecksumMode::Enabled)
+            .send()
+            .await
+            .map_err(crate::sdk_error::from_sdk)
+    }
+
     /// The first part's response, and the object's size and ETag from its headers. An empty
     /// object has no first byte to range over, so it is fetched plainly.
     async fn first(&self, config: &TransferConfig) -> Result<(GetObjectOutput, Head)> {
@@ -277,16 +425,7 @@ impl Source<'_> {
         // "bytes 0-8388607/104857600": the total follows the slash. Without a Content-Range
         // the server sent the whole object.
         let total = match response.content_range() {
-            Some(range) => range
-                .rsplit('/')
-                .next()
-                .and_then(|t| t.parse().ok())
-                .ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::Transport,
-                        format!("S3 sent an unreadable Content-Range: {range}"),
-                    )
-                })?,
+            Some(range) => total_of(range)?,
             None => length,
         };
         if length > total {
@@ -365,6 +504,21 @@ impl Source<'_> {
             tokio::time::sleep(backoff(resumes)).await;
         }
     }
+}
+
+/// The object's size from a Content-Range: "bytes 0-8388607/104857600", the total follows
+/// the slash.
+fn total_of(range: &str) -> Result<u64> {
+    range
+        .rsplit('/')
+        .next()
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Transport,
+                format!("S3 sent an unreadable Content-Range: {range}"),
+            )
+        })
 }
 
 /// How a body read stopped.

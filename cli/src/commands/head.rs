@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use clap::Args;
 use s3io::polars::prelude::DataFrame;
-use s3io::{ReadOptions, S3Uri};
+use s3io::{Format, ReadOptions, S3Uri};
 
 use super::Context;
 use crate::arguments::{COMMAND_HELP, ReadArgs, object_uri};
@@ -16,7 +16,8 @@ const DETAILS: &str = "\
 Downloads the object, decodes it by its extension (csv, tsv, jsonl, parquet,
 arrow/feather, xlsx, xlsm, xlsb, xls, ods, json, pkl, text; any of them .gz, .zst, .bz2
 or .xz) and shows the beginning: a table's first rows, the first items of a JSON or
-pickled list (a JSON or pickled dict whole), or a text's first lines.";
+pickled list (a JSON or pickled dict whole), or a text's first lines. Of a Parquet
+object, only the footer and the row groups that hold those rows are fetched.";
 
 /// Show the first rows of a csv, xlsx, parquet, json, pkl...
 #[derive(Args)]
@@ -52,6 +53,14 @@ impl HeadArgs {
             })
             .await;
         }
+        // Parquet: the footer and the first row groups, by range.
+        let options = match options.parquet_projection(uri.key()) {
+            Some(_) => ReadOptions::parquet()
+                .format(Format::PARQUET)
+                .n_rows(lines)
+                .into(),
+            None => options,
+        };
         let s3 = ctx.bars.connector(&ctx.s3, uri.to_string());
         let data = s3.download_with(uri.bucket(), uri.key(), options).await?;
         output::data_head(&mut io::stdout(), data, lines).map_err(stdout_failed)

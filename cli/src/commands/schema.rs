@@ -4,6 +4,7 @@ use std::io;
 
 use clap::Args;
 use s3io::S3Uri;
+use s3io::polars::prelude::DataFrame;
 
 use super::Context;
 use super::head::each_sheet;
@@ -13,8 +14,10 @@ use crate::output;
 
 /// What `s3io schema --help` says below the one-line summary.
 const DETAILS: &str = "\
-Downloads a table (csv, tsv, jsonl, parquet, arrow, a workbook's sheet, or JSON and
-pickles of records) and prints each column's name and polars dtype, one a line.";
+Reads a table (csv, tsv, jsonl, parquet, arrow, a workbook's sheet, or JSON and
+pickles of records) and prints each column's name and polars dtype, one a line. A
+Parquet object's schema comes from its footer alone, fetched by range requests; other
+formats are downloaded whole.";
 
 /// Show a table's column names and types
 #[derive(Args)]
@@ -44,9 +47,11 @@ impl SchemaArgs {
             return each_sheet(ctx, uri, options, output::schema).await;
         }
         let s3 = ctx.bars.connector(&ctx.s3, uri.to_string());
-        let df = s3
-            .download_frame_with(uri.bucket(), uri.key(), options)
+        let schema = s3
+            .object(uri.bucket(), uri.key())
+            .schema_with(options)
             .await?;
+        let df = DataFrame::empty_with_schema(&schema);
         output::schema(&mut io::stdout(), &df).map_err(stdout_failed)
     }
 }

@@ -1,0 +1,139 @@
+//! Reading less: a Parquet object's schema from its footer alone, and its columns and first
+//! rows from the byte ranges that hold them.
+//!
+//! The footer comes from a suffix range GET of [`ParquetFooter::FIRST_READ`] bytes, and a
+//! second GET of exactly the footer's length when the metadata is longer (as arrow-rs's
+//! `ParquetMetaDataReader` does). The declared length is checked against the object's size
+//! and the limits before anything is allocated for it. The column chunks then come by range,
+//! through the same resumable, ETag-pinned GETs as whole downloads, and are put together into
+//! a small valid Parquet file that the codec checks (the hostile-input scan) and charges to
+//! the output budget like any other.
+
+use polars::prelude::{DataFrame, Schema};
+use s3io_formats::for_s3io::ParquetFooter;
+use s3io_formats::{Limits, ObjectFormat, Operation, ReadOptions, Result};
+
+use crate::connector::{S3Connector, check_location, off_runtime};
+use crate::object::S3Object;
+use crate::transfer;
+
+impl S3Connector {
+    /// The column names and dtypes of a table; see [`S3Object::schema`].
+    pub async fn schema(&self, bucket: &str, key: &str) -> Result<Schema> {
+        self.object(bucket, key).schema().await
+    }
+}
+
+impl S3Object {
+    /// The column names and dtypes of a table. A Parquet object's come from its footer,
+    /// fetched by suffix range requests, whatever the object's size; other formats are
+    /// downloaded and decoded whole.
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: s3io::S3Connector) -> s3io::Result<()> {
+    /// let schema = s3.object("bucket", "events.parquet").schema().await?;
+    /// for (name, dtype) in schema.iter() {
+    ///     println!("{name}: {dtype}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn schema(&self) -> Result<Schema> {
+        self.schema_with(ReadOptions::new()).await
+    }
+
+    /// The column names and dtypes of a table read with `options` (the format, a CSV
+    /// separator, a sheet...); see [`S3Object::schema`]. With Parquet `columns`, only those.
+    pub async fn schema_with(&self, options: impl Into<ReadOptions>) -> Result<Schema> {
+        let options = options.into();
+        if let Some((columns, _)) = options.parquet_projection(self.key()) {
+            let context = |e| self.context(e, Operation::Download);
+            check_location(self.bucket(), self.key()).map_err(context)?;
+            let limits = options
+                .with_fallback_limits(self.connector().limits())
+                .limits_in_effect();
+            let (footer, _) = self.parquet_footer(limits).await.map_err(context)?;
+            let schema = footer.schema().map_err(context)?;
+            return match columns {
+                None => Ok(schema),
+                Some(columns) => {
+                    // An unknown name fails as it would when reading.
+                    footer.plan(Some(&columns), Some(0)).map_err(context)?;
+                    Ok(schema.try_project(columns).map_err(|e| {
+                        context(s3io_formats::Error::new(
+                            s3io_formats::ErrorKind::InvalidInput,
+                            format!("cannot select the columns: {e}"),
+                        ))
+                    })?)
+                }
+            };
+        }
+        let df = self.download_frame_with(options).await?;
+        Ok(df.schema().as_ref().clone())
+    }
+
+    /// Reads a plain Parquet object's `columns` (all with `None`) of the row groups that hold
+    /// its first `n_rows` rows (all with `None`) by range, then decodes them with `options`.
+    pub(crate) async fn parquet_by_range(&self, options: ReadOptions) -> Result<DataFrame> {
+        let context = |e| self.context(e, Operation::Download);
+        check_location(self.bucket(), self.key()).map_err(context)?;
+        let options = options.with_fallback_limits(self.connector().limits());
+        let limits = options.limits_in_effect();
+        let (columns, n_rows) = options.parquet_projection(self.key()).unwrap_or_default();
+        let (footer, etag) = self.parquet_footer(limits).await.map_err(context)?;
+        let plan = footer.plan(columns.as_deref(), n_rows).map_err(context)?;
+        limits.check_object_size(plan.bytes()).map_err(context)?;
+        let s3 = self.connector();
+        let chunks = transfer::get_ranges(
+            s3.client(),
+            s3.transfer_config(),
+            self.bucket(),
+            self.key(),
+            self.version_id(),
+            etag.as_deref(),
+            plan.ranges(),
+        )
+        .await
+        .map_err(context)?;
+        let file = off_runtime(move || footer.assemble(&plan, chunks))
+            .await
+            .map_err(context)?;
+        let layers = ObjectFormat::for_read(self.key(), None, &options).map_err(context)?;
+        off_runtime(move || layers.decode_frame(file, &options))
+            .await
+            .map_err(context)
+    }
+
+    /// The object's Parquet footer and the ETag later ranges are pinned to: its last
+    /// [`ParquetFooter::FIRST_READ`] bytes, and exactly the footer if it is longer.
+    async fn parquet_footer(&self, limits: Limits) -> Result<(ParquetFooter, Option<String>)> {
+        let s3 = self.connector();
+        let (client, config) = (s3.client(), s3.transfer_config());
+        let (bucket, key, version) = (self.bucket(), self.key(), self.version_id());
+        let tail = transfer::get_tail(
+            client,
+            config,
+            bucket,
+            key,
+            version,
+            ParquetFooter::FIRST_READ,
+        )
+        .await?;
+        let len = ParquetFooter::len(&tail.bytes, tail.total)?;
+        let bytes = if len <= tail.bytes.len() as u64 {
+            tail.bytes
+        } else {
+            // Checked against the object's size by `len`; against the limits here, before
+            // a buffer is allocated.
+            limits.check_object_size(len)?;
+            let range = tail.total - len..tail.total;
+            let etag = tail.etag.as_deref();
+            transfer::get_ranges(client, config, bucket, key, version, etag, &[range])
+                .await?
+                .pop()
+                .unwrap_or_default()
+        };
+        let total = tail.total;
+        let footer = off_runtime(move || ParquetFooter::parse(bytes, total)).await?;
+        Ok((footer, tail.etag))
+    }
+}
