@@ -135,6 +135,8 @@ struct Rule {
 struct State {
     rules: Vec<Rule>,
     seen: Vec<Seen>,
+    /// The bytes of the response bodies the server sent.
+    sent: u64,
 }
 
 /// A running proxy; dropping it stops it.
@@ -228,6 +230,12 @@ impl FaultProxy {
         let mut state = self.state.lock().unwrap();
         state.rules.clear();
         state.seen.clear();
+        state.sent = 0;
+    }
+
+    /// The bytes of the response bodies the server sent since the start or the last reset.
+    pub fn bytes_sent(&self) -> u64 {
+        self.state.lock().unwrap().sent
     }
 
     /// Every request so far.
@@ -319,6 +327,7 @@ async fn handle(
     let answer = client.request(forward).await?;
     let (mut parts, body) = answer.into_parts();
     let body = body.collect().await?.to_bytes();
+    state.lock().unwrap().sent += body.len() as u64;
 
     match fault {
         Some(Fault::ResetMidBody(after)) => {

@@ -9,6 +9,7 @@ mod access;
 mod dataset;
 mod node_failure;
 mod objects;
+mod read_less;
 mod roundtrip;
 mod servers;
 mod target;
@@ -40,6 +41,7 @@ macro_rules! conformance {
 }
 
 conformance! {
+    read_less::parquet_reads_only_the_footer_and_the_chunks_asked_for,
     access::upload_options_reach_the_server,
     access::unsigned_requests_carry_no_signature,
     access::requester_pays_is_sent_with_every_request,
