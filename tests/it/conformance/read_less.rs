@@ -121,3 +121,82 @@ pub async fn parquet_reads_only_the_footer_and_the_chunks_asked_for(t: &Target) 
         .unwrap_err();
     assert_eq!(err.kind(), s3io::ErrorKind::InvalidInput, "{err}");
 }
+
+pub async fn parquet_footers_past_the_first_read_and_hostile_ones(t: &Target) {
+    let proxy = FaultProxy::start(t.endpoint_url());
+    let s3 = t
+        .builder()
+        .endpoint_url(proxy.endpoint_url())
+        .build()
+        .await
+        .unwrap();
+    let bucket = t.bucket();
+
+    // 1,500 columns: metadata past the first 64 KiB, so a second GET of exactly the footer.
+    let columns: Vec<Column> = (0..1_500)
+        .map(|c| Column::new(format!("column_{c:04}").into(), [c as i64, -1, 7]))
+        .collect();
+    let wide = DataFrame::new_infer_height(columns).unwrap();
+    let mut file = Vec::new();
+    ParquetWriter::new(&mut file)
+        .finish(&mut wide.clone())
+        .unwrap();
+    let size = file.len() as u64;
+    let footer_len = ParquetFooter::len(&file, size).unwrap();
+    assert!(footer_len > ParquetFooter::FIRST_READ, "{footer_len}");
+    t.s3.upload(bucket, "wide.parquet", s3io::Data::Bytes(file.into()))
+        .await
+        .unwrap();
+    proxy.reset();
+    let schema = s3.schema(bucket, "wide.parquet").await.unwrap();
+    assert_eq!(&schema, wide.schema().as_ref());
+    let ranges: Vec<String> = proxy.seen().into_iter().filter_map(|s| s.range).collect();
+    assert_eq!(ranges.len(), 2, "{ranges:?}");
+    assert_eq!(ranges[0], format!("bytes=-{}", ParquetFooter::FIRST_READ));
+    assert_eq!(
+        ranges[1],
+        format!("bytes={}-{}", size - footer_len, size - 1)
+    );
+    let two = s3
+        .download_frame_with(
+            bucket,
+            "wide.parquet",
+            ReadOptions::parquet().columns(["column_1499", "column_0000"]),
+        )
+        .await
+        .unwrap();
+    assert!(two.equals_missing(&wide.select(["column_1499", "column_0000"]).unwrap()));
+
+    // A footer declaring 4 GiB of metadata in a small object: a typed error, one request.
+    let mut lying = vec![0u8; 1_000];
+    lying[..4].copy_from_slice(b"PAR1");
+    lying[992..996].copy_from_slice(&u32::MAX.to_le_bytes());
+    lying[996..].copy_from_slice(b"PAR1");
+    t.s3.upload(bucket, "lying.parquet", s3io::Data::Bytes(lying.into()))
+        .await
+        .unwrap();
+    proxy.reset();
+    let err = s3.schema(bucket, "lying.parquet").await.unwrap_err();
+    assert_eq!(err.kind(), s3io::ErrorKind::Decode, "{err}");
+    assert!(err.message().contains("more than the 1000-byte"), "{err}");
+    // One GET on S3; s3s-fs fails a suffix longer than the object, so a HEAD and a GET more.
+    assert!(proxy.seen().len() <= 6, "{:?}", proxy.seen());
+
+    // Objects too short to be Parquet, the empty one included.
+    for (key, body) in [("empty.parquet", &b""[..]), ("short.parquet", b"PAR1PAR1")] {
+        let embedded = matches!(t.server, super::target::Server::Embedded);
+        if body.is_empty()
+            && !t.able(
+                !embedded,
+                "s3s-fs panics on a suffix range of an empty object (s3s-fs 0.14.1, s3.rs:339)",
+            )
+        {
+            continue;
+        }
+        t.s3.upload(bucket, key, s3io::Data::Bytes(body.to_vec().into()))
+            .await
+            .unwrap();
+        let err = s3.schema(bucket, key).await.unwrap_err();
+        assert_eq!(err.kind(), s3io::ErrorKind::Decode, "{key}: {err}");
+    }
+}
