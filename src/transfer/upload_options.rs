@@ -193,11 +193,6 @@ impl UploadOptions {
         self
     }
 
-    /// The checksum uploads carry: the one asked for, else CRC32.
-    pub(crate) fn checksum_in_use(&self) -> Checksum {
-        self.checksum.unwrap_or_default()
-    }
-
     /// The tags as S3's `x-amz-tagging` header wants them: URL-encoded `key=value&...`.
     pub(crate) fn tagging(&self) -> Option<String> {
         (!self.tags.is_empty()).then(|| {

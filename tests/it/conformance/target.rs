@@ -97,7 +97,7 @@ impl Server {
             },
             Server::Garage => Abilities {
                 strict_buckets: true,
-                request_ids: true,
+                request_ids: false,
                 versioning: false,
                 sts: false,
                 listing_details: true,
@@ -105,7 +105,7 @@ impl Server {
                 dot_segments: true,
                 stores_upload_settings: false,
                 anonymous_reads: false,
-                get_checksums: true,
+                get_checksums: false,
             },
         }
     }
