@@ -402,6 +402,9 @@ async fn cli_head_and_schema_decode_fixtures() {
         parquet,
         "id      i64\nprice   f64\nname    str\nactive  bool\nday     datetime[μs]\n"
     );
+    // head of a Parquet object reads its first row groups by range: the same rows.
+    let head = s3io(&t, &["head", &uri("in/sample.parquet"), "-n", "2"]).ok();
+    assert!(head.contains("shape: (2, 5)"), "{head}");
     let notes = s3io(
         &t,
         &["schema", &uri("in/report.xlsx"), "--sheet-index", "1"],
