@@ -393,6 +393,29 @@ mod tests {
     }
 
     #[test]
+    fn every_column_of_the_fixtures_reads_alone_as_in_the_whole_file() {
+        for path in [
+            "parquet/pandas_sample.parquet",
+            "parquet/polars_typed.parquet",
+            "parquet/pyarrow_typed.parquet",
+        ] {
+            let file = fixture(path);
+            let whole = Parquet
+                .decode_frame(file.clone(), &ReadSettings::default())
+                .unwrap();
+            for name in whole.get_column_names() {
+                let one = [name.to_string()];
+                let got = by_range(&file, Some(&one), None);
+                let want = whole.select([name.clone()]).unwrap();
+                assert!(got.equals_missing(&want), "{path}: {name}");
+            }
+            let none = by_range(&file, None, Some(0));
+            assert_eq!(none.height(), 0, "{path}");
+            assert_eq!(none.schema(), whole.schema(), "{path}");
+        }
+    }
+
+    #[test]
     fn hostile_footer_lengths_are_refused_before_allocating() {
         let (_, file) = sample(100, 100);
         let mut bad = file.to_vec();
