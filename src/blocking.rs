@@ -47,10 +47,10 @@ use crate::dataset::{DatasetOptions, DatasetReadOptions, DatasetWrite};
 use crate::list::ListOptions;
 use crate::listing::{BucketInfo, Listing, ObjectInfo, ObjectMeta, VersionInfo};
 use crate::many::ManyOptions;
-use crate::session::{PerCopy, builder_settings, run_blocking};
+use crate::session::{OwnRuntime, PerCopy, builder_settings, run_blocking};
 use crate::transfer::{TransferConfig, UploadInfo, UploadOptions};
 use s3io_formats::Data;
-use s3io_formats::{Error, ErrorKind, Format, Limits, Result};
+use s3io_formats::{Format, Limits, Result};
 use s3io_formats::{ReadOptions, Sheets, WriteOptions};
 
 /// A blocking S3 connector; see the [module docs](self). Cheap to clone: clones share the
@@ -94,19 +94,6 @@ pub struct S3ConnectorBuilder {
 pub struct S3Object {
     s3: S3Connector,
     inner: crate::S3Object,
-}
-
-/// A runtime of the connector's own. Dropped without blocking, so a connector may be dropped
-/// anywhere, async code included.
-#[derive(Debug)]
-struct OwnRuntime(Option<tokio::runtime::Runtime>);
-
-impl Drop for OwnRuntime {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.0.take() {
-            runtime.shutdown_background();
-        }
-    }
 }
 
 /// Generates blocking twins of async connector methods.
@@ -570,25 +557,5 @@ impl S3Object {
 }
 
 fn new_runtime() -> Result<OwnRuntime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("s3io-blocking")
-        .enable_all()
-        .build()
-        .map(|runtime| OwnRuntime(Some(runtime)))
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::Transport,
-                format!("cannot start the blocking runtime: {e}"),
-            )
-            .with_source(e)
-        })
-}
-
-impl OwnRuntime {
-    fn get(&self) -> Result<&tokio::runtime::Runtime> {
-        self.0
-            .as_ref()
-            .ok_or_else(|| Error::new(ErrorKind::Transport, "the blocking runtime has shut down"))
-    }
+    OwnRuntime::new("s3io-blocking", 2)
 }

@@ -97,11 +97,7 @@ impl S3Connector {
     /// A connector around an S3 client you built yourself. It cannot be remade in another
     /// notebook cell: there its verbs return an error (see [`S3Connector`]).
     pub fn from_client(client: Client) -> S3Connector {
-        let sdk = Sdk {
-            client,
-            config: None,
-        };
-        Self::made(Recipe::Given, sdk)
+        Self::made(Recipe::Given, Sdk::given(client, None))
     }
 
     /// A connector from a builder and what it loaded, with the copy of the code running now.
@@ -394,7 +390,7 @@ impl Shared {
             // Loading is async (profiles, credential sources); this copy's own short-lived
             // runtime does it, and nothing it made outlives it but plain configuration and
             // this copy's client.
-            Recipe::Builder(builder) => match run_blocking(None, builder.load()) {
+            Recipe::Builder(builder) => match run_blocking(None, builder.load(true)) {
                 Ok(sdk) => sdk,
                 Err(e) => Sdk::refusing(
                     region,

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::AtomicU8;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -187,7 +187,11 @@ impl S3ConnectorBuilder {
     /// the first request, so a missing key shows up there as an
     /// [`ErrorKind::Credentials`](crate::ErrorKind::Credentials) error.
     pub async fn build(self) -> Result<S3Connector> {
-        let sdk = self.load().await;
+        // In an evcxr notebook, the runtime a cell awaits on may have been made by an earlier
+        // cell's copy of tokio; plain programs pay nothing for this.
+        let sdk = self
+            .load(std::env::var_os("EVCXR_IS_RUNTIME").is_some())
+            .await;
         let (transfer, limits, upload) = (self.transfer.clone(), self.limits, self.upload.clone());
         let connector = S3Connector::from_builder(self, sdk);
         let connector = match transfer {
@@ -206,7 +210,9 @@ impl S3ConnectorBuilder {
 
     /// Loads the AWS configuration and makes the SDK client, with whatever copy of tokio and
     /// the SDK is running this code.
-    pub(crate) async fn load(&self) -> Sdk {
+    /// Its requests run on a runtime of its own when `on_own_runtime` (see
+    /// [`Sdk::on_own_runtime`]).
+    pub(crate) async fn load(&self, on_own_runtime: bool) -> Sdk {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(profile) = &self.profile {
             loader = loader.profile_name(profile);
@@ -251,7 +257,11 @@ impl S3ConnectorBuilder {
         } else {
             sdk_config
         };
-        Sdk::new(sdk_config, self.force_path_style, self.request_payer)
+        if on_own_runtime {
+            Sdk::on_own_runtime(sdk_config, self.force_path_style, self.request_payer)
+        } else {
+            Sdk::new(sdk_config, self.force_path_style, self.request_payer)
+        }
     }
 }
 
@@ -364,6 +374,8 @@ impl aws_sdk_s3::config::Intercept for RequestPayer {
 pub(crate) struct Sdk {
     pub(crate) client: aws_sdk_s3::Client,
     pub(crate) config: Option<SdkConfig>,
+    /// The runtime the client's requests run on, when they run on one of s3io's own.
+    _runtime: Option<Arc<OwnRuntime>>,
 }
 
 impl Sdk {
@@ -380,6 +392,53 @@ impl Sdk {
                 request_payer,
             )),
             config: Some(config),
+            _runtime: None,
+        }
+    }
+
+    /// The S3 client for an SDK configuration, whose HTTP requests (and the connection tasks
+    /// they spawn) run on a runtime of this copy of the code, made here.
+    ///
+    /// In evcxr the runtime a cell's code awaits on was made by an earlier cell's copy of
+    /// tokio: its worker threads know only that copy. Tasks spawned there by this copy's code,
+    /// such as the HTTP client's connection tasks, then find no runtime of theirs and stall.
+    /// On a runtime made by this copy, everything the request spawns runs with this copy's
+    /// tokio; the caller only awaits the answer, which works from any runtime.
+    pub(crate) fn on_own_runtime(
+        config: SdkConfig,
+        force_path_style: Option<bool>,
+        request_payer: bool,
+    ) -> Sdk {
+        let Ok(runtime) = OwnRuntime::new("s3io-requests", 1) else {
+            return Sdk::new(config, force_path_style, request_payer);
+        };
+        let runtime = Arc::new(runtime);
+        let http = OwnRuntimeHttp {
+            inner: aws_smithy_http_client::Builder::new()
+                .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                    aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+                ))
+                .build_https(),
+            runtime: runtime.clone(),
+        };
+        let s3 = s3_config(&config, force_path_style, request_payer)
+            .to_builder()
+            .http_client(http)
+            .sleep_impl(ThisCopySleep)
+            .build();
+        Sdk {
+            client: aws_sdk_s3::Client::from_conf(s3),
+            config: Some(config),
+            _runtime: Some(runtime),
+        }
+    }
+
+    /// The SDK side of a client of the caller's own.
+    pub(crate) fn given(client: aws_sdk_s3::Client, config: Option<SdkConfig>) -> Sdk {
+        Sdk {
+            client,
+            config,
+            _runtime: None,
         }
     }
 
@@ -397,7 +456,95 @@ impl Sdk {
         Sdk {
             client: aws_sdk_s3::Client::from_conf(config),
             config: None,
+            _runtime: None,
         }
+    }
+}
+
+/// A runtime of s3io's own. Dropped without blocking, so what holds it may be dropped
+/// anywhere, async code included.
+#[derive(Debug)]
+pub(crate) struct OwnRuntime(Option<tokio::runtime::Runtime>);
+
+impl OwnRuntime {
+    /// A multi-thread runtime with `workers` threads named `name`.
+    pub(crate) fn new(name: &str, workers: usize) -> Result<OwnRuntime> {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .thread_name(name)
+            .enable_all()
+            .build()
+            .map(|runtime| OwnRuntime(Some(runtime)))
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Transport,
+                    format!("cannot start a tokio runtime: {e}"),
+                )
+                .with_source(e)
+            })
+    }
+
+    /// The runtime, until it is dropped.
+    pub(crate) fn get(&self) -> Result<&tokio::runtime::Runtime> {
+        self.0
+            .as_ref()
+            .ok_or_else(|| Error::new(ErrorKind::Transport, "the runtime has shut down"))
+    }
+}
+
+impl Drop for OwnRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// The SDK's HTTP client, run on a runtime of s3io's own; see [`Sdk::on_own_runtime`].
+#[derive(Debug)]
+struct OwnRuntimeHttp {
+    inner: aws_smithy_runtime_api::client::http::SharedHttpClient,
+    runtime: Arc<OwnRuntime>,
+}
+
+impl aws_smithy_runtime_api::client::http::HttpClient for OwnRuntimeHttp {
+    fn http_connector(
+        &self,
+        settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+        components: &aws_sdk_s3::config::RuntimeComponents,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+        use aws_smithy_runtime_api::client::http::SharedHttpConnector;
+        SharedHttpConnector::new(OwnRuntimeConnector {
+            inner: self.inner.http_connector(settings, components),
+            runtime: self.runtime.clone(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct OwnRuntimeConnector {
+    inner: aws_smithy_runtime_api::client::http::SharedHttpConnector,
+    runtime: Arc<OwnRuntime>,
+}
+
+impl aws_smithy_runtime_api::client::http::HttpConnector for OwnRuntimeConnector {
+    fn call(
+        &self,
+        request: aws_sdk_s3::config::http::HttpRequest,
+    ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+        use aws_smithy_runtime_api::client::http::HttpConnectorFuture;
+        use aws_smithy_runtime_api::client::result::ConnectorError;
+        let inner = self.inner.clone();
+        let task = match self.runtime.get() {
+            Ok(runtime) => runtime.spawn(async move { inner.call(request).await }),
+            Err(e) => {
+                return HttpConnectorFuture::ready(Err(ConnectorError::other(e.into(), None)));
+            }
+        };
+        HttpConnectorFuture::new(async move {
+            task.await
+                .unwrap_or_else(|e| Err(ConnectorError::other(e.into(), None)))
+        })
     }
 }
 
