@@ -173,8 +173,15 @@ pub(crate) async fn get_tail(
     })
 }
 
-/// Fetches byte ranges of an object, pinned to `etag`, `concurrency` at a time; the bytes
-/// come back in the order of `ranges`. Each range is one GET, resumed like any part.
+/// The most bytes between two ranges that [`get_ranges`] fetches rather than make another
+/// request: a Parquet writer puts a column chunk's metadata (some 50 bytes) after it.
+const RANGE_GAP: u64 = 16 << 10;
+
+/// Fetches byte ranges of an object, pinned to `etag`; the bytes come back in the order of
+/// `ranges`. Ranges that follow one another with a gap of at most [`RANGE_GAP`] bytes are
+/// fetched as one span, and spans
+/// longer than the part size in parts, `concurrency` GETs at a time, each resumed like any
+/// part.
 pub(crate) async fn get_ranges(
     client: &Client,
     config: &TransferConfig,
@@ -191,27 +198,53 @@ pub(crate) async fn get_ranges(
         version,
     };
     let meter = Meter::new(config, bucket, key, None);
-    meter.set_total(ranges.iter().map(|r| r.end - r.start).sum());
-    // The buffers and their futures are made up front, as in `get_bytes`: a closure kept
-    // inside the stream would defeat the compiler's proof that the future is `Send`.
-    let mut parts = Vec::with_capacity(ranges.len());
+    // Each range's span: where it starts, and its buffer.
+    let mut spans: Vec<(u64, u64)> = Vec::new();
+    let mut of_range = Vec::with_capacity(ranges.len());
     for range in ranges {
-        parts.push((
-            range.start,
-            vec![0u8; to_usize(range.end.saturating_sub(range.start))?],
-        ));
+        let end = range.end.max(range.start);
+        match spans.last_mut() {
+            Some((_, span_end))
+                if range.start >= *span_end && range.start - *span_end <= RANGE_GAP =>
+            {
+                *span_end = end
+            }
+            _ => spans.push((range.start, end)),
+        }
+        of_range.push(spans.len() - 1);
     }
-    let mut fetches = Vec::with_capacity(parts.len());
-    for (start, part) in &mut parts {
-        fetches.push(read_part(&source, config, &meter, *start, part, etag));
+    meter.set_total(spans.iter().map(|(start, end)| end - start).sum());
+    let mut buffers = Vec::with_capacity(spans.len());
+    for &(start, end) in &spans {
+        buffers.push((start, vec![0u8; to_usize(end - start)?]));
+    }
+    // The futures are made up front, as in `get_bytes`: a closure kept inside the stream
+    // would defeat the compiler's proof that the future is `Send`.
+    let mut fetches = Vec::new();
+    for (start, buffer) in &mut buffers {
+        let mut at = *start;
+        for part in chunks(buffer, config.part_size) {
+            let len = part.len() as u64;
+            fetches.push(read_part(&source, config, &meter, at, part, etag));
+            at += len;
+        }
     }
     stream::iter(fetches)
         .buffer_unordered(config.concurrency)
         .try_collect::<()>()
         .await?;
-    Ok(parts
+    let buffers: Vec<(u64, Bytes)> = buffers
         .into_iter()
-        .map(|(_, part)| Bytes::from(part))
+        .map(|(start, buffer)| (start, Bytes::from(buffer)))
+        .collect();
+    Ok(ranges
+        .iter()
+        .zip(of_range)
+        .map(|(range, span)| {
+            let (start, bytes) = &buffers[span];
+            let from = (range.start - start) as usize;
+            bytes.slice(from..from + range.end.saturating_sub(range.start) as usize)
+        })
         .collect())
 }
 

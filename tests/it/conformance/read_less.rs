@@ -11,7 +11,7 @@ use s3io::formats::for_s3io::ParquetFooter;
 use s3io::polars::prelude::*;
 
 use super::Target;
-use crate::proxy::FaultProxy;
+use crate::proxy::{Fault, FaultProxy, Matches};
 
 /// `rows` rows: `a` and `b` hashed integers and floats (little for zstd to squeeze), `c` text.
 fn table(rows: u64) -> DataFrame {
@@ -96,6 +96,24 @@ pub async fn parquet_reads_only_the_footer_and_the_chunks_asked_for(t: &Target) 
     );
     assert!(read <= allowed, "columns([a]) read {read} bytes");
 
+    // Neighbouring chunks (a and b in each row group) come in one GET each.
+    proxy.reset();
+    let ab = s3
+        .download_frame_with(bucket, key, ReadOptions::parquet().columns(["a", "b"]))
+        .await
+        .unwrap();
+    assert!(ab.equals_missing(&df.select(["a", "b"]).unwrap()));
+    assert_eq!(
+        proxy.seen().len(),
+        1 + 10,
+        "the footer, then a and b of 10 row groups: {:?}",
+        proxy
+            .seen()
+            .into_iter()
+            .map(|s| s.range)
+            .collect::<Vec<_>>()
+    );
+
     // n_rows, with columns in another order: only the first row group's chunks.
     proxy.reset();
     let head = s3
@@ -166,6 +184,22 @@ pub async fn parquet_footers_past_the_first_read_and_hostile_ones(t: &Target) {
         .await
         .unwrap();
     assert!(two.equals_missing(&wide.select(["column_1499", "column_0000"]).unwrap()));
+
+    // A suffix GET and a chunk's GET that break off mid-body are resumed from the first
+    // missing byte, pinned to the footer's ETag.
+    proxy.reset();
+    proxy.inject(Matches::LaterRange, Fault::ResetMidBody(1_000), 1);
+    proxy.inject(Matches::LaterRange, Fault::Truncate(10), 1);
+    let one = s3
+        .download_frame_with(
+            bucket,
+            "wide.parquet",
+            ReadOptions::parquet().columns(["column_0042"]),
+        )
+        .await
+        .unwrap();
+    assert!(one.equals_missing(&wide.select(["column_0042"]).unwrap()));
+    assert!(proxy.struck(), "{:?}", proxy.seen());
 
     // A footer declaring 4 GiB of metadata in a small object: a typed error, one request.
     let mut lying = vec![0u8; 1_000];
