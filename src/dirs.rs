@@ -114,8 +114,19 @@ impl S3Connector {
     }
 }
 
-/// `dir` joined with a key's relative path, or why the key may not be written there.
-pub(crate) fn safe_join(dir: &Path, relative: &str) -> std::result::Result<PathBuf, &'static str> {
+/// `dir` joined with a key's path relative to a prefix, or why the key may not be written
+/// there: what [`download_dir`](crate::S3Connector::download_dir) checks before it writes a
+/// file, for tools that plan their own downloads. Keys that are empty, hold a backslash or a
+/// NUL byte, start with a drive prefix, are absolute, or climb out with `..` are refused.
+///
+/// ```
+/// use std::path::Path;
+///
+/// let dir = Path::new("out");
+/// assert_eq!(s3io::safe_join(dir, "2024/a.csv").unwrap(), dir.join("2024").join("a.csv"));
+/// assert!(s3io::safe_join(dir, "../../etc/passwd").is_err());
+/// ```
+pub fn safe_join(dir: &Path, relative: &str) -> std::result::Result<PathBuf, &'static str> {
     if relative.is_empty() {
         return Err("it names the folder itself");
     }

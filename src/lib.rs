@@ -220,6 +220,7 @@ pub use connector::S3Connector;
 pub use dataset::{
     DatasetMode, DatasetOptions, DatasetReadOptions, DatasetWrite, HIVE_NULL, Partition,
 };
+pub use dirs::safe_join;
 pub use list::ListOptions;
 pub use listing::{
     BucketInfo, Listing, ObjectInfo, ObjectMeta, Row, VersionInfo, human_size, utc_time,

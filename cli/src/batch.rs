@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use futures_util::{StreamExt, TryStreamExt, stream};
@@ -141,32 +141,8 @@ impl Root {
 }
 
 /// `dir` joined with a key's path below the prefix, or why the key may not be written
-/// there: the library's `download_dir` checks, for the CLI's own plans.
-pub fn safe_join(dir: &Path, relative: &str) -> Result<PathBuf, &'static str> {
-    if relative.is_empty() {
-        return Err("it names the folder itself");
-    }
-    if relative.contains('\\') {
-        return Err("backslashes are path separators on Windows");
-    }
-    if relative.contains('\0') {
-        return Err("it holds a NUL byte");
-    }
-    let first = relative.split('/').next().unwrap_or_default();
-    if first.len() >= 2 && first.as_bytes()[1] == b':' {
-        return Err("it starts with a drive prefix");
-    }
-    let mut path = dir.to_path_buf();
-    for component in Path::new(relative).components() {
-        match component {
-            Component::Normal(part) => path.push(part),
-            Component::CurDir => {}
-            Component::ParentDir => return Err("`..` would leave the target folder"),
-            Component::RootDir | Component::Prefix(_) => return Err("it is an absolute path"),
-        }
-    }
-    Ok(path)
-}
+/// there: the library's own check, the one `download_dir` makes.
+pub use s3io::safe_join;
 
 /// Every regular file below `dir`, with its path below `root` in `/` form.
 fn walk(root: &Path, dir: &Path, out: &mut Vec<Entry>) -> Result<(), Failure> {
