@@ -133,7 +133,7 @@ impl S3Object {
                 .unwrap_or_default()
         };
         let total = tail.total;
-        let footer = off_runtime(move || ParquetFooter::parse(bytes, total)).await?;
+        let footer = off_runtime(move || ParquetFooter::parse(bytes, total, &limits)).await?;
         Ok((footer, tail.etag))
     }
 }

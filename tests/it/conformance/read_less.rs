@@ -53,8 +53,12 @@ pub async fn parquet_reads_only_the_footer_and_the_chunks_asked_for(t: &Target) 
     // What the footer and column `a` take, from the file itself.
     let file = bytes::Bytes::from(file);
     let footer_len = ParquetFooter::len(&file, size).unwrap();
-    let footer =
-        ParquetFooter::parse(file.slice(file.len() - footer_len as usize..), size).unwrap();
+    let footer = ParquetFooter::parse(
+        file.slice(file.len() - footer_len as usize..),
+        size,
+        &s3io::Limits::new(),
+    )
+    .unwrap();
     let a_chunks = footer.plan(Some(&["a".to_owned()]), None).unwrap().bytes();
 
     // schema: the footer alone.

@@ -19,6 +19,7 @@ use polars_parquet_format::thrift::protocol::{TCompactInputProtocol, TCompactOut
 use super::{check_names, invalid};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::codec::decode_error;
+use crate::limits::{Limits, OutputBudget, exceeded};
 
 const MAGIC: &[u8; 4] = b"PAR1";
 
@@ -83,8 +84,10 @@ impl ParquetFooter {
     }
 
     /// Parses the footer from `tail`, the last bytes of an `object_size`-byte object, which
-    /// must hold the whole footer ([`ParquetFooter::len`] bytes).
-    pub fn parse(tail: Bytes, object_size: u64) -> Result<ParquetFooter> {
+    /// must hold the whole footer ([`ParquetFooter::len`] bytes). What the metadata may
+    /// allocate as it is parsed is bounded by `limits`' `max_decoded_size` (by default its
+    /// 256 MiB floor): past it, a `LimitExceeded` error.
+    pub fn parse(tail: Bytes, object_size: u64, limits: &Limits) -> Result<ParquetFooter> {
         let len = Self::len(&tail, object_size)?;
         let Some(start) = tail.len().checked_sub(len as usize) else {
             return Err(Error::new(
@@ -98,11 +101,24 @@ impl ParquetFooter {
         let bytes = tail.slice(start..);
         let mut reader = &bytes[..bytes.len() - 8];
         // What the thrift reader may allocate: decoded structs take several times the bytes
-        // that encode them, but a few bytes must not declare a list of a billion.
-        let max = reader.len().saturating_mul(64).max(1 << 20);
+        // that encode them, but a few bytes must not declare a list of a billion, nor a long
+        // footer take more than the call may decode.
+        let wanted = (reader.len() as u64).saturating_mul(64).max(1 << 20);
+        let cap = OutputBudget::new(limits).limit();
+        let max = usize::try_from(wanted.min(cap)).unwrap_or(usize::MAX);
         let metadata =
             FileMetaData::read_from_in_protocol(&mut TCompactInputProtocol::new(&mut reader, max))
-                .map_err(|e| invalid(format!("its metadata is unreadable: {e}")))?;
+                .map_err(|e| match wanted > cap {
+                    true => exceeded(
+                        "max_decoded_size",
+                        format!(
+                            "the Parquet footer's {} bytes of metadata decode to more than the \
+                             {cap} bytes this call may decode ({e})",
+                            len - 8
+                        ),
+                    ),
+                    false => invalid(format!("its metadata is unreadable: {e}")),
+                })?;
         Ok(ParquetFooter {
             metadata,
             bytes,
@@ -312,7 +328,7 @@ mod tests {
         );
         let len = ParquetFooter::len(&first, size).unwrap();
         let tail = file.slice(file.len() - len as usize..);
-        ParquetFooter::parse(tail, size).unwrap()
+        ParquetFooter::parse(tail, size, &Limits::new()).unwrap()
     }
 
     /// Reads `columns` of the first `n_rows` of `file` by range, as s3io does.
@@ -430,8 +446,21 @@ mod tests {
         let mut garbage = vec![0xffu8; 64];
         garbage.extend_from_slice(&60u32.to_le_bytes());
         garbage.extend_from_slice(b"PAR1");
-        let err = ParquetFooter::parse(Bytes::from(garbage), 1000).unwrap_err();
+        let err = ParquetFooter::parse(Bytes::from(garbage), 1000, &Limits::new()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+        // A footer whose metadata would decode past a tight max_decoded_size.
+        let wide: Vec<Column> = (0..2_000)
+            .map(|c| Column::new(format!("c{c}").into(), [1i64]))
+            .collect();
+        let mut out = Vec::new();
+        ParquetWriter::new(&mut out)
+            .finish(&mut DataFrame::new_infer_height(wide).unwrap())
+            .unwrap();
+        let len = ParquetFooter::len(&out, out.len() as u64).unwrap() as usize;
+        let tail = Bytes::from(out[out.len() - len..].to_vec());
+        let tight = Limits::new().max_decoded_size(64 << 10);
+        let err = ParquetFooter::parse(tail, out.len() as u64, &tight).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
         // A chunk declared past the data is refused by the plan.
         let mut footer = footer(&file);
         footer.metadata.row_groups[0].columns[0]
