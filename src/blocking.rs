@@ -37,7 +37,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::TryStreamExt;
-use polars::prelude::DataFrame;
+use polars::prelude::{DataFrame, Schema};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 

@@ -11,7 +11,7 @@ use aws_config::SdkConfig;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use bytes::Bytes;
-use polars::prelude::DataFrame;
+use polars::prelude::{DataFrame, Schema};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -331,6 +331,8 @@ macro_rules! object_verbs {
             download_sheets() -> Sheets;
             download_sheets_with(options: impl Into<ReadOptions> + Send) -> Sheets;
             download_to_path(path: impl AsRef<Path> + Send) -> u64;
+            schema() -> Schema;
+            schema_with(options: impl Into<ReadOptions> + Send) -> Schema;
             upload(data: impl Into<Data> + Send) -> UploadInfo;
             upload_with(data: impl Into<Data> + Send, options: impl Into<WriteOptions> + Send) -> UploadInfo;
             upload_from_path(path: impl AsRef<Path> + Send) -> UploadInfo;

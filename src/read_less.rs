@@ -13,16 +13,9 @@ use polars::prelude::{DataFrame, Schema};
 use s3io_formats::for_s3io::ParquetFooter;
 use s3io_formats::{Limits, ObjectFormat, Operation, ReadOptions, Result};
 
-use crate::connector::{S3Connector, check_location, off_runtime};
+use crate::connector::{check_location, off_runtime};
 use crate::object::S3Object;
 use crate::transfer;
-
-impl S3Connector {
-    /// The column names and dtypes of a table; see [`S3Object::schema`].
-    pub async fn schema(&self, bucket: &str, key: &str) -> Result<Schema> {
-        self.object(bucket, key).schema().await
-    }
-}
 
 impl S3Object {
     /// The column names and dtypes of a table. A Parquet object's come from its footer,

@@ -51,6 +51,23 @@ fn works_in_plain_code() {
     notebook_session(&s3);
 }
 
+#[test]
+fn schema_and_columns_have_blocking_twins() {
+    let server = LocalS3::start().unwrap();
+    let s3 = S3Connector::new(server.builder()).unwrap();
+    s3.create_bucket("nbk").unwrap();
+    let df = df!("city" => ["Oslo", "Lima"], "temp" => [4.5, 19.0]).unwrap();
+    s3.upload("nbk", "weather.parquet", &df).unwrap();
+    assert_eq!(
+        &s3.schema("nbk", "weather.parquet").unwrap(),
+        df.schema().as_ref()
+    );
+    let object = s3.object("nbk", "weather.parquet");
+    let temp = s3io::ReadOptions::parquet().columns(["temp"]).n_rows(1);
+    let got = object.download_frame_with(temp).unwrap();
+    assert!(got.equals(&df.select(["temp"]).unwrap().head(Some(1))));
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn works_inside_a_current_thread_runtime() {
     let server = LocalS3::start().unwrap();
