@@ -17,11 +17,12 @@ use crate::settings::{ReadSettings, WriteSettings};
 const INFER_ROWS: usize = 10_000;
 
 /// pandas' default `na_values`: the fields `pandas.read_csv` reads as missing unless told
-/// `keep_default_na=False` (pandas/_libs/parsers.pyx, `STR_NA_VALUES`). The empty field is
-/// missing in polars already.
-pub(crate) const PANDAS_NA_VALUES: [&str; 18] = [
-    "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
-    "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+/// `keep_default_na=False` (pandas/_libs/parsers.pyx, `STR_NA_VALUES`). An unquoted empty
+/// field is missing in polars already; `""` is listed for the quoted empty field, which pandas
+/// reads as missing too.
+pub(crate) const PANDAS_NA_VALUES: [&str; 19] = [
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
 ];
 
 /// What polars' CSV reader spends on each column before its first value, about: 100,000
@@ -178,8 +179,15 @@ impl Delimited {
             .map(|s| PlSmallStr::from_static(s))
             .chain(options.null_values.iter().map(|s| s.as_str().into()))
             .collect();
-        let null_values = (!tokens.is_empty()).then(|| NullValues::AllColumns(tokens));
         let separator = options.separator.unwrap_or(self.separator);
+        // Tokens polars cannot be trusted with on this text are applied after parsing.
+        let (null_values, tokens_after) = if tokens.is_empty() {
+            (None, Vec::new())
+        } else if has_lone_quote_field(&bytes, separator) {
+            (None, tokens)
+        } else {
+            (Some(NullValues::AllColumns(tokens)), Vec::new())
+        };
         CsvReadOptions::default()
             .with_has_header(options.has_header.unwrap_or(true))
             .with_skip_rows(options.header_row.unwrap_or(0))
@@ -194,7 +202,58 @@ impl Delimited {
             })
             .into_reader_with_file_handle(Cursor::new(bytes))
             .finish()
+            .and_then(|df| null_tokens_after_parsing(df, &tokens_after))
     }
+}
+
+/// Whether some field of `bytes` may be a lone quote: a `"` with nothing but a separator, a
+/// line end or the text's end before it, and a separator, a line end, `\r` or the text's end
+/// after it. When polars-io 0.55 compares such a field with null values it slices it as
+/// `1..0` (csv/read/parser.rs:1154): undefined behaviour, which aborts a debug build. Text
+/// where one may occur (a quoted field ending in a separator or line end looks alike, so the
+/// test errs on the safe side) is parsed without polars' null values.
+fn has_lone_quote_field(bytes: &[u8], separator: u8) -> bool {
+    let field_end = |byte: Option<&u8>| match byte {
+        None | Some(b'\n') => true,
+        Some(&b) => b == separator,
+    };
+    memchr::memchr_iter(b'"', bytes).any(|at| {
+        let after = bytes.get(at + 1);
+        field_end(at.checked_sub(1).map(|i| &bytes[i]))
+            && (after == Some(&b'\r') || field_end(after))
+    })
+}
+
+/// Applies null tokens to a frame parsed without them: in each text column, the fields equal
+/// to a token become null, and the column then takes the type polars would have inferred
+/// from what is left, integers, else floats, else text.
+fn null_tokens_after_parsing(mut df: DataFrame, tokens: &[PlSmallStr]) -> PolarsResult<DataFrame> {
+    if tokens.is_empty() {
+        return Ok(df);
+    }
+    let names: Vec<PlSmallStr> = df
+        .columns()
+        .iter()
+        .filter(|c| c.dtype() == &DataType::String)
+        .map(|c| c.name().clone())
+        .collect();
+    for name in names {
+        let text = df.column(&name)?.str()?;
+        if !text.iter().flatten().any(|v| tokens.iter().any(|t| t == v)) {
+            continue;
+        }
+        let cleared: StringChunked = text
+            .iter()
+            .map(|v| v.filter(|v| !tokens.iter().any(|t| t == v)))
+            .collect();
+        let cleared = cleared.with_name(name.clone()).into_series();
+        let typed = [DataType::Int64, DataType::Float64]
+            .iter()
+            .find_map(|dtype| cleared.strict_cast(dtype).ok())
+            .unwrap_or(cleared);
+        df.replace(&name, typed.into_column())?;
+    }
+    Ok(df)
 }
 
 #[cfg(test)]
@@ -262,6 +321,57 @@ mod tests {
             assert_reads_as_pandas(&df, path);
             assert_eq!(df.column("floats").unwrap().dtype(), &DataType::Float64);
         }
+    }
+
+    /// Text where a field may be a lone quote is parsed without polars' null values and the
+    /// tokens applied after: the same frame, as pandas reads it.
+    #[test]
+    fn na_tokens_applied_after_parsing_read_as_pandas_reads_them() {
+        let tokens: Vec<PlSmallStr> = PANDAS_NA_VALUES.iter().map(|&t| t.into()).collect();
+        let plain = ReadSettings {
+            keep_default_na: Some(false),
+            ..ReadSettings::default()
+        };
+        for (format, path) in [(&CSV, "csv/na_tokens.csv"), (&TSV, "tsv/na_tokens.tsv")] {
+            let df = format.decode_frame(fixture(path), &plain).unwrap();
+            let df = null_tokens_after_parsing(df, &tokens).unwrap();
+            assert_reads_as_pandas(&df, path);
+            assert_eq!(df.column("floats").unwrap().dtype(), &DataType::Float64);
+        }
+    }
+
+    #[test]
+    fn a_field_that_may_be_a_lone_quote_is_found() {
+        for (text, found) in [
+            (&b"a\n\"\n"[..], true),
+            (b"a,b\n1,\"", true),
+            (b"a,b\n\"\r\n", true),
+            (b"a,b\n\"x,\",NA\n", true),
+            (b"a,b\n\"x\",\"\"\n", false),
+            (b"a,b\n1,2\n", false),
+        ] {
+            assert_eq!(has_lone_quote_field(text, b','), found, "{text:?}");
+        }
+        // Such text still reads, with pandas' tokens as nulls.
+        let df = CSV
+            .decode_frame(
+                Bytes::from_static(b"a,b\n\"x,\",1\nNA,NA\n\"\",3\n"),
+                &ReadSettings::default(),
+            )
+            .unwrap();
+        let a: Vec<Option<&str>> = df.column("a").unwrap().str().unwrap().iter().collect();
+        assert_eq!(a, [Some("x,"), None, None]);
+        let b: Vec<Option<i64>> = df.column("b").unwrap().i64().unwrap().iter().collect();
+        assert_eq!(b, [Some(1), None, Some(3)]);
+        // Without such a field, polars applies them, the quoted empty field included.
+        let df = CSV
+            .decode_frame(
+                Bytes::from_static(b"a,b\n\"\",1\nx,NA\n"),
+                &ReadSettings::default(),
+            )
+            .unwrap();
+        let a: Vec<Option<&str>> = df.column("a").unwrap().str().unwrap().iter().collect();
+        assert_eq!(a, [None, Some("x")]);
     }
 
     #[test]
