@@ -22,14 +22,14 @@ use s3io_formats::{Error, Operation, Result};
 /// let recent_csvs = ListOptions::new()
 ///     .suffix(".csv")
 ///     .modified_since(SystemTime::now() - Duration::from_secs(86_400))
-///     .max_keys(100);
+///     .max_items(100);
 /// ```
 #[derive(Debug, Clone, Default)]
 #[must_use]
 pub struct ListOptions {
     delimiter: Option<String>,
     start_after: Option<String>,
-    max_keys: Option<usize>,
+    max_items: Option<usize>,
     suffixes: Vec<String>,
     modified_since: Option<SystemTime>,
     modified_until: Option<SystemTime>,
@@ -54,10 +54,17 @@ impl ListOptions {
         self
     }
 
-    /// Stops after this many objects (after filtering).
-    pub fn max_keys(mut self, n: usize) -> Self {
-        self.max_keys = Some(n);
+    /// Stops after this many objects in all (after filtering), as the AWS CLI's
+    /// `--max-items`. S3's own `MaxKeys` is a page size, which s3io leaves to S3.
+    pub fn max_items(mut self, n: usize) -> Self {
+        self.max_items = Some(n);
         self
+    }
+
+    /// The old name of [`ListOptions::max_items`]: a total, not S3's `MaxKeys` page size.
+    #[deprecated(note = "renamed `max_items`, as the AWS CLI's `--max-items`")]
+    pub fn max_keys(self, n: usize) -> Self {
+        self.max_items(n)
     }
 
     /// Keeps keys ending with `suffix`; several calls keep keys ending with any of them.
@@ -127,7 +134,7 @@ impl S3Connector {
         let list_prefix = pattern
             .as_ref()
             .map_or_else(|| prefix.to_owned(), KeyPattern::literal_prefix);
-        let limit = options.max_keys.unwrap_or(usize::MAX);
+        let limit = options.max_items.unwrap_or(usize::MAX);
         let client = self.client().clone();
         let bucket = bucket.to_owned();
         let request_options = options.clone();

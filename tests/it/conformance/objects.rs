@@ -41,7 +41,7 @@ pub async fn listing_pages_past_a_thousand_keys(t: &Target) {
     assert_eq!(uploaded.len(), 1050);
     let listed = keys(t, "many/", ListOptions::new()).await;
     assert_eq!(listed, names, "every key, in order, across two pages");
-    let limited = keys(t, "many/", ListOptions::new().max_keys(1010)).await;
+    let limited = keys(t, "many/", ListOptions::new().max_items(1010)).await;
     assert_eq!(limited.len(), 1010);
     let after = keys(t, "many/", ListOptions::new().start_after("many/1040.txt")).await;
     assert_eq!(after, names[1041..]);
