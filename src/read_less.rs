@@ -1,5 +1,5 @@
 //! Reading less: a Parquet object's schema from its footer alone, and its columns and first
-//! rows from the byte ranges that hold them.
+//! rows from the byte ranges that hold them; a CSV or TSV object's first rows from a prefix.
 //!
 //! The footer comes from a suffix range GET of [`ParquetFooter::FIRST_READ`] bytes, and a
 //! second GET of exactly the footer's length when the metadata is longer (as arrow-rs's
@@ -8,14 +8,21 @@
 //! through the same resumable, ETag-pinned GETs as whole downloads, and are put together into
 //! a small valid Parquet file that the codec checks (the hostile-input scan) and charges to
 //! the output budget like any other.
+//!
+//! A plain CSV or TSV object read with `n_rows` comes from its start: [`CSV_FIRST_READ`]
+//! bytes, then as much again each time the rows do not fit, cut after the last whole row
+//! wanted (outside quoted fields) and decoded, scanned and budgeted as a whole object would be.
 
 use polars::prelude::{DataFrame, Schema};
 use s3io_formats::for_s3io::ParquetFooter;
-use s3io_formats::{Limits, ObjectFormat, Operation, ReadOptions, Result};
+use s3io_formats::{CsvPrefix, Limits, ObjectFormat, Operation, ReadOptions, Result};
 
 use crate::connector::{check_location, off_runtime};
 use crate::object::S3Object;
-use crate::transfer;
+use crate::transfer::{self, End};
+
+/// The first bytes fetched of a CSV or TSV object read with `n_rows`.
+const CSV_FIRST_READ: u64 = 64 << 10;
 
 impl S3Object {
     /// The column names and dtypes of a table. A Parquet object's come from its footer,
@@ -96,21 +103,82 @@ impl S3Object {
             .map_err(context)
     }
 
+    /// Reads a plain CSV or TSV object's first rows from as short a prefix as holds them (see
+    /// the module's doc), then decodes them with `options`.
+    pub(crate) async fn csv_by_prefix(
+        &self,
+        options: ReadOptions,
+        prefix: CsvPrefix,
+    ) -> Result<DataFrame> {
+        let context = |e| self.context(e, Operation::Download);
+        check_location(self.bucket(), self.key()).map_err(context)?;
+        let options = options.with_fallback_limits(self.connector().limits());
+        let limits = options.limits_in_effect();
+        let s3 = self.connector();
+        let (client, config) = (s3.client(), s3.transfer_config());
+        let (bucket, key, version) = (self.bucket(), self.key(), self.version_id());
+        let first = transfer::get_end(
+            client,
+            config,
+            bucket,
+            key,
+            version,
+            End::First,
+            CSV_FIRST_READ,
+        )
+        .await
+        .map_err(context)?;
+        let (total, etag) = (first.total, first.etag);
+        let mut text = first.bytes.to_vec();
+        // Rows asked for beyond `prefix.rows`, when records span lines or lines are blank.
+        let mut extra = 0;
+        loop {
+            let whole = text.len() as u64 >= total;
+            let end = if whole {
+                Some(text.len())
+            } else {
+                prefix.end(&text, extra)
+            };
+            let Some(end) = end else {
+                // Twice as much text, up to the whole object, within the size limit.
+                let upto = total.min((text.len() as u64).saturating_mul(2).max(CSV_FIRST_READ));
+                limits.check_object_size(upto).map_err(context)?;
+                let range = text.len() as u64..upto;
+                let more = transfer::get_ranges(
+                    client,
+                    config,
+                    bucket,
+                    key,
+                    version,
+                    etag.as_deref(),
+                    &[range],
+                )
+                .await
+                .map_err(context)?;
+                text.extend(more.iter().flat_map(|b| b.iter()));
+                continue;
+            };
+            let part = bytes::Bytes::copy_from_slice(&text[..end]);
+            let layers = ObjectFormat::for_read(key, None, &options).map_err(context)?;
+            let read = options.clone();
+            let df = off_runtime(move || layers.decode_frame(part, &read))
+                .await
+                .map_err(context)?;
+            if whole || df.height() >= prefix.rows {
+                return Ok(df);
+            }
+            extra += prefix.rows - df.height();
+        }
+    }
+
     /// The object's Parquet footer and the ETag later ranges are pinned to: its last
     /// [`ParquetFooter::FIRST_READ`] bytes, and exactly the footer if it is longer.
     async fn parquet_footer(&self, limits: Limits) -> Result<(ParquetFooter, Option<String>)> {
         let s3 = self.connector();
         let (client, config) = (s3.client(), s3.transfer_config());
         let (bucket, key, version) = (self.bucket(), self.key(), self.version_id());
-        let tail = transfer::get_tail(
-            client,
-            config,
-            bucket,
-            key,
-            version,
-            ParquetFooter::FIRST_READ,
-        )
-        .await?;
+        let last = ParquetFooter::FIRST_READ;
+        let tail = transfer::get_end(client, config, bucket, key, version, End::Last, last).await?;
         let len = ParquetFooter::len(&tail.bytes, tail.total)?;
         let bytes = if len <= tail.bytes.len() as u64 {
             tail.bytes

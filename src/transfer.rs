@@ -19,7 +19,7 @@ mod put;
 mod upload_options;
 
 pub(crate) use get::{
-    Fetched, get_bytes, get_ranges, get_tail, get_to_path, get_to_writer, local_file_error,
+    End, Fetched, get_bytes, get_end, get_ranges, get_to_path, get_to_writer, local_file_error,
 };
 pub(crate) use put::{Destination, multipart, put_bytes, put_from_path};
 pub(crate) use upload_options::apply_upload_options;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use clap::builder::{OsStringValueParser, TypedValueParser};
-use s3io::{Format, KeyPattern, ReadOptions, S3Uri, UploadOptions};
+use s3io::{CsvReadOptions, Format, KeyPattern, ReadOptions, S3Uri, UploadOptions};
 
 /// The layout of a command's help: its usage first, then what it does, then its arguments.
 pub const COMMAND_HELP: &str = "\
@@ -222,17 +222,27 @@ impl ReadArgs {
         } else if let Some(index) = self.sheet_index {
             ReadOptions::excel().sheet_index(index).into()
         } else if self.separator.is_some() || self.no_default_na {
-            let csv = ReadOptions::csv().keep_default_na(!self.no_default_na);
-            match self.separator {
-                Some(separator) => csv.separator(separator).into(),
-                None => csv.into(),
-            }
+            self.csv_options().into()
         } else {
             ReadOptions::new()
         };
         match self.format {
             Some(format) => options.format(format),
             None => options,
+        }
+    }
+
+    /// The CSV/TSV options given (none: the defaults), with the format if one was given; for
+    /// commands that add CSV options of their own, as `head` adds `n_rows`.
+    pub fn csv_options(&self) -> CsvReadOptions {
+        let csv = ReadOptions::csv().keep_default_na(!self.no_default_na);
+        let csv = match self.separator {
+            Some(separator) => csv.separator(separator),
+            None => csv,
+        };
+        match self.format {
+            Some(format) => csv.format(format),
+            None => csv,
         }
     }
 

@@ -180,6 +180,52 @@ impl ReadOptions {
     }
 }
 
+impl ReadOptions {
+    /// How to read a plain CSV or TSV object given `n_rows` from a prefix of its bytes, or
+    /// `None` when it must be read whole: another format, compressed, UTF-16, or no `n_rows`.
+    pub fn csv_prefix(&self, key: &str) -> Option<CsvPrefix> {
+        let format = self.format.or_else(|| Format::from_key_extension(key));
+        let compressed = match self.compression {
+            Some(compression) => compression.is_some(),
+            None => Compression::from_key(key).is_some(),
+        };
+        let utf16 = matches!(self.encoding, Some(Encoding::Utf16Le | Encoding::Utf16Be));
+        let delimited = format.is_some_and(|f| [Format::CSV, Format::TSV].contains(&f));
+        let rows = self
+            .settings
+            .n_rows
+            .filter(|_| delimited && !compressed && !utf16)?;
+        Some(CsvPrefix {
+            settings: self.settings.clone(),
+            rows,
+        })
+    }
+}
+
+/// A plan to read a CSV or TSV object's first rows from a prefix of its bytes, from
+/// [`ReadOptions::csv_prefix`]: fetch a prefix, cut it with [`CsvPrefix::end`], decode; when
+/// the rows decoded fall short (fields with line breaks, blank lines), ask `end` for more lines.
+#[derive(Debug, Clone)]
+pub struct CsvPrefix {
+    /// Where the skipped lines, the header and the skipped rows are.
+    settings: ReadSettings,
+    /// The rows asked for.
+    pub rows: usize,
+}
+
+impl CsvPrefix {
+    /// Where a prefix of the object holding the lines before its first row and then
+    /// `rows + extra` rows ends: just after a line break outside any quoted field, so that
+    /// the rows before it are whole. `None` when `bytes` do not hold that many lines yet. A
+    /// UTF-16 text (by its BOM) never has an end: it must be read whole.
+    pub fn end(&self, bytes: &[u8], extra: usize) -> Option<usize> {
+        if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+            return None;
+        }
+        crate::format::csv::rows_end(bytes, &self.settings, self.rows + extra)
+    }
+}
+
 /// The setters every kind of read options has, written once.
 macro_rules! common_read_options {
     ($type:ty, $inner:ident => $get:expr) => {
@@ -222,6 +268,28 @@ macro_rules! common_read_options {
             pub fn encoding(mut self, encoding: Encoding) -> Self {
                 let $inner = &mut self;
                 $get.encoding = Some(encoding);
+                self
+            }
+        }
+    };
+}
+
+/// `columns` and `n_rows` for the families that read less, each with its own doc.
+macro_rules! columns_and_rows {
+    ($type:ty, $columns:expr, $rows:expr) => {
+        impl $type {
+            #[doc = $columns]
+            pub fn columns<S: Into<String>>(
+                mut self,
+                columns: impl IntoIterator<Item = S>,
+            ) -> Self {
+                self.0.settings.columns = Some(columns.into_iter().map(Into::into).collect());
+                self
+            }
+
+            #[doc = $rows]
+            pub fn n_rows(mut self, rows: usize) -> Self {
+                self.0.settings.n_rows = Some(rows);
                 self
             }
         }
@@ -322,6 +390,17 @@ impl CsvReadOptions {
     }
 }
 
+columns_and_rows!(
+    CsvReadOptions,
+    "Read only these columns, in this order (polars' `columns`, pandas' `usecols`). A name \
+     the header does not have is an [`ErrorKind::InvalidInput`] error.",
+    "Read only the first `rows` rows (polars' `n_rows`, pandas' `nrows`); dtypes are then \
+     inferred from those rows, as pandas does, unless \
+     [`infer_schema_length`](Self::infer_schema_length) says otherwise. In s3io, a plain \
+     (uncompressed) CSV or TSV object read with `n_rows` is fetched by range from its start, \
+     only as far as those rows reach."
+);
+
 /// Options for reading workbooks (xlsx, xlsm, xlsb, xls, ods), from [`ReadOptions::excel`].
 /// Every verb that takes [`ReadOptions`] takes these.
 #[derive(Debug, Clone)]
@@ -382,20 +461,12 @@ impl ExcelReadOptions {
 #[must_use]
 pub struct ParquetReadOptions(ReadOptions);
 
-impl ParquetReadOptions {
-    /// Read only these top-level columns, in this order (polars' `columns`). A name the
-    /// file does not have is an [`ErrorKind::InvalidInput`] error.
-    pub fn columns<S: Into<String>>(mut self, columns: impl IntoIterator<Item = S>) -> Self {
-        self.0.settings.columns = Some(columns.into_iter().map(Into::into).collect());
-        self
-    }
-
-    /// Read only the first `rows` rows (polars' `n_rows`).
-    pub fn n_rows(mut self, rows: usize) -> Self {
-        self.0.settings.n_rows = Some(rows);
-        self
-    }
-}
+columns_and_rows!(
+    ParquetReadOptions,
+    "Read only these top-level columns, in this order (polars' `columns`). A name the file \
+     does not have is an [`ErrorKind::InvalidInput`] error.",
+    "Read only the first `rows` rows (polars' `n_rows`)."
+);
 
 impl From<ParquetReadOptions> for ReadOptions {
     fn from(options: ParquetReadOptions) -> Self {

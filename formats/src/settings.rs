@@ -39,9 +39,9 @@ pub(crate) struct ReadSettings {
     pub(crate) infer_schema_length: Option<Option<usize>>,
     pub(crate) decimal_comma: bool,
     pub(crate) sheet: Option<SheetRef>,
-    /// The columns to read, in this order (`None`: all); Parquet only for now.
+    /// The columns to read, in this order (`None`: all); Parquet, CSV and TSV.
     pub(crate) columns: Option<Vec<String>>,
-    /// The rows to read from the start (`None`: all); Parquet only for now.
+    /// The rows to read from the start (`None`: all); Parquet, CSV and TSV.
     pub(crate) n_rows: Option<usize>,
     /// The output budget of the call these settings are decoding for; set by
     /// [`ObjectFormat`](crate::ObjectFormat) as decoding starts, or shared by a call that

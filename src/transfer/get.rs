@@ -91,8 +91,9 @@ pub(crate) async fn get_bytes(
     })
 }
 
-/// An object's last bytes, from a suffix range GET, and what the answer says of the object.
-pub(crate) struct Tail {
+/// Bytes from one end of an object (its last, from a suffix range GET, or its first), and
+/// what the answer says of the object.
+pub(crate) struct Piece {
     pub(crate) bytes: Bytes,
     /// The object's size.
     pub(crate) total: u64,
@@ -100,16 +101,18 @@ pub(crate) struct Tail {
     pub(crate) etag: Option<String>,
 }
 
-/// Fetches the last `len` bytes of an object (all of it if it is shorter) with one suffix
-/// range GET (`Range: bytes=-len`), resumed like any part. An empty object gives no bytes.
-pub(crate) async fn get_tail(
+/// Fetches `len` bytes at one `end` of an object (all of it if it is shorter): its first with
+/// a range GET, or its last with a suffix range GET (`Range: bytes=-len`), resumed like any
+/// part. An empty object gives no bytes.
+pub(crate) async fn get_end(
     client: &Client,
     config: &TransferConfig,
     bucket: &str,
     key: &str,
     version: Option<&str>,
+    end: End,
     len: u64,
-) -> Result<Tail> {
+) -> Result<Piece> {
     let source = Source {
         client,
         bucket,
@@ -117,60 +120,43 @@ pub(crate) async fn get_tail(
         version,
     };
     let meter = Meter::new(config, bucket, key, None);
-    let response = match source.suffix(len).await {
-        // S3 refuses a suffix of an empty object (416); s3s-fs fails one longer than the
-        // object (500). Ask for the object's size, then for an ordinary range.
-        Err(e) if matches!(e.code(), Some("InvalidRange" | "InternalError")) => {
-            let total = source.size().await?;
-            if total == 0 {
-                meter.set_total(0);
-                return Ok(Tail {
-                    bytes: Bytes::new(),
-                    total: 0,
-                    etag: None,
-                });
+    let empty = || {
+        meter.set_total(0);
+        Ok(Piece {
+            bytes: Bytes::new(),
+            total: 0,
+            etag: None,
+        })
+    };
+    let response = match end {
+        End::First => match source.request(0, Some(len.max(1) - 1), None).await {
+            // S3 refuses any range of an empty object.
+            Err(e) if e.code() == Some("InvalidRange") => return empty(),
+            other => other?,
+        },
+        End::Last => match source.suffix(len).await {
+            // S3 refuses a suffix of an empty object (416); s3s-fs fails one longer than the
+            // object (500). Ask for the object's size, then for an ordinary range.
+            Err(e) if matches!(e.code(), Some("InvalidRange" | "InternalError")) => {
+                let total = source.size().await?;
+                if total == 0 {
+                    return empty();
+                }
+                source
+                    .request(total - len.clamp(1, total), Some(total - 1), None)
+                    .await?
             }
-            source
-                .request(total - len.clamp(1, total), Some(total - 1), None)
-                .await?
-        }
-        other => other?,
+            other => other?,
+        },
     };
-    let length = response
-        .content_length()
-        .and_then(|n| u64::try_from(n).ok())
-        .unwrap_or(0);
-    let total = match response.content_range() {
-        Some(range) => total_of(range)?,
-        None => length,
-    };
-    if length > total || length > len.max(1) {
-        return Err(Error::new(
-            ErrorKind::Transport,
-            format!(
-                "S3 sent {length} bytes of a {total}-byte object when asked for its last {len} \
-                 (a server that ignores Range headers)"
-            ),
-        ));
-    }
-    meter.set_total(length);
-    let etag = response.e_tag().map(str::to_owned);
-    let mut bytes = vec![0u8; to_usize(length)?];
-    source
-        .read_range(
-            config,
-            &meter,
-            total - length,
-            &mut bytes,
-            etag.as_deref(),
-            Some(response),
-        )
-        .await?;
-    Ok(Tail {
-        bytes: Bytes::from(bytes),
-        total,
-        etag,
-    })
+    source.read_piece(config, &meter, response, len, end).await
+}
+
+/// Which end of an object a [`Piece`] is from.
+#[derive(Clone, Copy)]
+pub(crate) enum End {
+    First,
+    Last,
 }
 
 /// The most bytes between two ranges that [`get_ranges`] fetches rather than make another
@@ -398,6 +384,49 @@ where
 }
 
 impl Source<'_> {
+    /// Reads an answer to a range GET for at most `len` bytes at one `end` of the object into
+    /// a [`Piece`], after checking that the server honoured the range.
+    async fn read_piece(
+        &self,
+        config: &TransferConfig,
+        meter: &Meter,
+        response: GetObjectOutput,
+        len: u64,
+        end: End,
+    ) -> Result<Piece> {
+        let (length, total) = length_and_total(&response)?;
+        let (which, start) = match end {
+            End::First => ("first", 0),
+            End::Last => ("last", total.saturating_sub(length)),
+        };
+        if length > total || length > len.max(1) {
+            return Err(Error::new(
+                ErrorKind::Transport,
+                format!(
+                    "S3 sent {length} bytes of a {total}-byte object when asked for its {which} \
+                     {len} (a server that ignores Range headers)"
+                ),
+            ));
+        }
+        meter.set_total(length);
+        let etag = response.e_tag().map(str::to_owned);
+        let mut bytes = vec![0u8; to_usize(length)?];
+        self.read_range(
+            config,
+            meter,
+            start,
+            &mut bytes,
+            etag.as_deref(),
+            Some(response),
+        )
+        .await?;
+        Ok(Piece {
+            bytes: Bytes::from(bytes),
+            total,
+            etag,
+        })
+    }
+
     /// A GET of bytes `start..=end` (to the end with `None`), pinned to `etag` if given.
     async fn request(
         &self,
@@ -475,16 +504,7 @@ impl Source<'_> {
                 .map_err(crate::sdk_error::from_sdk)?,
             other => other?,
         };
-        let length = response
-            .content_length()
-            .and_then(|n| u64::try_from(n).ok())
-            .unwrap_or(0);
-        // "bytes 0-8388607/104857600": the total follows the slash. Without a Content-Range
-        // the server sent the whole object.
-        let total = match response.content_range() {
-            Some(range) => total_of(range)?,
-            None => length,
-        };
+        let (length, total) = length_and_total(&response)?;
         if length > total {
             return Err(Error::new(
                 ErrorKind::Transport,
@@ -561,6 +581,21 @@ impl Source<'_> {
             tokio::time::sleep(backoff(resumes)).await;
         }
     }
+}
+
+/// How many bytes an answer carries, and the object's size: from its Content-Range
+/// ("bytes 0-8388607/104857600": the total follows the slash), or its length when it has
+/// none (the server sent the whole object).
+fn length_and_total(response: &GetObjectOutput) -> Result<(u64, u64)> {
+    let length = response
+        .content_length()
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(0);
+    let total = match response.content_range() {
+        Some(range) => total_of(range)?,
+        None => length,
+    };
+    Ok((length, total))
 }
 
 /// The object's size from a Content-Range: "bytes 0-8388607/104857600", the total follows

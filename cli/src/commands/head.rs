@@ -17,7 +17,8 @@ Downloads the object, decodes it by its extension (csv, tsv, jsonl, parquet,
 arrow/feather, xlsx, xlsm, xlsb, xls, ods, json, pkl, text; any of them .gz, .zst, .bz2
 or .xz) and shows the beginning: a table's first rows, the first items of a JSON or
 pickled list (a JSON or pickled dict whole), or a text's first lines. Of a Parquet
-object, only the footer and the row groups that hold those rows are fetched.";
+object, only the footer and the row groups that hold those rows are fetched; of a plain
+CSV or TSV object, only the first bytes that hold them.";
 
 /// Show the first rows of a csv, xlsx, parquet, json, pkl...
 #[derive(Args)]
@@ -53,13 +54,18 @@ impl HeadArgs {
             })
             .await;
         }
-        // Parquet: the footer and the first row groups, by range.
-        let options = match options.parquet_projection(uri.key()) {
-            Some(_) => ReadOptions::parquet()
+        // Parquet: the footer and the first row groups, by range. Plain CSV and TSV: a
+        // prefix that holds the rows.
+        let csv = self.read.csv_options().n_rows(lines);
+        let options = if options.parquet_projection(uri.key()).is_some() {
+            ReadOptions::parquet()
                 .format(Format::PARQUET)
                 .n_rows(lines)
-                .into(),
-            None => options,
+                .into()
+        } else if ReadOptions::from(&csv).csv_prefix(uri.key()).is_some() {
+            csv.into()
+        } else {
+            options
         };
         let s3 = ctx.bars.connector(&ctx.s3, uri.to_string());
         let data = s3.download_with(uri.bucket(), uri.key(), options).await?;

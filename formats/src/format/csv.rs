@@ -9,7 +9,7 @@ use polars::prelude::*;
 
 use super::codec::{Codec, cannot_encode, decode_error, encode_error};
 use crate::data::Data;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::settings::{ReadSettings, WriteSettings};
 
 /// Rows read to infer column types before parsing. When a later row does not fit, the file
@@ -109,7 +109,14 @@ impl Codec for Delimited {
         self.decode_frame(bytes, options).map(Data::Frame)
     }
 
-    fn decode_frame(&self, bytes: Bytes, options: &ReadSettings) -> Result<DataFrame> {
+    fn decode_frame(&self, mut bytes: Bytes, options: &ReadSettings) -> Result<DataFrame> {
+        // With n_rows, the text past those rows is not parsed at all, as in pandas.
+        if let Some(end) = options
+            .n_rows
+            .and_then(|rows| rows_end(&bytes, options, rows))
+        {
+            bytes.truncate(end);
+        }
         let separator = options.separator.unwrap_or(self.separator);
         let columns = header_width(&bytes, options.header_row.unwrap_or(0), separator);
         options.charge_output(
@@ -119,13 +126,22 @@ impl Codec for Delimited {
             || format!("{columns} columns of {} bytes", bytes.len()),
         )?;
         let what = format!("not a valid {} table", self.name.to_ascii_uppercase());
-        match options.infer_schema_length {
-            Some(rows) => self.read(bytes, rows, options),
-            None => self
+        // With n_rows, dtypes come from those rows (pandas' `nrows`), whether the object
+        // came whole or as a prefix.
+        match (options.infer_schema_length, options.n_rows) {
+            (Some(rows), _) => self.read(bytes, rows, options),
+            (None, Some(n_rows)) => self.read(bytes, Some(n_rows.max(1)), options),
+            (None, None) => self
                 .read(bytes.clone(), Some(INFER_ROWS), options)
                 .or_else(|_| self.read(bytes, None, options)),
         }
-        .map_err(|e| decode_error(&what, e))
+        .map_err(|e| match e {
+            PolarsError::ColumnNotFound(name) => Error::new(
+                ErrorKind::InvalidInput,
+                format!("cannot select the columns: no column {name}"),
+            ),
+            e => decode_error(&what, e),
+        })
     }
 
     fn encode(&self, data: &Data, options: &WriteSettings) -> Result<Vec<u8>> {
@@ -200,10 +216,53 @@ impl Delimited {
                     .with_null_values(null_values.clone())
                     .with_decimal_comma(options.decimal_comma)
             })
+            .with_n_rows(options.n_rows)
+            .with_columns(
+                options
+                    .columns
+                    .as_ref()
+                    .map(|names| names.iter().map(|n| PlSmallStr::from(n.as_str())).collect()),
+            )
             .into_reader_with_file_handle(Cursor::new(bytes))
             .finish()
             .and_then(|df| null_tokens_after_parsing(df, &tokens_after))
+            .and_then(|df| match &options.columns {
+                // polars keeps the file's order; the caller's order is asked for.
+                Some(names) => df.select(names.iter().map(String::as_str)),
+                None => Ok(df),
+            })
     }
+}
+
+/// Where the text holding the first `rows` rows that `options` read ends (the lines skipped
+/// before the header, the header, the rows skipped after it, then `rows`); see
+/// [`end_after_lines`].
+pub(crate) fn rows_end(bytes: &[u8], options: &ReadSettings, rows: usize) -> Option<usize> {
+    let header = usize::from(options.has_header.unwrap_or(true));
+    let before = options.header_row.unwrap_or(0) + header + options.skip_rows_after_header;
+    end_after_lines(bytes, before + rows)
+}
+
+/// Where the first `lines` lines of CSV text end: just past the first line break after
+/// them that is outside any quoted field (RFC 4180 doubles a quote inside a quoted field, so
+/// an even count of `"` before a line break means it is outside). `None` when `bytes` hold
+/// fewer lines. Used to decode a prefix of an object whose first rows are wanted.
+pub(crate) fn end_after_lines(bytes: &[u8], lines: usize) -> Option<usize> {
+    let mut seen = 0usize;
+    let mut quotes = 0usize;
+    let mut from = 0usize;
+    for at in memchr::memchr_iter(b'\n', bytes) {
+        quotes += memchr::memchr_iter(b'"', &bytes[from..at]).count();
+        from = at;
+        if quotes % 2 == 1 {
+            continue;
+        }
+        seen += 1;
+        if seen >= lines {
+            return Some(at + 1);
+        }
+    }
+    None
 }
 
 /// Whether some field of `bytes` may be a lone quote: a `"` with nothing but a separator, a
@@ -372,6 +431,45 @@ mod tests {
             .unwrap();
         let a: Vec<Option<&str>> = df.column("a").unwrap().str().unwrap().iter().collect();
         assert_eq!(a, [None, Some("x")]);
+    }
+
+    #[test]
+    fn a_prefix_ends_after_whole_records_outside_quotes() {
+        let text = b"a,b\n1,\"two\nlines\"\n3,\"say \"\"hi\"\"\"\n5,6\n";
+        // The header, then a record spanning two lines, then one with doubled quotes.
+        assert_eq!(end_after_lines(text, 1), Some(4));
+        assert_eq!(end_after_lines(text, 2), Some(18));
+        assert_eq!(&text[18..], b"3,\"say \"\"hi\"\"\"\n5,6\n");
+        assert_eq!(end_after_lines(text, 3), Some(33));
+        assert_eq!(end_after_lines(text, 4), Some(text.len()));
+        assert_eq!(end_after_lines(text, 5), None);
+        assert_eq!(
+            end_after_lines(b"a,b\n1,2", 2),
+            None,
+            "no line break after row 1"
+        );
+    }
+
+    #[test]
+    fn n_rows_and_columns_read_what_pandas_nrows_and_usecols_read() {
+        let text = Bytes::from_static(b"a,b,c\n1,x,1.5\n2,y,2.5\nlate,z,NA\n");
+        let settings = ReadSettings {
+            n_rows: Some(2),
+            columns: Some(vec!["c".into(), "a".into()]),
+            ..ReadSettings::default()
+        };
+        let df = CSV.decode_frame(text.clone(), &settings).unwrap();
+        // Dtypes from the two rows read, as pandas.read_csv(nrows=2, usecols=...) gives.
+        assert_eq!(df.get_column_names(), ["c", "a"]);
+        assert_eq!(df.column("a").unwrap().dtype(), &DataType::Int64);
+        assert_eq!(df.column("c").unwrap().dtype(), &DataType::Float64);
+        assert_eq!(df.height(), 2);
+        let unknown = ReadSettings {
+            columns: Some(vec!["nope".into()]),
+            ..ReadSettings::default()
+        };
+        let err = CSV.decode_frame(text, &unknown).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{err}");
     }
 
     #[test]

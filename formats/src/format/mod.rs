@@ -17,7 +17,7 @@ use crate::error::{Error, ErrorKind, Result};
 
 pub(crate) mod codec;
 pub(crate) mod compression;
-mod csv;
+pub(crate) mod csv;
 pub(crate) mod encoding;
 mod excel;
 mod ipc;

@@ -13,7 +13,7 @@ use s3io::{
 };
 
 use super::target::{Server, Target};
-use crate::proxy::{Fault, FaultProxy, Matches};
+use crate::proxy::{Fault, Matches};
 use crate::support::*;
 
 /// Partition values that need escaping: a space, `/`, `=`, `%`, Unicode and null; the same
@@ -346,13 +346,7 @@ pub async fn dataset_overwrites_replace_only_their_own_prefix(t: &Target) {
 
 pub async fn dataset_overwrite_failing_part_way_leaves_the_old_data(t: &Target) {
     let b = t.bucket();
-    let proxy = FaultProxy::start(t.endpoint_url());
-    let s3 = t
-        .builder()
-        .endpoint_url(proxy.endpoint_url())
-        .build()
-        .await
-        .unwrap();
+    let (proxy, s3) = t.through_proxy().await;
     let v1 = df!("id" => [1i64, 2, 3], "region" => ["north", "south", "west"]).unwrap();
     let by_region = DatasetOptions::new().partition_by(["region"]);
     s3.upload_dataset(b, "sales", &v1, by_region.clone())

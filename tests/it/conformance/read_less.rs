@@ -11,7 +11,7 @@ use s3io::formats::for_s3io::ParquetFooter;
 use s3io::polars::prelude::*;
 
 use super::Target;
-use crate::proxy::{Fault, FaultProxy, Matches};
+use crate::proxy::{Fault, Matches};
 
 /// `rows` rows: `a` and `b` hashed integers and floats (little for zstd to squeeze), `c` text.
 fn table(rows: u64) -> DataFrame {
@@ -41,13 +41,7 @@ pub async fn parquet_reads_only_the_footer_and_the_chunks_asked_for(t: &Target) 
     .await
     .unwrap();
 
-    let proxy = FaultProxy::start(t.endpoint_url());
-    let s3 = t
-        .builder()
-        .endpoint_url(proxy.endpoint_url())
-        .build()
-        .await
-        .unwrap();
+    let (proxy, s3) = t.through_proxy().await;
     let (bucket, key) = (t.bucket(), "big/events.parquet");
 
     // What the footer and column `a` take, from the file itself.
@@ -145,13 +139,7 @@ pub async fn parquet_reads_only_the_footer_and_the_chunks_asked_for(t: &Target) 
 }
 
 pub async fn parquet_footers_past_the_first_read_and_hostile_ones(t: &Target) {
-    let proxy = FaultProxy::start(t.endpoint_url());
-    let s3 = t
-        .builder()
-        .endpoint_url(proxy.endpoint_url())
-        .build()
-        .await
-        .unwrap();
+    let (proxy, s3) = t.through_proxy().await;
     let bucket = t.bucket();
 
     // 1,500 columns: metadata past the first 64 KiB, so a second GET of exactly the footer.
@@ -237,4 +225,93 @@ pub async fn parquet_footers_past_the_first_read_and_hostile_ones(t: &Target) {
         let err = s3.schema(bucket, key).await.unwrap_err();
         assert_eq!(err.kind(), s3io::ErrorKind::Decode, "{key}: {err}");
     }
+}
+
+/// `n_rows` of a plain CSV object reads a prefix: the first 64 KiB, then twice as much each
+/// time the rows do not fit, cut after the last whole row (outside quoted fields). Issue #15
+/// asks for `head` of a 200 MB CSV under 1 MB; this object is about 25 MB, for CI's sake, and
+/// what is read does not grow with it.
+pub async fn csv_first_rows_read_only_a_prefix(t: &Target) {
+    let df = table(600_000);
+    let mut file = Vec::new();
+    CsvWriter::new(&mut file).finish(&mut df.clone()).unwrap();
+    let size = file.len() as u64;
+    assert!(size > 20 << 20, "the object takes {size} bytes");
+    let (bucket, key) = (t.bucket(), "big/events.csv");
+    let body = s3io::Data::Bytes(file.into());
+    t.s3.upload(bucket, key, body).await.unwrap();
+    let (proxy, s3) = t.through_proxy().await;
+
+    // head: 10 rows from the first 64 KiB.
+    let head = s3
+        .download_frame_with(bucket, key, ReadOptions::csv().n_rows(10))
+        .await
+        .unwrap();
+    assert!(head.equals_missing(&df.head(Some(10))), "{head}");
+    let read = proxy.bytes_sent();
+    eprintln!(
+        "{}::n_rows(10) of a {size}-byte CSV object: {read} bytes read in {} requests",
+        t.name(),
+        proxy.seen().len()
+    );
+    assert!(read < 1 << 20, "n_rows(10) read {read} bytes");
+
+    // 20,000 rows reach past the first read: the prefix grows, and stays within twice what
+    // the rows take.
+    proxy.reset();
+    let rows = 20_000;
+    let many = s3
+        .download_frame_with(
+            bucket,
+            key,
+            ReadOptions::csv().n_rows(rows).columns(["c", "a"]),
+        )
+        .await
+        .unwrap();
+    let expected = df.select(["c", "a"]).unwrap().head(Some(rows));
+    assert!(many.equals_missing(&expected));
+    let mut needed = Vec::new();
+    CsvWriter::new(&mut needed)
+        .finish(&mut df.head(Some(rows)))
+        .unwrap();
+    let read = proxy.bytes_sent();
+    eprintln!(
+        "{}::n_rows({rows}) needs {} bytes: {read} read in {} requests",
+        t.name(),
+        needed.len(),
+        proxy.seen().len()
+    );
+    assert!(
+        read <= 2 * needed.len() as u64,
+        "n_rows({rows}) read {read} bytes"
+    );
+    assert!(
+        proxy.seen().iter().all(|s| s.range.is_some()),
+        "only range GETs: {:?}",
+        proxy.seen()
+    );
+
+    // Records that span lines, doubled quotes and a line skipped before the header: the rows
+    // are whole, and the same as reading the object whole.
+    let tricky = "# exported\nid,note\n1,\"two\nlines\"\n2,\"a \"\"quote\"\"\"\n3,x\n4,y\n";
+    let raw = s3io::Data::Bytes(tricky.as_bytes().to_vec().into());
+    s3.upload(bucket, "big/tricky.csv", raw).await.unwrap();
+    let options = ReadOptions::csv().skip_rows(1).n_rows(3);
+    let by_prefix = s3
+        .download_frame_with(bucket, "big/tricky.csv", options.clone())
+        .await
+        .unwrap();
+    let whole = s3io::Format::CSV
+        .decode_frame_with(tricky, options)
+        .unwrap();
+    assert!(by_prefix.equals_missing(&whole), "{by_prefix}\n{whole}");
+    assert_eq!(by_prefix.height(), 3);
+    let notes: Vec<Option<&str>> = by_prefix
+        .column("note")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(notes, [Some("two\nlines"), Some("a \"quote\""), Some("x")]);
 }

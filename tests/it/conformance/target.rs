@@ -204,6 +204,14 @@ impl Target {
         builder(&self.endpoint)
     }
 
+    /// A logging fault proxy in front of the server, and a connector with this server's
+    /// settings that talks through it: what a test counts requests and bytes with.
+    pub async fn through_proxy(&self) -> (crate::proxy::FaultProxy, s3io::S3Connector) {
+        let proxy = crate::proxy::FaultProxy::start(self.endpoint_url());
+        let s3 = self.builder().endpoint_url(proxy.endpoint_url()).build();
+        (proxy, s3.await.unwrap())
+    }
+
     /// The server's endpoint, e.g. to put a proxy in front of it.
     pub fn endpoint_url(&self) -> &str {
         &self.endpoint.url
