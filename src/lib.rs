@@ -238,9 +238,9 @@ pub use transfer::{
 pub use s3io_formats as formats;
 pub use s3io_formats::{
     Compression, CsvReadOptions, CsvWriteOptions, Data, Encoding, Error, ErrorKind,
-    ExcelReadOptions, ExcelWriteOptions, Format, Limits, ObjectFormat, Operation,
-    ParquetReadOptions, PickleLayout, PickleValue, PickleWriteOptions, PyTimeZone, ReadOptions,
-    Result, Sheets, WriteOptions,
+    ExcelReadOptions, ExcelWriteOptions, Format, Limits, NdjsonReadOptions, ObjectFormat,
+    Operation, ParquetReadOptions, PickleLayout, PickleValue, PickleWriteOptions, PyTimeZone,
+    ReadOptions, Result, Sheets, WriteOptions,
 };
 
 /// The polars version s3io is built with, re-exported so your frames match its frames.

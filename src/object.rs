@@ -112,8 +112,8 @@ impl S3Object {
         if by_range(&options, &self.key) {
             return self.parquet_by_range(options).await.map(Data::Frame);
         }
-        if let Some(prefix) = options.csv_prefix(&self.key) {
-            return self.csv_by_prefix(options, prefix).await.map(Data::Frame);
+        if let Some(prefix) = options.row_prefix(&self.key) {
+            return self.rows_by_prefix(options, prefix).await.map(Data::Frame);
         }
         self.decode_with(options, |layers, bytes, options| {
             layers.decode(bytes, options)
@@ -132,8 +132,8 @@ impl S3Object {
         if by_range(&options, &self.key) {
             return self.parquet_by_range(options).await;
         }
-        if let Some(prefix) = options.csv_prefix(&self.key) {
-            return self.csv_by_prefix(options, prefix).await;
+        if let Some(prefix) = options.row_prefix(&self.key) {
+            return self.rows_by_prefix(options, prefix).await;
         }
         self.decode_with(options, |layers, bytes, options| {
             layers.decode_frame(bytes, options)

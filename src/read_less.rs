@@ -1,5 +1,6 @@
 //! Reading less: a Parquet object's schema from its footer alone, and its columns and first
-//! rows from the byte ranges that hold them; a CSV or TSV object's first rows from a prefix.
+//! rows from the byte ranges that hold them; a CSV, TSV or NDJSON object's first rows from a
+//! prefix.
 //!
 //! The footer comes from a suffix range GET of [`ParquetFooter::FIRST_READ`] bytes, and a
 //! second GET of exactly the footer's length when the metadata is longer (as arrow-rs's
@@ -9,20 +10,21 @@
 //! a small valid Parquet file that the codec checks (the hostile-input scan) and charges to
 //! the output budget like any other.
 //!
-//! A plain CSV or TSV object read with `n_rows` comes from its start: [`CSV_FIRST_READ`]
-//! bytes, then as much again each time the rows do not fit, cut after the last whole row
-//! wanted (outside quoted fields) and decoded, scanned and budgeted as a whole object would be.
+//! A plain CSV, TSV or NDJSON object read with `n_rows` comes from its start:
+//! [`PREFIX_FIRST_READ`] bytes, then as much again each time the rows do not fit, cut after
+//! the last whole row wanted (outside quoted fields) and decoded, scanned and budgeted as a
+//! whole object would be.
 
 use polars::prelude::{DataFrame, Schema};
 use s3io_formats::for_s3io::ParquetFooter;
-use s3io_formats::{CsvPrefix, Limits, ObjectFormat, Operation, ReadOptions, Result};
+use s3io_formats::{Limits, ObjectFormat, Operation, ReadOptions, Result, RowPrefix};
 
 use crate::connector::{check_location, off_runtime};
 use crate::object::S3Object;
 use crate::transfer::{self, End};
 
-/// The first bytes fetched of a CSV or TSV object read with `n_rows`.
-const CSV_FIRST_READ: u64 = 64 << 10;
+/// The first bytes fetched of a CSV, TSV or NDJSON object read with `n_rows`.
+const PREFIX_FIRST_READ: u64 = 64 << 10;
 
 impl S3Object {
     /// The column names and dtypes of a table. A Parquet object's come from its footer,
@@ -103,12 +105,12 @@ impl S3Object {
             .map_err(context)
     }
 
-    /// Reads a plain CSV or TSV object's first rows from as short a prefix as holds them (see
-    /// the module's doc), then decodes them with `options`.
-    pub(crate) async fn csv_by_prefix(
+    /// Reads a plain CSV, TSV or NDJSON object's first rows from as short a prefix as holds
+    /// them (see the module's doc), then decodes them with `options`.
+    pub(crate) async fn rows_by_prefix(
         &self,
         options: ReadOptions,
-        prefix: CsvPrefix,
+        prefix: RowPrefix,
     ) -> Result<DataFrame> {
         let context = |e| self.context(e, Operation::Download);
         check_location(self.bucket(), self.key()).map_err(context)?;
@@ -124,7 +126,7 @@ impl S3Object {
             key,
             version,
             End::First,
-            CSV_FIRST_READ,
+            PREFIX_FIRST_READ,
         )
         .await
         .map_err(context)?;
@@ -141,7 +143,7 @@ impl S3Object {
             };
             let Some(end) = end else {
                 // Twice as much text, up to the whole object, within the size limit.
-                let upto = total.min((text.len() as u64).saturating_mul(2).max(CSV_FIRST_READ));
+                let upto = total.min((text.len() as u64).saturating_mul(2).max(PREFIX_FIRST_READ));
                 limits.check_object_size(upto).map_err(context)?;
                 let range = text.len() as u64..upto;
                 let more = transfer::get_ranges(

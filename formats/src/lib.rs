@@ -43,8 +43,8 @@ pub use format::encoding::Encoding;
 pub use limits::Limits;
 pub use object_format::ObjectFormat;
 pub use options::{
-    CsvPrefix, CsvReadOptions, CsvWriteOptions, ExcelReadOptions, ExcelWriteOptions,
-    ParquetReadOptions, PickleWriteOptions, ReadOptions, WriteOptions,
+    CsvReadOptions, CsvWriteOptions, ExcelReadOptions, ExcelWriteOptions, NdjsonReadOptions,
+    ParquetReadOptions, PickleWriteOptions, ReadOptions, RowPrefix, WriteOptions,
 };
 pub use settings::{PickleLayout, Sheets};
 

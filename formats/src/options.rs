@@ -29,6 +29,8 @@ pub(crate) enum Family {
     Pickle,
     /// Parquet (read options only).
     Parquet,
+    /// Newline-delimited JSON (read options only).
+    Ndjson,
 }
 
 impl Family {
@@ -39,6 +41,7 @@ impl Family {
             Family::Excel => Format::WORKBOOKS.contains(&format),
             Family::Pickle => format == Format::PICKLE,
             Family::Parquet => format == Format::PARQUET,
+            Family::Ndjson => format == Format::NDJSON,
         }
     }
 
@@ -49,6 +52,7 @@ impl Family {
             Family::Excel => Format::EXCEL,
             Family::Pickle => Format::PICKLE,
             Family::Parquet => Format::PARQUET,
+            Family::Ndjson => Format::NDJSON,
         }
     }
 
@@ -58,6 +62,7 @@ impl Family {
             Family::Excel => "Excel",
             Family::Pickle => "pickle",
             Family::Parquet => "Parquet",
+            Family::Ndjson => "NDJSON",
         }
     }
 }
@@ -160,6 +165,15 @@ impl ReadOptions {
         })
     }
 
+    /// Options for newline-delimited JSON (`.jsonl`, `.ndjson`): which columns and how many
+    /// rows to read. A key whose extension and Content-Type name no format is read as NDJSON.
+    pub fn ndjson() -> NdjsonReadOptions {
+        NdjsonReadOptions(ReadOptions {
+            family: Some(Family::Ndjson),
+            ..Self::default()
+        })
+    }
+
     /// An error if the options were made for another family than `format`.
     pub(crate) fn check_family(&self, format: Format) -> Result<()> {
         check_family(self.family, format)
@@ -181,39 +195,44 @@ impl ReadOptions {
 }
 
 impl ReadOptions {
-    /// How to read a plain CSV or TSV object given `n_rows` from a prefix of its bytes, or
-    /// `None` when it must be read whole: another format, compressed, UTF-16, or no `n_rows`.
-    pub fn csv_prefix(&self, key: &str) -> Option<CsvPrefix> {
-        let format = self.format.or_else(|| Format::from_key_extension(key));
+    /// How to read a plain CSV, TSV or NDJSON object given `n_rows` from a prefix of its
+    /// bytes, or `None` when it must be read whole: another format, compressed, UTF-16, or
+    /// no `n_rows`.
+    pub fn row_prefix(&self, key: &str) -> Option<RowPrefix> {
+        let format = self.format.or_else(|| Format::from_key_extension(key))?;
         let compressed = match self.compression {
             Some(compression) => compression.is_some(),
             None => Compression::from_key(key).is_some(),
         };
         let utf16 = matches!(self.encoding, Some(Encoding::Utf16Le | Encoding::Utf16Be));
-        let delimited = format.is_some_and(|f| [Format::CSV, Format::TSV].contains(&f));
-        let rows = self
-            .settings
-            .n_rows
-            .filter(|_| delimited && !compressed && !utf16)?;
-        Some(CsvPrefix {
+        let quoted = [Format::CSV, Format::TSV].contains(&format);
+        let lines = quoted || format == Format::NDJSON;
+        let rows = self.settings.n_rows;
+        let rows = rows.filter(|_| lines && !compressed && !utf16)?;
+        Some(RowPrefix {
             settings: self.settings.clone(),
+            quoted,
             rows,
         })
     }
 }
 
-/// A plan to read a CSV or TSV object's first rows from a prefix of its bytes, from
-/// [`ReadOptions::csv_prefix`]: fetch a prefix, cut it with [`CsvPrefix::end`], decode; when
-/// the rows decoded fall short (fields with line breaks, blank lines), ask `end` for more lines.
+/// A plan to read a CSV, TSV or NDJSON object's first rows from a prefix of its bytes, from
+/// [`ReadOptions::row_prefix`]: fetch a prefix, cut it with [`RowPrefix::end`], decode; when
+/// the rows decoded fall short (CSV fields with line breaks, blank lines), ask `end` for
+/// more.
 #[derive(Debug, Clone)]
-pub struct CsvPrefix {
+pub struct RowPrefix {
     /// Where the skipped lines, the header and the skipped rows are.
     settings: ReadSettings,
+    /// Whether fields may be quoted and hold line breaks (CSV, TSV), or every line break ends
+    /// a record (NDJSON, where a JSON string cannot hold one).
+    quoted: bool,
     /// The rows asked for.
     pub rows: usize,
 }
 
-impl CsvPrefix {
+impl RowPrefix {
     /// Where a prefix of the object holding the lines before its first row and then
     /// `rows + extra` rows ends: just after a line break outside any quoted field, so that
     /// the rows before it are whole. `None` when `bytes` do not hold that many lines yet. A
@@ -222,7 +241,12 @@ impl CsvPrefix {
         if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
             return None;
         }
-        crate::format::csv::rows_end(bytes, &self.settings, self.rows + extra)
+        let rows = self.rows + extra;
+        if self.quoted {
+            crate::format::csv::rows_end(bytes, &self.settings, rows)
+        } else {
+            crate::format::csv::end_after_lines(bytes, rows, None)
+        }
     }
 }
 
@@ -300,6 +324,7 @@ common_read_options!(ReadOptions, options => options);
 common_read_options!(CsvReadOptions, options => options.0);
 common_read_options!(ExcelReadOptions, options => options.0);
 common_read_options!(ParquetReadOptions, options => options.0);
+common_read_options!(NdjsonReadOptions, options => options.0);
 
 /// Options for reading CSV and TSV, from [`ReadOptions::csv`]; names as polars' CSV reader
 /// has them. Every verb that takes [`ReadOptions`] takes these.
@@ -401,6 +426,36 @@ columns_and_rows!(
      only as far as those rows reach."
 );
 
+/// Options for reading newline-delimited JSON (`.jsonl`, `.ndjson`), from
+/// [`ReadOptions::ndjson`]; names as polars' `read_ndjson` has them. Every verb that takes
+/// [`ReadOptions`] takes these.
+///
+/// ```
+/// use s3io_formats::{Format, ReadOptions};
+///
+/// let log = "{\"level\":\"info\",\"ms\":3}\n{\"level\":\"warn\",\"ms\":9}\n";
+/// let options = ReadOptions::ndjson().n_rows(1).columns(["ms"]);
+/// let first = Format::NDJSON.decode_frame_with(log, options)?;
+/// assert_eq!(first.shape(), (1, 1));
+/// # Ok::<(), s3io_formats::Error>(())
+/// ```
+///
+/// ```compile_fail
+/// let lines = s3io_formats::ReadOptions::ndjson().separator(b';');
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct NdjsonReadOptions(ReadOptions);
+
+columns_and_rows!(
+    NdjsonReadOptions,
+    "Read only these keys as columns, in this order (polars' `columns`). A key no record read \
+     has is an [`ErrorKind::InvalidInput`] error.",
+    "Read only the first `rows` records (polars' `n_rows`); dtypes come from those records. \
+     In s3io, a plain (uncompressed) NDJSON object read with `n_rows` is fetched by range from \
+     its start, only as far as those records reach."
+);
+
 /// Options for reading workbooks (xlsx, xlsm, xlsb, xls, ods), from [`ReadOptions::excel`].
 /// Every verb that takes [`ReadOptions`] takes these.
 #[derive(Debug, Clone)]
@@ -476,6 +531,18 @@ impl From<ParquetReadOptions> for ReadOptions {
 
 impl From<&ParquetReadOptions> for ReadOptions {
     fn from(options: &ParquetReadOptions) -> Self {
+        options.0.clone()
+    }
+}
+
+impl From<NdjsonReadOptions> for ReadOptions {
+    fn from(options: NdjsonReadOptions) -> Self {
+        options.0
+    }
+}
+
+impl From<&NdjsonReadOptions> for ReadOptions {
+    fn from(options: &NdjsonReadOptions) -> Self {
         options.0.clone()
     }
 }

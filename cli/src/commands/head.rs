@@ -18,7 +18,7 @@ arrow/feather, xlsx, xlsm, xlsb, xls, ods, json, pkl, text; any of them .gz, .zs
 or .xz) and shows the beginning: a table's first rows, the first items of a JSON or
 pickled list (a JSON or pickled dict whole), or a text's first lines. Of a Parquet
 object, only the footer and the row groups that hold those rows are fetched; of a plain
-CSV or TSV object, only the first bytes that hold them.";
+CSV, TSV or NDJSON object, only the first bytes that hold them.";
 
 /// Show the first rows of a csv, xlsx, parquet, json, pkl...
 #[derive(Args)]
@@ -54,16 +54,24 @@ impl HeadArgs {
             })
             .await;
         }
-        // Parquet: the footer and the first row groups, by range. Plain CSV and TSV: a
-        // prefix that holds the rows.
-        let csv = self.read.csv_options().n_rows(lines);
+        // Parquet: the footer and the first row groups, by range. Plain CSV, TSV and NDJSON:
+        // a prefix that holds the rows.
+        let format = self
+            .read
+            .format
+            .unwrap_or_else(|| Format::from_key(uri.key()));
+        let by_prefix: ReadOptions = if format == Format::NDJSON {
+            ReadOptions::ndjson().format(format).n_rows(lines).into()
+        } else {
+            self.read.csv_options().n_rows(lines).into()
+        };
         let options = if options.parquet_projection(uri.key()).is_some() {
             ReadOptions::parquet()
                 .format(Format::PARQUET)
                 .n_rows(lines)
                 .into()
-        } else if ReadOptions::from(&csv).csv_prefix(uri.key()).is_some() {
-            csv.into()
+        } else if by_prefix.row_prefix(uri.key()).is_some() {
+            by_prefix
         } else {
             options
         };

@@ -240,19 +240,21 @@ impl Delimited {
 pub(crate) fn rows_end(bytes: &[u8], options: &ReadSettings, rows: usize) -> Option<usize> {
     let header = usize::from(options.has_header.unwrap_or(true));
     let before = options.header_row.unwrap_or(0) + header + options.skip_rows_after_header;
-    end_after_lines(bytes, before + rows)
+    end_after_lines(bytes, before + rows, Some(b'"'))
 }
 
-/// Where the first `lines` lines of CSV text end: just past the first line break after
-/// them that is outside any quoted field (RFC 4180 doubles a quote inside a quoted field, so
-/// an even count of `"` before a line break means it is outside). `None` when `bytes` hold
-/// fewer lines. Used to decode a prefix of an object whose first rows are wanted.
-pub(crate) fn end_after_lines(bytes: &[u8], lines: usize) -> Option<usize> {
+/// Where the first `lines` lines of text end: just past the first line break after them
+/// that is outside any field quoted with `quote` (RFC 4180 doubles a quote inside a quoted
+/// field, so an even count of quotes before a line break means it is outside). `None` when
+/// `bytes` hold fewer lines. Used to decode a prefix of an object whose first rows are wanted.
+pub(crate) fn end_after_lines(bytes: &[u8], lines: usize, quote: Option<u8>) -> Option<usize> {
     let mut seen = 0usize;
     let mut quotes = 0usize;
     let mut from = 0usize;
     for at in memchr::memchr_iter(b'\n', bytes) {
-        quotes += memchr::memchr_iter(b'"', &bytes[from..at]).count();
+        if let Some(quote) = quote {
+            quotes += memchr::memchr_iter(quote, &bytes[from..at]).count();
+        }
         from = at;
         if quotes % 2 == 1 {
             continue;
@@ -437,14 +439,15 @@ mod tests {
     fn a_prefix_ends_after_whole_records_outside_quotes() {
         let text = b"a,b\n1,\"two\nlines\"\n3,\"say \"\"hi\"\"\"\n5,6\n";
         // The header, then a record spanning two lines, then one with doubled quotes.
-        assert_eq!(end_after_lines(text, 1), Some(4));
-        assert_eq!(end_after_lines(text, 2), Some(18));
+        let q = Some(b'"');
+        assert_eq!(end_after_lines(text, 1, q), Some(4));
+        assert_eq!(end_after_lines(text, 2, q), Some(18));
         assert_eq!(&text[18..], b"3,\"say \"\"hi\"\"\"\n5,6\n");
-        assert_eq!(end_after_lines(text, 3), Some(33));
-        assert_eq!(end_after_lines(text, 4), Some(text.len()));
-        assert_eq!(end_after_lines(text, 5), None);
+        assert_eq!(end_after_lines(text, 3, q), Some(33));
+        assert_eq!(end_after_lines(text, 4, q), Some(text.len()));
+        assert_eq!(end_after_lines(text, 5, q), None);
         assert_eq!(
-            end_after_lines(b"a,b\n1,2", 2),
+            end_after_lines(b"a,b\n1,2", 2, q),
             None,
             "no line break after row 1"
         );

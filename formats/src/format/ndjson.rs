@@ -43,7 +43,11 @@ impl Codec for Ndjson {
     /// first seen, and a record without a key has a null there.
     fn decode(&self, bytes: Bytes, options: &ReadSettings) -> Result<Data> {
         let mut records: Vec<Map<String, Value>> = Vec::new();
+        let wanted = options.n_rows.unwrap_or(usize::MAX);
         for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+            if records.len() >= wanted {
+                break;
+            }
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
@@ -58,10 +62,24 @@ impl Codec for Ndjson {
             };
             records.push(record);
         }
-        let rows = records
-            .iter()
-            .map(|record| record.iter().map(|(k, v)| (k.clone(), json::cell(v))));
-        frame_from_records(rows, &options.budget()).map(Data::Frame)
+        let columns = options.columns.as_deref();
+        let wanted = |key: &String| columns.is_none_or(|names| names.contains(key));
+        let rows = records.iter().map(|record| {
+            let cells = record.iter().filter(|(k, _)| wanted(k));
+            cells.map(|(k, v)| (k.clone(), json::cell(v)))
+        });
+        let df = frame_from_records(rows, &options.budget())?;
+        match columns {
+            // In the order asked for; a key no record read has is the caller's mistake.
+            Some(names) => df.select(names.iter().map(String::as_str)).map_err(|e| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("cannot select the columns: {e}"),
+                )
+            }),
+            None => Ok(df),
+        }
+        .map(Data::Frame)
     }
 
     /// A frame writes one record per row; a JSON array writes one line per item.

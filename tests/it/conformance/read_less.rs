@@ -227,11 +227,11 @@ pub async fn parquet_footers_past_the_first_read_and_hostile_ones(t: &Target) {
     }
 }
 
-/// `n_rows` of a plain CSV object reads a prefix: the first 64 KiB, then twice as much each
+/// `n_rows` of a plain CSV or NDJSON object reads a prefix: the first 64 KiB, then twice as much each
 /// time the rows do not fit, cut after the last whole row (outside quoted fields). Issue #15
 /// asks for `head` of a 200 MB CSV under 1 MB; this object is about 25 MB, for CI's sake, and
 /// what is read does not grow with it.
-pub async fn csv_first_rows_read_only_a_prefix(t: &Target) {
+pub async fn first_rows_of_csv_and_ndjson_read_only_a_prefix(t: &Target) {
     let df = table(600_000);
     let mut file = Vec::new();
     CsvWriter::new(&mut file).finish(&mut df.clone()).unwrap();
@@ -290,6 +290,24 @@ pub async fn csv_first_rows_read_only_a_prefix(t: &Target) {
         "only range GETs: {:?}",
         proxy.seen()
     );
+
+    // NDJSON: the same prefix, every line break ending a record.
+    let lines = df.head(Some(200_000));
+    s3.upload(bucket, "big/events.jsonl", &lines).await.unwrap();
+    proxy.reset();
+    let options = ReadOptions::ndjson().n_rows(10).columns(["c", "a"]);
+    let head = s3
+        .download_frame_with(bucket, "big/events.jsonl", options)
+        .await
+        .unwrap();
+    let expected = lines.select(["c", "a"]).unwrap().head(Some(10));
+    assert!(head.equals_missing(&expected), "{head}");
+    let read = proxy.bytes_sent();
+    eprintln!(
+        "{}::n_rows(10) of an NDJSON object: {read} bytes read",
+        t.name()
+    );
+    assert!(read < 1 << 20, "n_rows(10) of NDJSON read {read} bytes");
 
     // Records that span lines, doubled quotes and a line skipped before the header: the rows
     // are whole, and the same as reading the object whole.
