@@ -171,3 +171,21 @@ async fn retry_env_child() {
     let err = s3.download_text(BUCKET, "retry/x.txt").await.unwrap_err();
     assert_eq!(err.code(), Some("SlowDown"), "{err}");
 }
+
+/// The child half of the anonymous read with a broken `AWS_PROFILE` (conformance suite,
+/// `unsigned_requests_carry_no_signature`): reads `public/open.txt` unsigned.
+#[tokio::test]
+#[ignore = "runs as a child process of unsigned_requests_carry_no_signature"]
+async fn anonymous_env_child() {
+    let given = std::env::var("S3IO_ANONYMOUS_CHILD").expect("run by the parent test");
+    let (endpoint, bucket) = given.split_once(' ').unwrap();
+    let s3 = S3Connector::builder()
+        .endpoint_url(endpoint)
+        .region("us-east-1")
+        .anonymous()
+        .build()
+        .await
+        .unwrap();
+    let text = s3.download_text(bucket, "public/open.txt").await.unwrap();
+    assert_eq!(text, "open data");
+}

@@ -196,6 +196,7 @@ pub async fn unsigned_requests_carry_no_signature(t: &Target) {
     ) {
         assert_eq!(read.unwrap(), "open data");
         assert_eq!(listed.unwrap().len(), 1);
+        anonymous_read_with_a_broken_aws_profile(t, &proxy);
     } else {
         let err = read.unwrap_err();
         assert!(
@@ -206,6 +207,43 @@ pub async fn unsigned_requests_carry_no_signature(t: &Target) {
             "{err:?}"
         );
     }
+}
+
+/// `AWS_PROFILE` naming a profile whose credentials cannot be had (a `credential_process`
+/// that does not exist): an anonymous connector still reads, unsigned. The variable is global
+/// to the process, so the read runs in a child process (this binary, the ignored test
+/// `session::anonymous_env_child`), through `proxy`.
+fn anonymous_read_with_a_broken_aws_profile(t: &Target, proxy: &FaultProxy) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    let broken = "[profile s3io-broken]\ncredential_process = /nonexistent/s3io-no-such-tool\n";
+    std::fs::write(&config, broken).unwrap();
+    proxy.reset();
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "session::anonymous_env_child"])
+        .arg("--nocapture")
+        .env("AWS_PROFILE", "s3io-broken")
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none"))
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env(
+            "S3IO_ANONYMOUS_CHILD",
+            format!("{} {}", proxy.endpoint_url(), t.bucket()),
+        )
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen = proxy.seen();
+    assert!(
+        !seen.is_empty() && seen.iter().all(|r| !r.signed()),
+        "{seen:#?}"
+    );
 }
 
 pub async fn requester_pays_is_sent_with_every_request(t: &Target) {
