@@ -59,6 +59,20 @@ def check(path, results, with_html):
     return not problems
 
 
+# cargo's progress lines, which a cold build folder prints while the first cell compiles:
+# crate names such as `thiserror` or `polars-error` are not errors.
+CARGO_PROGRESS = re.compile(
+    r"^\s*(Compiling|Checking|Fresh|Finished|Downloading|Downloaded|Blocking|Locking|Adding|"
+    r"Updating|Building)\b")
+
+
+def problems(text):
+    """The lines of stderr text that report a panic or an error."""
+    return [line for line in text.splitlines()
+            if not CARGO_PROGRESS.match(line)
+            and ("panicked" in line or re.search(r"\berror\b", line, re.IGNORECASE))]
+
+
 def jupyter(path, executed):
     cells = code_cells(executed)
     results = []
@@ -71,9 +85,8 @@ def jupyter(path, executed):
             text = "".join(out.get("text", "")) if kind == "stream" else ""
             data = out.get("data", {})
             text += "".join(data.get("text/plain", "")) + "".join(data.get("text/html", ""))
-            if kind == "stream" and out.get("name") == "stderr" and (
-                    "error" in text.lower() or "panicked" in text):
-                found.append(f"stderr: {text.strip()[:300]}")
+            if kind == "stream" and out.get("name") == "stderr" and problems(text):
+                found.append(f"stderr: {problems(text)[0].strip()[:300]}")
             texts.append(text)
         results.append(("\n".join(texts), found, seconds(cell)))
     if len(cells) != len(code_cells(path)):
@@ -109,7 +122,7 @@ def repl(path, stdout, stderr):
         results.append((text, found, int(took[0]) / 1000 if took else None))
     ok = check(path, results, with_html=False)
     # Panics and errors the REPL printed on stderr, outside any cell's text.
-    bad = [l for l in err.splitlines() if "panicked" in l or "error" in l.lower()]
+    bad = problems(err)
     for line in bad[:20]:
         print("FAIL stderr:", line[:300])
     return ok and not bad
