@@ -157,7 +157,7 @@ impl S3Object {
                 )
                 .await
                 .map_err(context)?;
-                text.extend(more.iter().flat_map(|b| b.iter()));
+                more.iter().for_each(|piece| text.extend_from_slice(piece));
                 continue;
             };
             let part = bytes::Bytes::copy_from_slice(&text[..end]);
