@@ -332,6 +332,15 @@ async fn cli_head_and_schema_decode_fixtures() {
         "a compressed object is read whole: {}",
         zst.stderr
     );
+    // NDJSON: its own options (not CSV ones), the first records only.
+    t.put_fixture("ndjson/pandas.jsonl", "in/records.jsonl")
+        .await;
+    let lines = s3io(&t, &["head", &uri("in/records.jsonl"), "-n", "2"]).ok();
+    assert!(lines.contains("shape: (2, 4)"), "{lines}");
+    assert!(
+        lines.contains("He said") && !lines.contains("line1"),
+        "{lines}"
+    );
     let zst = s3io(&t, &["head", &uri("in/sample.csv.zst")]).ok();
     assert!(
         zst.contains("Zoë 東京 🚀") && zst.contains("-1234.5"),
