@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::operation::get_object::GetObjectOutput;
-use aws_sdk_s3::types::ChecksumMode;
+use aws_sdk_s3::operation::head_object::HeadObjectOutput;
+use aws_sdk_s3::types::{ChecksumMode, ChecksumType};
+use aws_smithy_checksums::ChecksumAlgorithm;
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt, stream};
 
@@ -85,10 +87,120 @@ pub(crate) async fn get_bytes(
         .buffer_unordered(config.concurrency)
         .try_collect::<()>()
         .await?;
+    // Ranges that are not the whole object come without a checksum: when there were several,
+    // the bytes are checked against the object's full-object checksum, if it has one.
+    let several = first_len < head.total;
+    let expected = match several {
+        true => source.full_object_checksum(etag).await,
+        false => None,
+    };
+    let buffer = match expected {
+        Some(expected) => tokio::task::spawn_blocking(move || expected.check(buffer))
+            .await
+            .map_err(|e| Error::new(ErrorKind::Transport, format!("the check stopped: {e}")))??,
+        None => buffer,
+    };
     Ok(Fetched {
         bytes: Bytes::from(buffer),
         content_type: head.content_type,
     })
+}
+
+/// An object's full-object checksum, as the server keeps it: what a download assembled from
+/// ranges must hash to.
+struct FullObjectChecksum {
+    algorithm: ChecksumAlgorithm,
+    name: &'static str,
+    /// Base64, as S3 sends it.
+    value: String,
+}
+
+impl FullObjectChecksum {
+    /// The strongest full-object checksum a HEAD answer names. Only `ChecksumType:
+    /// FULL_OBJECT` counts: a composite checksum (a multipart upload's checksum of its parts'
+    /// checksums, `...-N`) cannot be checked from the whole, and servers that name no type
+    /// are not guessed at.
+    fn of(head: &HeadObjectOutput) -> Option<FullObjectChecksum> {
+        if head.checksum_type() != Some(&ChecksumType::FullObject) {
+            return None;
+        }
+        [
+            (
+                head.checksum_crc64_nvme(),
+                ChecksumAlgorithm::Crc64Nvme,
+                "CRC64NVME",
+            ),
+            (head.checksum_sha256(), ChecksumAlgorithm::Sha256, "SHA256"),
+            (head.checksum_crc32_c(), ChecksumAlgorithm::Crc32c, "CRC32C"),
+            (head.checksum_crc32(), ChecksumAlgorithm::Crc32, "CRC32"),
+            (head.checksum_sha1(), ChecksumAlgorithm::Sha1, "SHA1"),
+        ]
+        .into_iter()
+        .find_map(|(value, algorithm, name)| {
+            // A value of another length is not this algorithm's (moto 5.2.5 names a 4-byte
+            // value CRC64NVME): not checked, rather than fail good bytes.
+            let size =
+                aws_smithy_checksums::Checksum::size(algorithm.into_impl().as_ref()) as usize;
+            let value = value
+                .filter(|v| v.len() == size.div_ceil(3) * 4)?
+                .to_owned();
+            Some(FullObjectChecksum {
+                algorithm,
+                name,
+                value,
+            })
+        })
+    }
+
+    /// `bytes`, if they hash to the checksum; a `Transport` error if they do not.
+    fn check(self, bytes: Vec<u8>) -> Result<Vec<u8>> {
+        self.verify(|hasher| {
+            hasher.update(&bytes);
+            Ok(())
+        })?;
+        Ok(bytes)
+    }
+
+    /// Whether the file at `path` hashes to the checksum, read in parts of 8 MiB.
+    fn check_file(self, path: &Path) -> Result<()> {
+        use std::io::Read;
+        self.verify(|hasher| {
+            let mut file = std::fs::File::open(path).map_err(|e| local_file_error(path, e))?;
+            let mut part = vec![0u8; 8 << 20];
+            loop {
+                match file.read(&mut part) {
+                    Ok(0) => return Ok(()),
+                    Ok(n) => hasher.update(&part[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(local_file_error(path, e)),
+                }
+            }
+        })
+    }
+
+    /// Feeds the downloaded bytes to the algorithm with `feed`, then compares: a `Transport`
+    /// error naming both values when they differ.
+    fn verify(
+        self,
+        feed: impl FnOnce(&mut dyn aws_smithy_checksums::Checksum) -> Result<()>,
+    ) -> Result<()> {
+        let mut hasher = self.algorithm.into_impl();
+        feed(hasher.as_mut())?;
+        let got = hasher.header_value();
+        if got.to_str().is_ok_and(|got| got == self.value) {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorKind::Transport,
+            format!(
+                "the downloaded bytes do not match the object's full-object {} checksum \
+                 (S3 keeps {}, the bytes give {}): the body changed on the way",
+                self.name,
+                self.value,
+                got.to_str().unwrap_or("?")
+            ),
+        ))
+    }
 }
 
 /// Bytes from one end of an object (its last, from a suffix range GET, or its first), and
@@ -300,6 +412,16 @@ pub(crate) async fn get_to_path(
         .buffer_unordered(config.concurrency)
         .try_collect::<()>()
         .await?;
+    // As in `get_bytes`: several ranges, so the file is checked against the object's
+    // full-object checksum, if it has one, before it takes the real name.
+    if first_len < head.total
+        && let Some(expected) = source.full_object_checksum(etag).await
+    {
+        let temp = partial.temp.clone();
+        tokio::task::spawn_blocking(move || expected.check_file(&temp))
+            .await
+            .map_err(|e| Error::new(ErrorKind::Transport, format!("the check stopped: {e}")))??;
+    }
     partial.finish()?;
     Ok(head.total)
 }
@@ -469,6 +591,24 @@ impl Source<'_> {
             .send()
             .await
             .map_err(crate::sdk_error::from_sdk)
+    }
+
+    /// The object's full-object checksum, from a HEAD request pinned to `etag`; `None` when
+    /// the server keeps none, or the HEAD fails (the download itself has succeeded; a check
+    /// that cannot be made does not fail it).
+    async fn full_object_checksum(&self, etag: Option<&str>) -> Option<FullObjectChecksum> {
+        let head = self
+            .client
+            .head_object()
+            .bucket(self.bucket)
+            .key(self.key)
+            .set_version_id(self.version.map(str::to_owned))
+            .set_if_match(etag.map(str::to_owned))
+            .checksum_mode(ChecksumMode::Enabled)
+            .send()
+            .await
+            .ok()?;
+        FullObjectChecksum::of(&head)
     }
 
     /// The object's size, from a HEAD request.

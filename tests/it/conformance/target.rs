@@ -58,6 +58,8 @@ pub struct Abilities {
     pub anonymous_reads: bool,
     /// Sends the object's checksum with a GET that asks for it.
     pub get_checksums: bool,
+    /// Names a multipart upload's full-object checksum (`ChecksumType: FULL_OBJECT`) on HEAD.
+    pub full_object_checksums: bool,
 }
 
 impl Server {
@@ -82,6 +84,7 @@ impl Server {
                 stores_upload_settings: false,
                 anonymous_reads: false,
                 get_checksums: true,
+                full_object_checksums: false,
             },
             Server::Moto => Abilities {
                 strict_buckets: true,
@@ -94,6 +97,7 @@ impl Server {
                 stores_upload_settings: true,
                 anonymous_reads: true,
                 get_checksums: true,
+                full_object_checksums: true,
             },
             Server::Garage => Abilities {
                 strict_buckets: true,
@@ -106,6 +110,7 @@ impl Server {
                 stores_upload_settings: false,
                 anonymous_reads: false,
                 get_checksums: false,
+                full_object_checksums: false,
             },
         }
     }
