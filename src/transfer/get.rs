@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::operation::get_object::GetObjectOutput;
+use aws_sdk_s3::operation::get_object::builders::GetObjectFluentBuilder;
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
+use aws_sdk_s3::operation::head_object::builders::HeadObjectFluentBuilder;
 use aws_sdk_s3::types::{ChecksumMode, ChecksumType};
 use aws_smithy_checksums::ChecksumAlgorithm;
 use bytes::Bytes;
@@ -506,6 +508,26 @@ where
 }
 
 impl Source<'_> {
+    /// A GET of this object (this version), asking for its checksum.
+    fn get(&self) -> GetObjectFluentBuilder {
+        self.client
+            .get_object()
+            .bucket(self.bucket)
+            .key(self.key)
+            .set_version_id(self.version.map(str::to_owned))
+            .checksum_mode(ChecksumMode::Enabled)
+    }
+
+    /// A HEAD of this object (this version), asking for its checksum.
+    fn head(&self) -> HeadObjectFluentBuilder {
+        self.client
+            .head_object()
+            .bucket(self.bucket)
+            .key(self.key)
+            .set_version_id(self.version.map(str::to_owned))
+            .checksum_mode(ChecksumMode::Enabled)
+    }
+
     /// Reads an answer to a range GET for at most `len` bytes at one `end` of the object into
     /// a [`Piece`], after checking that the server honoured the range.
     async fn read_piece(
@@ -561,14 +583,9 @@ impl Source<'_> {
             None => format!("bytes={start}-"),
         };
         let response = self
-            .client
-            .get_object()
-            .bucket(self.bucket)
-            .key(self.key)
-            .set_version_id(self.version.map(str::to_owned))
+            .get()
             .range(range)
             .set_if_match(etag.map(str::to_owned))
-            .checksum_mode(ChecksumMode::Enabled)
             .send()
             .await
             .map_err(|e| changed_or(crate::sdk_error::from_sdk(e)))?;
@@ -581,13 +598,8 @@ impl Source<'_> {
 
     /// A GET of the object's last `len` bytes.
     async fn suffix(&self, len: u64) -> Result<GetObjectOutput> {
-        self.client
-            .get_object()
-            .bucket(self.bucket)
-            .key(self.key)
-            .set_version_id(self.version.map(str::to_owned))
+        self.get()
             .range(format!("bytes=-{}", len.max(1)))
-            .checksum_mode(ChecksumMode::Enabled)
             .send()
             .await
             .map_err(crate::sdk_error::from_sdk)
@@ -598,13 +610,8 @@ impl Source<'_> {
     /// that cannot be made does not fail it).
     async fn full_object_checksum(&self, etag: Option<&str>) -> Option<FullObjectChecksum> {
         let head = self
-            .client
-            .head_object()
-            .bucket(self.bucket)
-            .key(self.key)
-            .set_version_id(self.version.map(str::to_owned))
+            .head()
             .set_if_match(etag.map(str::to_owned))
-            .checksum_mode(ChecksumMode::Enabled)
             .send()
             .await
             .ok()?;
@@ -614,11 +621,7 @@ impl Source<'_> {
     /// The object's size, from a HEAD request.
     async fn size(&self) -> Result<u64> {
         let head = self
-            .client
-            .head_object()
-            .bucket(self.bucket)
-            .key(self.key)
-            .set_version_id(self.version.map(str::to_owned))
+            .head()
             .send()
             .await
             .map_err(crate::sdk_error::from_sdk)?;
@@ -633,12 +636,7 @@ impl Source<'_> {
     async fn first(&self, config: &TransferConfig) -> Result<(GetObjectOutput, Head)> {
         let response = match self.request(0, Some(config.part_size - 1), None).await {
             Err(e) if e.code() == Some("InvalidRange") => self
-                .client
-                .get_object()
-                .bucket(self.bucket)
-                .key(self.key)
-                .set_version_id(self.version.map(str::to_owned))
-                .checksum_mode(ChecksumMode::Enabled)
+                .get()
                 .send()
                 .await
                 .map_err(crate::sdk_error::from_sdk)?,

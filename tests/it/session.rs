@@ -64,34 +64,17 @@ async fn from_env_reads_the_aws_cli_variables() {
     t.s3.upload(BUCKET, "env/hello.txt", "from the environment")
         .await
         .unwrap();
-    let exe = std::env::current_exe().unwrap();
-    let output = std::process::Command::new(exe)
-        .args([
-            "--ignored",
-            "--exact",
-            "session::from_env_child",
-            "--nocapture",
-        ])
-        .env("AWS_ENDPOINT_URL", t.server.endpoint_url())
-        .env("AWS_ACCESS_KEY_ID", s3io::local::ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", s3io::local::SECRET_ACCESS_KEY)
-        .env("AWS_REGION", "eu-west-3")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env_remove("AWS_PROFILE")
-        .env("S3IO_ENV_CHILD", "1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        stdout.contains("1 passed"),
-        "the child ran the check: {stdout}"
-    );
+    crate::support::run_child_test("session::from_env_child", |child| {
+        child
+            .env("AWS_ENDPOINT_URL", t.server.endpoint_url())
+            .env("AWS_ACCESS_KEY_ID", s3io::local::ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", s3io::local::SECRET_ACCESS_KEY)
+            .env("AWS_REGION", "eu-west-3")
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .env_remove("AWS_PROFILE")
+            .env("S3IO_ENV_CHILD", "1")
+    });
 }
 
 /// The child half of `from_env_reads_the_aws_cli_variables`.
@@ -129,28 +112,15 @@ async fn aws_max_attempts_from_the_environment_sets_the_attempts() {
     t.s3.upload(BUCKET, "retry/x.txt", "x").await.unwrap();
     let proxy = FaultProxy::start(&t.server.endpoint_url());
     proxy.inject(Matches::GetObject, Fault::Status(503, "SlowDown"), 100);
-    let exe = std::env::current_exe().unwrap();
-    let output = std::process::Command::new(exe)
-        .args([
-            "--ignored",
-            "--exact",
-            "session::retry_env_child",
-            "--nocapture",
-        ])
-        .env("AWS_MAX_ATTEMPTS", "7")
-        .env("S3IO_RETRY_CHILD_ENDPOINT", proxy.endpoint_url())
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_RETRY_MODE")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains("1 passed"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    crate::support::run_child_test("session::retry_env_child", |child| {
+        child
+            .env("AWS_MAX_ATTEMPTS", "7")
+            .env("S3IO_RETRY_CHILD_ENDPOINT", proxy.endpoint_url())
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_RETRY_MODE")
+    });
     let gets = proxy.seen().iter().filter(|s| s.method == "GET").count();
     assert_eq!(gets, 7, "AWS_MAX_ATTEMPTS=7 attempts");
 }

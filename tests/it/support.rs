@@ -147,3 +147,21 @@ pub fn patterned(len: usize) -> Bytes {
         .collect::<Vec<u8>>()
         .into()
 }
+
+/// Runs `test`, an ignored test of this binary, in a child process whose environment
+/// `environment` sets (for variables global to a process, such as `AWS_PROFILE`), and fails
+/// unless it ran and passed.
+pub fn run_child_test(
+    test: &str,
+    environment: impl FnOnce(&mut std::process::Command) -> &mut std::process::Command,
+) {
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+    child.args(["--ignored", "--exact", test, "--nocapture"]);
+    let output = environment(&mut child).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "the child {test} did not pass: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

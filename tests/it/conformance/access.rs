@@ -219,26 +219,18 @@ fn anonymous_read_with_a_broken_aws_profile(t: &Target, proxy: &FaultProxy) {
     let broken = "[profile s3io-broken]\ncredential_process = /nonexistent/s3io-no-such-tool\n";
     std::fs::write(&config, broken).unwrap();
     proxy.reset();
-    let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--ignored", "--exact", "session::anonymous_env_child"])
-        .arg("--nocapture")
-        .env("AWS_PROFILE", "s3io-broken")
-        .env("AWS_CONFIG_FILE", &config)
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none"))
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env(
-            "S3IO_ANONYMOUS_CHILD",
-            format!("{} {}", proxy.endpoint_url(), t.bucket()),
-        )
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains("1 passed"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    crate::support::run_child_test("session::anonymous_env_child", |child| {
+        child
+            .env("AWS_PROFILE", "s3io-broken")
+            .env("AWS_CONFIG_FILE", &config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none"))
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env(
+                "S3IO_ANONYMOUS_CHILD",
+                format!("{} {}", proxy.endpoint_url(), t.bucket()),
+            )
+    });
     let seen = proxy.seen();
     assert!(
         !seen.is_empty() && seen.iter().all(|r| !r.signed()),
