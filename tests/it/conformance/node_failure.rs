@@ -83,6 +83,25 @@ async fn round_trip(s3: &S3Connector, bucket: &str, objects: &[(String, Bytes)])
         .await
 }
 
+/// Waits until restarted nodes have rejoined: until `key` reads again, for at most a minute
+/// (the nodes reconnect to each other some seconds after they start; a fixed pause raced it).
+async fn healed(s3: &S3Connector, bucket: &str, key: &str) {
+    let started = Instant::now();
+    loop {
+        match s3.download_bytes(bucket, key).await {
+            Ok(_) => break,
+            Err(e) if started.elapsed() > Duration::from_secs(60) => {
+                panic!("the cluster did not heal within a minute: {e}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+        }
+    }
+    eprintln!(
+        "the cluster answered again {:.1?} after the restart",
+        started.elapsed()
+    );
+}
+
 async fn verify(s3: &S3Connector, bucket: &str, key: &str, body: &Bytes) -> u64 {
     let back = s3
         .download_bytes(bucket, key)
@@ -133,7 +152,7 @@ async fn garage_keeps_working_when_nodes_die() {
 
     // Node 3 comes back; everything is still there.
     cluster(&script, &["restart", "3"]);
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    healed(&s3, bucket, &objects[0].0).await;
     for (key, body) in &objects {
         verify(&s3, bucket, key, body).await;
     }
@@ -184,7 +203,7 @@ async fn garage_keeps_working_when_nodes_die() {
     // Back to three nodes: nothing written before is lost or corrupted.
     cluster(&script, &["restart", "2"]);
     cluster(&script, &["restart", "3"]);
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    healed(&s3, bucket, &objects[0].0).await;
     let mut after = 0;
     for (key, body) in &objects {
         after += verify(&s3, bucket, key, body).await;
