@@ -89,19 +89,10 @@ pub(crate) async fn get_bytes(
         .buffer_unordered(config.concurrency)
         .try_collect::<()>()
         .await?;
-    // Ranges that are not the whole object come without a checksum: when there were several,
-    // the bytes are checked against the object's full-object checksum, if it has one.
     let several = first_len < head.total;
-    let expected = match several {
-        true => source.full_object_checksum(etag).await,
-        false => None,
-    };
-    let buffer = match expected {
-        Some(expected) => tokio::task::spawn_blocking(move || expected.check(buffer))
-            .await
-            .map_err(|e| Error::new(ErrorKind::Transport, format!("the check stopped: {e}")))??,
-        None => buffer,
-    };
+    let buffer = source
+        .check_assembled(several, etag, buffer, FullObjectChecksum::check)
+        .await?;
     Ok(Fetched {
         bytes: Bytes::from(buffer),
         content_type: head.content_type,
@@ -414,16 +405,13 @@ pub(crate) async fn get_to_path(
         .buffer_unordered(config.concurrency)
         .try_collect::<()>()
         .await?;
-    // As in `get_bytes`: several ranges, so the file is checked against the object's
-    // full-object checksum, if it has one, before it takes the real name.
-    if first_len < head.total
-        && let Some(expected) = source.full_object_checksum(etag).await
-    {
-        let temp = partial.temp.clone();
-        tokio::task::spawn_blocking(move || expected.check_file(&temp))
-            .await
-            .map_err(|e| Error::new(ErrorKind::Transport, format!("the check stopped: {e}")))??;
-    }
+    // Checked before the file takes its real name.
+    let several = first_len < head.total;
+    source
+        .check_assembled(several, etag, partial.temp.clone(), |expected, temp| {
+            expected.check_file(&temp).map(|()| temp)
+        })
+        .await?;
     partial.finish()?;
     Ok(head.total)
 }
@@ -603,6 +591,28 @@ impl Source<'_> {
             .send()
             .await
             .map_err(crate::sdk_error::from_sdk)
+    }
+
+    /// After a download of `several` ranges (which carry no checksum), checks `value`, the
+    /// assembled bytes or the file holding them, against the object's full-object checksum
+    /// with `check`, off the async runtime, when the object has one; else returns it as is.
+    async fn check_assembled<T: Send + 'static>(
+        &self,
+        several: bool,
+        etag: Option<&str>,
+        value: T,
+        check: impl FnOnce(FullObjectChecksum, T) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let expected = match several {
+            true => self.full_object_checksum(etag).await,
+            false => None,
+        };
+        let Some(expected) = expected else {
+            return Ok(value);
+        };
+        tokio::task::spawn_blocking(move || check(expected, value))
+            .await
+            .map_err(|e| Error::new(ErrorKind::Transport, format!("the check stopped: {e}")))?
     }
 
     /// The object's full-object checksum, from a HEAD request pinned to `etag`; `None` when

@@ -43,9 +43,9 @@ impl Codec for Ndjson {
     /// first seen, and a record without a key has a null there.
     fn decode(&self, bytes: Bytes, options: &ReadSettings) -> Result<Data> {
         let mut records: Vec<Map<String, Value>> = Vec::new();
-        let wanted = options.n_rows.unwrap_or(usize::MAX);
+        let rows = options.n_rows.unwrap_or(usize::MAX);
         for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-            if records.len() >= wanted {
+            if records.len() >= rows {
                 break;
             }
             let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -63,9 +63,9 @@ impl Codec for Ndjson {
             records.push(record);
         }
         let columns = options.columns.as_deref();
-        let wanted = |key: &String| columns.is_none_or(|names| names.contains(key));
+        let kept = |key: &String| columns.is_none_or(|names| names.contains(key));
         let rows = records.iter().map(|record| {
-            let cells = record.iter().filter(|(k, _)| wanted(k));
+            let cells = record.iter().filter(|(k, _)| kept(k));
             cells.map(|(k, v)| (k.clone(), json::cell(v)))
         });
         let df = frame_from_records(rows, &options.budget())?;
