@@ -43,9 +43,9 @@ impl Codec for Ndjson {
     /// first seen, and a record without a key has a null there.
     fn decode(&self, bytes: Bytes, options: &ReadSettings) -> Result<Data> {
         let mut records: Vec<Map<String, Value>> = Vec::new();
-        let rows = options.n_rows.unwrap_or(usize::MAX);
+        let limit = options.n_rows.unwrap_or(usize::MAX);
         for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-            if records.len() >= rows {
+            if records.len() >= limit {
                 break;
             }
             let line = line.strip_suffix(b"\r").unwrap_or(line);
