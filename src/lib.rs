@@ -238,7 +238,7 @@ pub use transfer::{
 pub use s3io_formats as formats;
 pub use s3io_formats::{
     Compression, CsvReadOptions, CsvWriteOptions, Data, Encoding, Error, ErrorKind,
-    ExcelReadOptions, ExcelWriteOptions, Format, Limits, NdjsonReadOptions, ObjectFormat,
+    ExcelReadOptions, ExcelWriteOptions, Format, Limits, IpcReadOptions, NdjsonReadOptions, ObjectFormat,
     Operation, ParquetReadOptions, PickleLayout, PickleValue, PickleWriteOptions, PyTimeZone,
     ReadOptions, Result, Sheets, WriteOptions,
 };

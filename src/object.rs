@@ -109,11 +109,8 @@ impl S3Object {
     /// [`S3Connector::download_with`].
     pub async fn download_with(&self, options: impl Into<ReadOptions>) -> Result<Data> {
         let options = options.into();
-        if by_range(&options, &self.key) {
-            return self.parquet_by_range(options).await.map(Data::Frame);
-        }
-        if let Some(prefix) = options.row_prefix(&self.key) {
-            return self.rows_by_prefix(options, prefix).await.map(Data::Frame);
+        if let Some(read) = self.read_less(&options).await {
+            return read.map(Data::Frame);
         }
         self.decode_with(options, |layers, bytes, options| {
             layers.decode(bytes, options)
@@ -129,11 +126,8 @@ impl S3Object {
     /// Downloads the object as a polars `DataFrame`, decoded with `options`.
     pub async fn download_frame_with(&self, options: impl Into<ReadOptions>) -> Result<DataFrame> {
         let options = options.into();
-        if by_range(&options, &self.key) {
-            return self.parquet_by_range(options).await;
-        }
-        if let Some(prefix) = options.row_prefix(&self.key) {
-            return self.rows_by_prefix(options, prefix).await;
+        if let Some(read) = self.read_less(&options).await {
+            return read;
         }
         self.decode_with(options, |layers, bytes, options| {
             layers.decode_frame(bytes, options)
@@ -302,7 +296,7 @@ impl S3Object {
 
     /// Fetches the object, unless it is larger than the limits allow, picks its format and
     /// compression layers, and decodes it off the async runtime.
-    async fn decode_with<T: Send + 'static>(
+    pub(crate) async fn decode_with<T: Send + 'static>(
         &self,
         mut options: ReadOptions,
         decode: impl FnOnce(ObjectFormat, Bytes, &ReadOptions) -> Result<T> + Send + 'static,
@@ -457,13 +451,6 @@ impl S3Object {
         err.with_operation(operation)
             .with_location(&self.bucket, &self.key)
     }
-}
-
-/// Whether `options` read `key` by range: plain Parquet with `columns` or `n_rows`.
-fn by_range(options: &ReadOptions, key: &str) -> bool {
-    options
-        .parquet_projection(key)
-        .is_some_and(|(columns, n_rows)| columns.is_some() || n_rows.is_some())
 }
 
 fn encode_failure(e: impl std::error::Error + Send + Sync + 'static) -> Error {

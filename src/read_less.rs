@@ -10,13 +10,18 @@
 //! a small valid Parquet file that the codec checks (the hostile-input scan) and charges to
 //! the output budget like any other.
 //!
+//! A plain Arrow IPC file read with `n_rows` comes the same way: its footer from the end
+//! ([`IpcFooter`]), then the prefix holding its schema, dictionaries and first record batch,
+//! then twice as many batches each time the rows do not fit; the prefix is decoded as the IPC
+//! stream it holds, scanned and budgeted like a whole object.
+//!
 //! A plain CSV, TSV or NDJSON object read with `n_rows` comes from its start:
 //! [`PREFIX_FIRST_READ`] bytes, then as much again each time the rows do not fit, cut after
 //! the last whole row wanted (outside quoted fields) and decoded, scanned and budgeted as a
 //! whole object would be.
 
 use polars::prelude::{DataFrame, Schema};
-use s3io_formats::for_s3io::ParquetFooter;
+use s3io_formats::for_s3io::{IpcFooter, ParquetFooter};
 use s3io_formats::{Limits, ObjectFormat, Operation, ReadOptions, Result, RowPrefix};
 
 use crate::connector::{check_location, off_runtime};
@@ -71,6 +76,86 @@ impl S3Object {
         }
         let df = self.download_frame_with(options).await?;
         Ok(df.schema().as_ref().clone())
+    }
+
+    /// A frame read by range or from a prefix, when `options` read less of this object
+    /// (Parquet with `columns` or `n_rows`; Arrow IPC, CSV, TSV or NDJSON with `n_rows`);
+    /// `None` when it is to be read whole.
+    pub(crate) async fn read_less(&self, options: &ReadOptions) -> Option<Result<DataFrame>> {
+        let key = self.key();
+        let parquet = options.parquet_projection(key);
+        if parquet.is_some_and(|(columns, rows)| columns.is_some() || rows.is_some()) {
+            return Some(self.parquet_by_range(options.clone()).await);
+        }
+        if let Some(rows) = options.ipc_rows(key) {
+            return Some(self.ipc_by_range(options.clone(), rows).await);
+        }
+        let prefix = options.row_prefix(key)?;
+        Some(self.rows_by_prefix(options.clone(), prefix).await)
+    }
+
+    /// Reads a plain Arrow IPC file's first `rows` rows from its footer and a prefix (see the
+    /// module's doc); a file whose blocks are out of order is read whole.
+    async fn ipc_by_range(&self, options: ReadOptions, rows: usize) -> Result<DataFrame> {
+        let context = |e| self.context(e, Operation::Download);
+        check_location(self.bucket(), self.key()).map_err(context)?;
+        let options = options.with_fallback_limits(self.connector().limits());
+        let limits = options.limits_in_effect();
+        let s3 = self.connector();
+        let (client, config) = (s3.client(), s3.transfer_config());
+        let (bucket, key, version) = (self.bucket(), self.key(), self.version_id());
+        let last = IpcFooter::FIRST_READ;
+        let tail = transfer::get_end(client, config, bucket, key, version, End::Last, last)
+            .await
+            .map_err(context)?;
+        let (total, etag) = (tail.total, tail.etag.as_deref());
+        let layers = ObjectFormat::for_read(key, None, &options).map_err(context)?;
+        let decode = |bytes: bytes::Bytes| {
+            let options = options.clone();
+            off_runtime(move || layers.decode_frame(bytes, &options))
+        };
+        if tail.bytes.len() as u64 >= total {
+            // The whole object came with the footer.
+            return decode(tail.bytes).await.map_err(context);
+        }
+        let len = IpcFooter::len(&tail.bytes, total).map_err(context)?;
+        let footer = if len <= tail.bytes.len() as u64 {
+            tail.bytes.slice(tail.bytes.len() - len as usize..)
+        } else {
+            limits.check_object_size(len).map_err(context)?;
+            let range = total - len..total;
+            let mut got =
+                transfer::get_ranges(client, config, bucket, key, version, etag, &[range])
+                    .await
+                    .map_err(context)?;
+            got.pop().unwrap_or_default()
+        };
+        let footer = IpcFooter::parse(&footer, total, &limits).map_err(context)?;
+        let mut prefix = Vec::new();
+        let mut batches = 1;
+        loop {
+            let Some(end) = footer.prefix_end(batches) else {
+                let whole = |layers: ObjectFormat, bytes, options: &ReadOptions| {
+                    layers.decode_frame(bytes, options)
+                };
+                return self.decode_with(options.clone(), whole).await;
+            };
+            limits.check_object_size(end).map_err(context)?;
+            let have = prefix.len() as u64;
+            if end > have {
+                let more =
+                    transfer::get_ranges(client, config, bucket, key, version, etag, &[have..end])
+                        .await
+                        .map_err(context)?;
+                more.iter()
+                    .for_each(|piece| prefix.extend_from_slice(piece));
+            }
+            let df = decode(IpcFooter::stream(&prefix)).await.map_err(context)?;
+            if df.height() >= rows || batches >= footer.batches() {
+                return Ok(df);
+            }
+            batches *= 2;
+        }
     }
 
     /// Reads a plain Parquet object's `columns` (all with `None`) of the row groups that hold

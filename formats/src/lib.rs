@@ -43,8 +43,9 @@ pub use format::encoding::Encoding;
 pub use limits::Limits;
 pub use object_format::ObjectFormat;
 pub use options::{
-    CsvReadOptions, CsvWriteOptions, ExcelReadOptions, ExcelWriteOptions, NdjsonReadOptions,
-    ParquetReadOptions, PickleWriteOptions, ReadOptions, RowPrefix, WriteOptions,
+    CsvReadOptions, CsvWriteOptions, ExcelReadOptions, ExcelWriteOptions, IpcReadOptions,
+    NdjsonReadOptions, ParquetReadOptions, PickleWriteOptions, ReadOptions, RowPrefix,
+    WriteOptions,
 };
 pub use settings::{PickleLayout, Sheets};
 
@@ -56,6 +57,7 @@ pub use polars;
 #[doc(hidden)]
 pub mod for_s3io {
     pub use crate::display::{evcxr_emit, html_table, text_table};
+    pub use crate::format::ipc::footer::IpcFooter;
     pub use crate::format::parquet::footer::{ParquetFooter, ParquetPlan};
     pub use crate::format::table::{iso_date, iso_datetime};
     pub use crate::options::owned_sheets;

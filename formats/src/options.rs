@@ -31,6 +31,8 @@ pub(crate) enum Family {
     Parquet,
     /// Newline-delimited JSON (read options only).
     Ndjson,
+    /// Arrow IPC files and streams (read options only).
+    Ipc,
 }
 
 impl Family {
@@ -42,6 +44,7 @@ impl Family {
             Family::Pickle => format == Format::PICKLE,
             Family::Parquet => format == Format::PARQUET,
             Family::Ndjson => format == Format::NDJSON,
+            Family::Ipc => format == Format::IPC,
         }
     }
 
@@ -53,6 +56,7 @@ impl Family {
             Family::Pickle => Format::PICKLE,
             Family::Parquet => Format::PARQUET,
             Family::Ndjson => Format::NDJSON,
+            Family::Ipc => Format::IPC,
         }
     }
 
@@ -63,6 +67,7 @@ impl Family {
             Family::Pickle => "pickle",
             Family::Parquet => "Parquet",
             Family::Ndjson => "NDJSON",
+            Family::Ipc => "Arrow IPC",
         }
     }
 }
@@ -174,6 +179,16 @@ impl ReadOptions {
         })
     }
 
+    /// Options for Arrow IPC files and streams (`.arrow`, `.feather`, `.ipc`): which columns
+    /// and how many rows to read. A key whose extension and Content-Type name no format is
+    /// read as Arrow IPC.
+    pub fn ipc() -> IpcReadOptions {
+        IpcReadOptions(ReadOptions {
+            family: Some(Family::Ipc),
+            ..Self::default()
+        })
+    }
+
     /// An error if the options were made for another family than `format`.
     pub(crate) fn check_family(&self, format: Format) -> Result<()> {
         check_family(self.family, format)
@@ -184,31 +199,41 @@ impl ReadOptions {
     /// needs to know.
     #[doc(hidden)]
     pub fn parquet_projection(&self, key: &str) -> Option<(Option<Vec<String>>, Option<usize>)> {
-        let format = self.format.or_else(|| Format::from_key_extension(key));
+        (self.plain_format(key) == Some(Format::PARQUET))
+            .then(|| (self.settings.columns.clone(), self.settings.n_rows))
+    }
+
+    /// The format these options read `key` in, when they read it without decompressing:
+    /// by the options, else by the key's extension.
+    fn plain_format(&self, key: &str) -> Option<Format> {
         let compressed = match self.compression {
             Some(compression) => compression.is_some(),
             None => Compression::from_key(key).is_some(),
         };
-        (format == Some(Format::PARQUET) && !compressed)
-            .then(|| (self.settings.columns.clone(), self.settings.n_rows))
+        let format = self.format.or_else(|| Format::from_key_extension(key));
+        format.filter(|_| !compressed)
     }
 }
 
 impl ReadOptions {
+    /// The rows asked for, when these options read `key` as a plain (uncompressed) Arrow IPC
+    /// file with `n_rows`: what a reader by range needs to know.
+    #[doc(hidden)]
+    pub fn ipc_rows(&self, key: &str) -> Option<usize> {
+        let ipc = self.plain_format(key) == Some(Format::IPC);
+        self.settings.n_rows.filter(|_| ipc)
+    }
+
     /// How to read a plain CSV, TSV or NDJSON object given `n_rows` from a prefix of its
     /// bytes, or `None` when it must be read whole: another format, compressed, UTF-16, or
     /// no `n_rows`.
     pub fn row_prefix(&self, key: &str) -> Option<RowPrefix> {
-        let format = self.format.or_else(|| Format::from_key_extension(key))?;
-        let compressed = match self.compression {
-            Some(compression) => compression.is_some(),
-            None => Compression::from_key(key).is_some(),
-        };
+        let format = self.plain_format(key)?;
         let utf16 = matches!(self.encoding, Some(Encoding::Utf16Le | Encoding::Utf16Be));
         let quoted = [Format::CSV, Format::TSV].contains(&format);
         let lines = quoted || format == Format::NDJSON;
         let rows = self.settings.n_rows;
-        let rows = rows.filter(|_| lines && !compressed && !utf16)?;
+        let rows = rows.filter(|_| lines && !utf16)?;
         Some(RowPrefix {
             settings: self.settings.clone(),
             quoted,
@@ -325,6 +350,7 @@ common_read_options!(CsvReadOptions, options => options.0);
 common_read_options!(ExcelReadOptions, options => options.0);
 common_read_options!(ParquetReadOptions, options => options.0);
 common_read_options!(NdjsonReadOptions, options => options.0);
+common_read_options!(IpcReadOptions, options => options.0);
 
 /// Options for reading CSV and TSV, from [`ReadOptions::csv`]; names as polars' CSV reader
 /// has them. Every verb that takes [`ReadOptions`] takes these.
@@ -456,6 +482,33 @@ columns_and_rows!(
      its start, only as far as those records reach."
 );
 
+/// Options for reading Arrow IPC files and streams (Feather v2: `.arrow`, `.feather`,
+/// `.ipc`), from [`ReadOptions::ipc`]; names as polars' `read_ipc` has them. Every verb that
+/// takes [`ReadOptions`] takes these.
+///
+/// ```
+/// use s3io_formats::ReadOptions;
+///
+/// let first = ReadOptions::ipc().columns(["city"]).n_rows(10);
+/// # let _ = first;
+/// ```
+///
+/// ```compile_fail
+/// let ipc = s3io_formats::ReadOptions::ipc().separator(b';');
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct IpcReadOptions(ReadOptions);
+
+columns_and_rows!(
+    IpcReadOptions,
+    "Read only these top-level columns, in this order (polars' `columns`). A name the file \
+     does not have is an [`ErrorKind::InvalidInput`] error.",
+    "Read only the first `rows` rows (polars' `n_rows`). In s3io, a plain (uncompressed) \
+     Arrow IPC file read with `n_rows` is fetched by range: its footer, then the record \
+     batches from the start only as far as those rows reach."
+);
+
 /// Options for reading workbooks (xlsx, xlsm, xlsb, xls, ods), from [`ReadOptions::excel`].
 /// Every verb that takes [`ReadOptions`] takes these.
 #[derive(Debug, Clone)]
@@ -497,6 +550,15 @@ impl ExcelReadOptions {
     }
 }
 
+columns_and_rows!(
+    ExcelReadOptions,
+    "Read only these columns of the sheet, by header name, in this order (pandas' `usecols`). \
+     A name the sheet does not have is an [`ErrorKind::InvalidInput`] error. The workbook is \
+     still downloaded whole: it is a zip archive.",
+    "Read only the first `rows` rows after the header (pandas' `nrows`); dtypes are inferred \
+     from those rows, as pandas does."
+);
+
 /// Options for reading Parquet, from [`ReadOptions::parquet`]; names as polars'
 /// `read_parquet` has them. Every verb that takes [`ReadOptions`] takes these. In s3io, a
 /// Parquet object read with `columns` or `n_rows` is fetched by range: its footer, then only
@@ -531,6 +593,18 @@ impl From<ParquetReadOptions> for ReadOptions {
 
 impl From<&ParquetReadOptions> for ReadOptions {
     fn from(options: &ParquetReadOptions) -> Self {
+        options.0.clone()
+    }
+}
+
+impl From<IpcReadOptions> for ReadOptions {
+    fn from(options: IpcReadOptions) -> Self {
+        options.0
+    }
+}
+
+impl From<&IpcReadOptions> for ReadOptions {
+    fn from(options: &IpcReadOptions) -> Self {
         options.0.clone()
     }
 }

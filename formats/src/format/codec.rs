@@ -82,6 +82,18 @@ pub(crate) fn decode_error(
     Error::new(ErrorKind::Decode, format!("{what}: {}", first.trim())).with_source(source)
 }
 
+/// The error of a polars reader: a column asked for that the data lacks is the caller's
+/// mistake (`InvalidInput`); anything else is a [`decode_error`].
+pub(crate) fn read_error(what: &str, e: polars::prelude::PolarsError) -> Error {
+    match e {
+        polars::prelude::PolarsError::ColumnNotFound(name) => Error::new(
+            ErrorKind::InvalidInput,
+            format!("cannot select the columns: no column {name}"),
+        ),
+        e => decode_error(what, e),
+    }
+}
+
 /// An encode error with the encoder's own message.
 pub(crate) fn encode_error(
     what: &str,

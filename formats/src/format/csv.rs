@@ -7,9 +7,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use polars::prelude::*;
 
-use super::codec::{Codec, cannot_encode, decode_error, encode_error};
+use super::codec::{Codec, cannot_encode, encode_error, read_error};
 use crate::data::Data;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::settings::{ReadSettings, WriteSettings};
 
 /// Rows read to infer column types before parsing. When a later row does not fit, the file
@@ -135,13 +135,7 @@ impl Codec for Delimited {
                 .read(bytes.clone(), Some(INFER_ROWS), options)
                 .or_else(|_| self.read(bytes, None, options)),
         }
-        .map_err(|e| match e {
-            PolarsError::ColumnNotFound(name) => Error::new(
-                ErrorKind::InvalidInput,
-                format!("cannot select the columns: no column {name}"),
-            ),
-            e => decode_error(&what, e),
-        })
+        .map_err(|e| read_error(&what, e))
     }
 
     fn encode(&self, data: &Data, options: &WriteSettings) -> Result<Vec<u8>> {

@@ -38,7 +38,9 @@ use polars::prelude::DataFrame;
 use rust_xlsxwriter::{Format as CellFormat, Workbook as XlsxBook, Worksheet, XlsxError};
 
 use super::codec::{Codec, cannot_encode, decode_error, encode_error};
-use super::table::{Cell, FrameBuilder, FrameCells, MICROS_PER_DAY, days_from_civil, iso_date};
+use super::table::{
+    Cell, FrameBuilder, FrameCells, MICROS_PER_DAY, days_from_civil, in_asked_order, iso_date,
+};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::{CELL_BYTES, exceeded};
@@ -413,9 +415,16 @@ fn sheet_to_frame(
     };
     let skip = u32::try_from(options.skip_rows_after_header).unwrap_or(u32::MAX);
     let data_top = first.saturating_add(u32::from(header)).saturating_add(skip);
+    // With n_rows, the rows past them are dropped before dtypes are inferred, as pandas'
+    // `nrows` reads them.
+    let rows_wanted = options
+        .n_rows
+        .map_or(u32::MAX, |n| u32::try_from(n).unwrap_or(u32::MAX));
+    let data_end = data_top.saturating_add(rows_wanted);
     sheet
         .cells
-        .retain(|&(row, _, _)| row == first && header || row >= data_top);
+        .retain(|&(row, _, _)| row == first && header || (row >= data_top && row < data_end));
+    sheet.rows.1 = sheet.rows.1.min(data_end.saturating_sub(1));
     if sheet.cells.is_empty() {
         return Ok(DataFrame::empty());
     }
@@ -459,7 +468,7 @@ fn sheet_to_frame(
         let name = names.take(name);
         builder.push(&name, cells).map_err(bad)?;
     }
-    builder.finish().map_err(bad)
+    in_asked_order(builder.finish().map_err(bad)?, options.columns.as_deref())
 }
 
 /// An error if a sheet of `rows` × `cols` passes the limit on cells.
@@ -697,6 +706,51 @@ mod tests {
         let mut names = UniqueNames::default();
         let last = (0..16_384).map(|_| names.take("x".to_owned())).last();
         assert_eq!(last.as_deref(), Some("x.16383"));
+    }
+
+    /// `n_rows` drops the rows past it before dtypes are inferred, as pandas' `nrows` does
+    /// (pandas gives int64 for the first two rows of a column whose third is text), and
+    /// `columns` picks header names in the order asked for, as `usecols`.
+    #[test]
+    fn n_rows_and_columns_read_as_pandas_nrows_and_usecols() {
+        let mut book = XlsxBook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "n").unwrap();
+        sheet.write_string(0, 1, "name").unwrap();
+        for (row, (n, name)) in [(1.0, "a"), (2.0, "b")].into_iter().enumerate() {
+            sheet.write_number(row as u32 + 1, 0, n).unwrap();
+            sheet.write_string(row as u32 + 1, 1, name).unwrap();
+        }
+        sheet.write_string(3, 0, "three").unwrap();
+        sheet.write_string(3, 1, "c").unwrap();
+        let bytes = Bytes::from(book.save_to_buffer().unwrap());
+        let codec = &XLSX;
+        let read = |columns: Option<&[&str]>, n_rows: Option<usize>| {
+            let options = ReadSettings {
+                columns: columns.map(|c| c.iter().map(|s| s.to_string()).collect()),
+                n_rows,
+                ..ReadSettings::default()
+            };
+            codec.decode_frame(bytes.clone(), &options)
+        };
+        let two = read(None, Some(2)).unwrap();
+        assert_eq!(
+            two.column("n").unwrap().dtype(),
+            &polars::prelude::DataType::Int64
+        );
+        assert_eq!(two.height(), 2);
+        let all = read(None, None).unwrap();
+        assert_eq!(
+            all.column("n").unwrap().dtype(),
+            &polars::prelude::DataType::String
+        );
+        let picked = read(Some(&["name", "n"]), Some(1)).unwrap();
+        assert_eq!(picked.get_column_names(), ["name", "n"]);
+        assert_eq!(picked.shape(), (1, 2));
+        let none = read(None, Some(0)).unwrap();
+        assert_eq!(none.height(), 0);
+        let e = read(Some(&["nope"]), None).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
     }
 
     /// A workbook of a 4 × 5 sheet and a 3 × 2 one: 26 cells that calamine builds together

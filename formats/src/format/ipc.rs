@@ -16,7 +16,10 @@ use polars::prelude::*;
 use polars_arrow_format::ipc as fb;
 use polars_arrow_format::ipc::planus::ReadAsRoot;
 
-use super::codec::{Codec, cannot_encode, decode_error, encode_error};
+pub(crate) mod footer;
+
+use super::codec::{Codec, cannot_encode, encode_error, read_error};
+use super::table::in_asked_order;
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::exceeded;
@@ -74,16 +77,22 @@ impl Codec for Ipc {
     fn decode_frame(&self, bytes: Bytes, options: &ReadSettings) -> Result<DataFrame> {
         let declared = check(&bytes, options.output_remaining())?;
         options.charge_output(declared, || "what its metadata declares".into())?;
+        let (columns, n_rows) = (options.columns.clone(), options.n_rows);
         let read = move || {
-            if bytes.starts_with(FILE_MAGIC) {
+            let df = if bytes.starts_with(FILE_MAGIC) {
                 IpcReader::new(Cursor::new(bytes))
+                    .with_columns(columns.clone())
+                    .with_n_rows(n_rows)
                     .finish()
-                    .map_err(|e| decode_error("not a valid Arrow IPC file", e))
+                    .map_err(|e| read_error("not a valid Arrow IPC file", e))
             } else {
                 IpcStreamReader::new(Cursor::new(bytes))
+                    .with_columns(columns.clone())
+                    .with_n_rows(n_rows)
                     .finish()
-                    .map_err(|e| decode_error("not a valid Arrow IPC file or stream", e))
-            }
+                    .map_err(|e| read_error("not a valid Arrow IPC file or stream", e))
+            };
+            in_asked_order(df?, columns.as_deref())
         };
         std::thread::scope(|scope| {
             let thread = std::thread::Builder::new()

@@ -20,7 +20,7 @@ pub(crate) mod compression;
 pub(crate) mod csv;
 pub(crate) mod encoding;
 mod excel;
-mod ipc;
+pub(crate) mod ipc;
 pub(crate) mod json;
 pub(crate) mod naming;
 mod ndjson;

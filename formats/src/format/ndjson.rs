@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::codec::{Codec, cannot_encode, decode_error, encode_error};
 use super::json;
-use super::table::{FrameCells, Row, frame_from_records};
+use super::table::{FrameCells, Row, frame_from_records, in_asked_order};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
 use crate::settings::{ReadSettings, WriteSettings};
@@ -69,17 +69,7 @@ impl Codec for Ndjson {
             cells.map(|(k, v)| (k.clone(), json::cell(v)))
         });
         let df = frame_from_records(rows, &options.budget())?;
-        match columns {
-            // In the order asked for; a key no record read has is the caller's mistake.
-            Some(names) => df.select(names.iter().map(String::as_str)).map_err(|e| {
-                Error::new(
-                    ErrorKind::InvalidInput,
-                    format!("cannot select the columns: {e}"),
-                )
-            }),
-            None => Ok(df),
-        }
-        .map(Data::Frame)
+        in_asked_order(df, columns).map(Data::Frame)
     }
 
     /// A frame writes one record per row; a JSON array writes one line per item.

@@ -22,6 +22,7 @@ use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
 pub(crate) mod footer;
 
 use super::codec::{Codec, cannot_encode, decode_error, encode_error};
+use super::table::in_asked_order;
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::exceeded;
@@ -63,17 +64,7 @@ impl Codec for Parquet {
             .with_slice(options.n_rows.map(|n| (0, n)))
             .finish()
             .map_err(|e| decode_error("not a valid Parquet file", e))?;
-        match columns {
-            // In the order asked for.
-            Some(columns) => df.select(columns.iter().cloned()).map_err(|e| {
-                Error::new(
-                    ErrorKind::InvalidInput,
-                    format!("cannot select the columns: {e}"),
-                )
-                .with_source(e)
-            }),
-            None => Ok(df),
-        }
+        in_asked_order(df, columns)
     }
 
     /// Writes zstd-compressed pages with statistics, as polars does by default; pandas,

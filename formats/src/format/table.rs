@@ -353,6 +353,24 @@ const _: () = assert!(std::mem::size_of::<Cell<'static>>() as u64 <= CELL_BYTES)
 /// Records whose keys differ make a frame of every column by every row, mostly nulls: 30,000
 /// records with one fresh key each make 900 million cells. Every cell, null or not, is
 /// charged to `budget` before it is made.
+/// The columns asked for (polars' and pandas' `columns`/`usecols`), in the order asked for;
+/// the whole frame when none were. A name the frame lacks is the caller's mistake.
+pub(crate) fn in_asked_order(
+    df: DataFrame,
+    columns: Option<&[String]>,
+) -> Result<DataFrame, Error> {
+    let Some(columns) = columns else {
+        return Ok(df);
+    };
+    df.select(columns.iter().map(String::as_str)).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("cannot select the columns: {e}"),
+        )
+        .with_source(e)
+    })
+}
+
 pub(crate) fn frame_from_records<'a, Row>(
     rows: impl IntoIterator<Item = Row>,
     budget: &OutputBudget,

@@ -44,6 +44,7 @@ conformance! {
     read_less::parquet_reads_only_the_footer_and_the_chunks_asked_for,
     read_less::parquet_footers_past_the_first_read_and_hostile_ones,
     read_less::first_rows_of_csv_and_ndjson_read_only_a_prefix,
+    read_less::first_rows_of_arrow_ipc_read_the_footer_and_a_prefix,
     access::upload_options_reach_the_server,
     access::unsigned_requests_carry_no_signature,
     access::requester_pays_is_sent_with_every_request,

@@ -7,7 +7,7 @@
 //! size, and a column's chunks are that column's share of the object.
 
 use s3io::ReadOptions;
-use s3io::formats::for_s3io::ParquetFooter;
+use s3io::formats::for_s3io::{IpcFooter, ParquetFooter};
 use s3io::polars::prelude::*;
 
 use super::Target;
@@ -332,4 +332,62 @@ pub async fn first_rows_of_csv_and_ndjson_read_only_a_prefix(t: &Target) {
         .iter()
         .collect();
     assert_eq!(notes, [Some("two\nlines"), Some("a \"quote\""), Some("x")]);
+}
+
+pub async fn first_rows_of_arrow_ipc_read_the_footer_and_a_prefix(t: &Target) {
+    // 100 record batches of 10,000 rows: about 24 MB.
+    let df = table(1_000_000);
+    let mut chunks = df.slice(0, 10_000);
+    for start in (10_000..1_000_000).step_by(10_000) {
+        chunks.vstack_mut(&df.slice(start, 10_000)).unwrap();
+    }
+    let mut file = Vec::new();
+    IpcWriter::new(&mut file).finish(&mut chunks).unwrap();
+    let size = file.len() as u64;
+    let (bucket, key) = (t.bucket(), "big/events.arrow");
+    t.s3.upload(bucket, key, s3io::Data::Bytes(file.into()))
+        .await
+        .unwrap();
+    let (proxy, s3) = t.through_proxy().await;
+    let batch = size / 100;
+
+    // head: the footer, then the schema and the first batch.
+    proxy.reset();
+    let head = s3
+        .download_frame_with(bucket, key, ReadOptions::ipc().n_rows(10))
+        .await
+        .unwrap();
+    assert!(head.equals_missing(&df.head(Some(10))));
+    let read = proxy.bytes_sent();
+    eprintln!(
+        "{}::n_rows(10) of a {size}-byte Arrow IPC file: {read} bytes in {} requests",
+        t.name(),
+        proxy.seen().len()
+    );
+    assert!(read < 1 << 20, "n_rows(10) read {read} bytes");
+    assert_eq!(proxy.seen().len(), 2, "{:?}", proxy.seen());
+
+    // 25,000 rows: 1, 2, then 4 batches fetched, each time only what is new.
+    proxy.reset();
+    let some = s3
+        .download_frame_with(
+            bucket,
+            key,
+            ReadOptions::ipc().n_rows(25_000).columns(["c", "a"]),
+        )
+        .await
+        .unwrap();
+    assert!(some.equals_missing(&df.select(["c", "a"]).unwrap().head(Some(25_000))));
+    let read = proxy.bytes_sent();
+    assert!(
+        read < IpcFooter::FIRST_READ + 5 * batch,
+        "n_rows(25000) read {read} bytes ({batch} a batch)"
+    );
+
+    // A column the file does not have: a typed error.
+    let err = s3
+        .download_frame_with(bucket, key, ReadOptions::ipc().n_rows(5).columns(["nope"]))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), s3io::ErrorKind::InvalidInput, "{err}");
 }
