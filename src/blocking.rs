@@ -38,6 +38,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::TryStreamExt;
 use polars::prelude::{DataFrame, Schema};
+#[cfg(feature = "lazy")]
+use polars::prelude::{LazyCsvReader, LazyFrame};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -452,6 +454,52 @@ impl S3Connector {
 }
 
 /// The blocking twin of each connector shorthand of the object verbs' table.
+/// Lazy scans and sinks (feature `lazy`): a scan only plans, so it is the async connector's
+/// own; a sink blocks until the result is written.
+#[cfg(feature = "lazy")]
+impl S3Connector {
+    blocking! {
+        fn sink_parquet(&self, frame: LazyFrame, bucket: &str, key: &str) -> Result<()>;
+        fn sink_csv(&self, frame: LazyFrame, bucket: &str, key: &str) -> Result<()>;
+        fn collect(&self, frame: LazyFrame) -> Result<DataFrame>;
+    }
+
+    /// As [`S3Connector::polars_cloud_options`](crate::S3Connector::polars_cloud_options).
+    pub fn polars_cloud_options(&self, bucket: &str) -> Result<polars::io::cloud::CloudOptions> {
+        self.inner.polars_cloud_options(bucket)
+    }
+
+    /// As [`S3Connector::scan_parquet`](crate::S3Connector::scan_parquet).
+    pub fn scan_parquet(&self, bucket: &str, key_or_glob: &str) -> Result<LazyFrame> {
+        self.inner.scan_parquet(bucket, key_or_glob)
+    }
+
+    /// As [`S3Connector::scan_ipc`](crate::S3Connector::scan_ipc).
+    pub fn scan_ipc(&self, bucket: &str, key_or_glob: &str) -> Result<LazyFrame> {
+        self.inner.scan_ipc(bucket, key_or_glob)
+    }
+
+    /// As [`S3Connector::scan_csv`](crate::S3Connector::scan_csv).
+    pub fn scan_csv(&self, bucket: &str, key_or_glob: &str) -> Result<LazyFrame> {
+        self.inner.scan_csv(bucket, key_or_glob)
+    }
+
+    /// As [`S3Connector::scan_csv_with`](crate::S3Connector::scan_csv_with).
+    pub fn scan_csv_with(
+        &self,
+        bucket: &str,
+        key_or_glob: &str,
+        settings: impl FnOnce(LazyCsvReader) -> LazyCsvReader,
+    ) -> Result<LazyFrame> {
+        self.inner.scan_csv_with(bucket, key_or_glob, settings)
+    }
+
+    /// As [`S3Connector::scan_ndjson`](crate::S3Connector::scan_ndjson).
+    pub fn scan_ndjson(&self, bucket: &str, key_or_glob: &str) -> Result<LazyFrame> {
+        self.inner.scan_ndjson(bucket, key_or_glob)
+    }
+}
+
 macro_rules! blocking_shorthands {
     ($( $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty; )*) => {
         impl S3Connector {

@@ -18,6 +18,8 @@ use serde::de::DeserializeOwned;
 use std::borrow::Borrow;
 
 use crate::listing::{BucketInfo, Listing, ObjectMeta};
+#[cfg(feature = "lazy")]
+use crate::session::Addressing;
 use crate::session::{PerCopy, S3ConnectorBuilder, Sdk, run_blocking};
 use crate::transfer::{TransferConfig, UploadInfo, UploadOptions};
 use s3io_formats::Data;
@@ -182,6 +184,12 @@ impl S3Connector {
     /// The AWS configuration the connector was built from, if it was.
     pub(crate) fn sdk_config(&self) -> Option<&SdkConfig> {
         self.sdk().config.as_ref()
+    }
+
+    /// How the client reaches S3, if the connector was built from configuration.
+    #[cfg(feature = "lazy")]
+    pub(crate) fn addressing(&self) -> Option<Addressing> {
+        self.sdk().addressing
     }
 
     /// The AWS SDK client underneath, for any S3 call s3io does not wrap (like boto3's

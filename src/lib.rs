@@ -189,6 +189,16 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Reading less, and lazily
+//!
+//! A Parquet object's [`S3Object::schema`] comes from its footer alone; `columns` and
+//! `n_rows` of [`ReadOptions::parquet`], [`ReadOptions::ipc`], [`ReadOptions::csv`] and
+//! [`ReadOptions::ndjson`] fetch only the byte ranges or the prefix that hold them. With the
+//! feature `lazy`, `S3Connector::scan_parquet` (and `scan_csv`, `scan_ndjson`, `scan_ipc`)
+//! hands polars' lazy and streaming engines a scan with the connector's credentials,
+//! endpoint and profile, and `sink_parquet` writes a result larger than memory
+//! (docs/lazy.md).
+//!
 //! ## Errors
 //!
 //! Every call returns [`Result`]; an [`Error`] has a [`kind`](Error::kind) to match on and
@@ -202,6 +212,8 @@ pub mod blocking;
 mod connector;
 mod dataset;
 mod dirs;
+#[cfg(feature = "lazy")]
+mod lazy;
 mod list;
 mod listing;
 mod location;
@@ -238,9 +250,9 @@ pub use transfer::{
 pub use s3io_formats as formats;
 pub use s3io_formats::{
     Compression, CsvReadOptions, CsvWriteOptions, Data, Encoding, Error, ErrorKind,
-    ExcelReadOptions, ExcelWriteOptions, Format, Limits, IpcReadOptions, NdjsonReadOptions, ObjectFormat,
-    Operation, ParquetReadOptions, PickleLayout, PickleValue, PickleWriteOptions, PyTimeZone,
-    ReadOptions, Result, Sheets, WriteOptions,
+    ExcelReadOptions, ExcelWriteOptions, Format, IpcReadOptions, Limits, NdjsonReadOptions,
+    ObjectFormat, Operation, ParquetReadOptions, PickleLayout, PickleValue, PickleWriteOptions,
+    PyTimeZone, ReadOptions, Result, Sheets, WriteOptions,
 };
 
 /// The polars version s3io is built with, re-exported so your frames match its frames.

@@ -143,8 +143,9 @@ impl S3Object {
             limits.check_object_size(end).map_err(context)?;
             let have = prefix.len() as u64;
             if end > have {
+                let range = have..end;
                 let more =
-                    transfer::get_ranges(client, config, bucket, key, version, etag, &[have..end])
+                    transfer::get_ranges(client, config, bucket, key, version, etag, &[range])
                         .await
                         .map_err(context)?;
                 more.iter()

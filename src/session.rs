@@ -329,9 +329,7 @@ pub(crate) fn s3_config(
     if sdk.region().is_none() {
         config = config.region(Region::new(DEFAULT_REGION));
     }
-    let custom_endpoint =
-        sdk.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
-    let path_style = force_path_style.unwrap_or(custom_endpoint);
+    let path_style = path_style(sdk, force_path_style);
     // The SDK retries 500, 502, 503 and 504; S3-compatible servers and gateways also
     // throttle with 429, which deserves the same patience.
     let too_many_requests = HttpStatusCodeClassifier::new_from_codes(vec![429]);
@@ -342,6 +340,21 @@ pub(crate) fn s3_config(
         true => config.interceptor(RequestPayer).build(),
         false => config.build(),
     }
+}
+
+/// Whether requests name the bucket in the path (`http://host/bucket/key`) rather than the
+/// host name: as asked, else for custom endpoints, which rarely resolve bucket host names.
+pub(crate) fn path_style(sdk: &SdkConfig, force_path_style: Option<bool>) -> bool {
+    let custom_endpoint = custom_endpoint(sdk).is_some();
+    force_path_style.unwrap_or(custom_endpoint)
+}
+
+/// The endpoint the configuration names instead of AWS's own, if any: its endpoint URL, or
+/// `AWS_ENDPOINT_URL_S3`, the S3-only setting of the environment.
+pub(crate) fn custom_endpoint(sdk: &SdkConfig) -> Option<String> {
+    sdk.endpoint_url()
+        .map(str::to_owned)
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok())
 }
 
 /// Adds `x-amz-request-payer: requester` to every request, before it is signed.
@@ -374,8 +387,22 @@ impl aws_sdk_s3::config::Intercept for RequestPayer {
 pub(crate) struct Sdk {
     pub(crate) client: aws_sdk_s3::Client,
     pub(crate) config: Option<SdkConfig>,
+    /// How the client reaches S3, for other clients to do the same (lazy scans); unknown for a
+    /// client of the caller's own.
+    #[cfg_attr(not(feature = "lazy"), allow(dead_code))]
+    pub(crate) addressing: Option<Addressing>,
     /// The runtime the client's requests run on, when they run on one of s3io's own.
     _runtime: Option<Arc<OwnRuntime>>,
+}
+
+/// How a connector's requests reach S3, beyond its SDK configuration.
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(not(feature = "lazy"), allow(dead_code))]
+pub(crate) struct Addressing {
+    /// Path-style addressing: `http://host/bucket/key`.
+    pub(crate) path_style: bool,
+    /// Every request says the requester pays.
+    pub(crate) request_payer: bool,
 }
 
 impl Sdk {
@@ -391,6 +418,10 @@ impl Sdk {
                 force_path_style,
                 request_payer,
             )),
+            addressing: Some(Addressing {
+                path_style: path_style(&config, force_path_style),
+                request_payer,
+            }),
             config: Some(config),
             _runtime: None,
         }
@@ -428,6 +459,10 @@ impl Sdk {
             .build();
         Sdk {
             client: aws_sdk_s3::Client::from_conf(s3),
+            addressing: Some(Addressing {
+                path_style: path_style(&config, force_path_style),
+                request_payer,
+            }),
             config: Some(config),
             _runtime: Some(runtime),
         }
@@ -438,6 +473,7 @@ impl Sdk {
         Sdk {
             client,
             config,
+            addressing: None,
             _runtime: None,
         }
     }
@@ -456,6 +492,7 @@ impl Sdk {
         Sdk {
             client: aws_sdk_s3::Client::from_conf(config),
             config: None,
+            addressing: None,
             _runtime: None,
         }
     }

@@ -133,6 +133,10 @@ pub enum Operation {
     Decode,
     /// Encoding a value without uploading it ([`Format::encode`](crate::Format::encode)).
     Encode,
+    /// Planning a lazy scan of objects (feature `lazy` of s3io).
+    Scan,
+    /// Writing a lazy frame's result to an object (feature `lazy` of s3io).
+    Sink,
 }
 
 impl Operation {
@@ -156,6 +160,8 @@ impl Operation {
             Operation::Upload => "upload",
             Operation::Decode => "decode",
             Operation::Encode => "encode",
+            Operation::Scan => "scan",
+            Operation::Sink => "sink",
         }
     }
 }

@@ -206,6 +206,7 @@ fn every_async_verb_has_a_blocking_twin() {
         include_str!("../../src/dataset.rs"),
         include_str!("../../src/dirs.rs"),
         include_str!("../../src/admin.rs"),
+        include_str!("../../src/lazy.rs"),
         session,
     ];
     let blocking = include_str!("../../src/blocking.rs");

@@ -8,6 +8,7 @@ use polars::prelude::*;
 use s3io::{Compression, Data, Encoding, ErrorKind, Format, ReadOptions, WriteOptions};
 use serde_json::json;
 
+use crate::support::all;
 use crate::support::*;
 
 /// The `id`, `price`, `name`, `active` columns of pandas' sample frame, as every writer gave

@@ -727,9 +727,9 @@ async fn the_output_budget_is_per_call_across_sheets() {
         let df = t.s3.download_frame_with(BUCKET, "three.xlsx", one).await;
         assert_eq!(df.unwrap().shape(), (1000, 1), "sheet {name} alone fits");
     }
-    let all = ReadOptions::excel().limits(budget);
+    let every = ReadOptions::excel().limits(budget);
     let err =
-        t.s3.download_sheets_with(BUCKET, "three.xlsx", all)
+        t.s3.download_sheets_with(BUCKET, "three.xlsx", every)
             .await
             .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
@@ -766,7 +766,7 @@ async fn the_output_budget_is_per_call_across_objects() {
     let err = s3.download_many(BUCKET, "many/").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
     assert!(err.to_string().contains("max_decoded_size"), "{err}");
-    let all = t.s3.download_many(BUCKET, "many/").await.unwrap();
-    assert_eq!(all.shape(), (150, 150));
-    assert_eq!(ints(&all, "k2_49").iter().flatten().count(), 1);
+    let stacked = t.s3.download_many(BUCKET, "many/").await.unwrap();
+    assert_eq!(stacked.shape(), (150, 150));
+    assert_eq!(ints(&stacked, "k2_49").iter().flatten().count(), 1);
 }

@@ -12,6 +12,7 @@ mod faults;
 mod fixtures;
 mod formats;
 mod hostile;
+mod lazy;
 mod proxy;
 mod python;
 mod session;

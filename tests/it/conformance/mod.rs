@@ -7,6 +7,8 @@
 
 mod access;
 mod dataset;
+#[cfg(feature = "lazy")]
+mod lazy;
 mod node_failure;
 mod objects;
 mod read_less;
@@ -17,17 +19,19 @@ pub mod transfer;
 
 use target::{Server, Target};
 
-/// One test per server for each case: `embedded::<case>`, `moto::<case>`, `garage::<case>`.
+/// One test per server for each case: `embedded::<case>`, `moto::<case>`, `garage::<case>`;
+/// a case's attributes (such as `#[cfg(feature = "lazy")]`) go on each of its tests.
 macro_rules! conformance {
-    ($($file:ident :: $case:ident),* $(,)?) => {
-        conformance!(@server embedded, Server::Embedded; $($file::$case),*);
-        conformance!(@server moto, Server::Moto; $($file::$case),*);
-        conformance!(@server garage, Server::Garage; $($file::$case),*);
+    ($($(#[$when:meta])* $file:ident :: $case:ident),* $(,)?) => {
+        conformance!(@server embedded, Server::Embedded; $($(#[$when])* $file::$case),*);
+        conformance!(@server moto, Server::Moto; $($(#[$when])* $file::$case),*);
+        conformance!(@server garage, Server::Garage; $($(#[$when])* $file::$case),*);
     };
-    (@server $server:ident, $kind:expr; $($file:ident :: $case:ident),*) => {
+    (@server $server:ident, $kind:expr; $($(#[$when:meta])* $file:ident :: $case:ident),*) => {
         mod $server {
             use super::*;
             $(
+                $(#[$when])*
                 #[tokio::test]
                 async fn $case() {
                     if let Some(t) = Target::start($kind, stringify!($case)).await {
@@ -41,6 +45,10 @@ macro_rules! conformance {
 }
 
 conformance! {
+    #[cfg(feature = "lazy")]
+    lazy::lazy_scans_and_sinks_read_and_write_what_the_eager_api_does,
+    #[cfg(feature = "lazy")]
+    lazy::lazy_parquet_scans_fetch_only_the_columns_asked_for,
     read_less::parquet_reads_only_the_footer_and_the_chunks_asked_for,
     read_less::parquet_footers_past_the_first_read_and_hostile_ones,
     read_less::first_rows_of_csv_and_ndjson_read_only_a_prefix,

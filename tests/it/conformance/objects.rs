@@ -11,6 +11,7 @@ use s3io::{
 };
 
 use super::target::Target;
+use crate::support::all;
 use crate::support::*;
 
 async fn keys(t: &Target, prefix: &str, options: ListOptions) -> Vec<String> {
