@@ -4,12 +4,42 @@
 use std::io::{self, Write};
 use std::time::SystemTime;
 
-use s3io::polars::prelude::DataFrame;
+use s3io::polars::prelude::{DataFrame, DataType, TimeUnit};
 use s3io::{Data, ObjectInfo, PickleValue, S3Connector, S3Uri};
 
 use crate::arguments::ReportArgs;
 use crate::failure::{Outcome, stdout_failed};
 use crate::progress::Bars;
+
+/// The frame as polars can print it without its `timezones` feature (s3io leaves it off:
+/// see formats/Cargo.toml): a column of zoned datetimes shows its instants in UTC, its header
+/// naming the zone, as in `ts (UTC; Europe/Oslo)`.
+fn printable(mut df: DataFrame) -> DataFrame {
+    let zoned: Vec<(String, TimeUnit, String)> = df
+        .columns()
+        .iter()
+        .filter_map(|c| match c.dtype() {
+            DataType::Datetime(unit, Some(zone)) => {
+                Some((c.name().to_string(), *unit, zone.to_string()))
+            }
+            _ => None,
+        })
+        .collect();
+    for (name, unit, zone) in zoned {
+        let Ok(column) = df.column(&name) else {
+            continue;
+        };
+        let utc = column
+            .to_physical_repr()
+            .cast(&DataType::Datetime(unit, None));
+        if let Ok(utc) = utc
+            && df.replace(&name, utc).is_ok()
+        {
+            let _ = df.rename(&name, format!("{name} (UTC; {zone})").into());
+        }
+    }
+    df
+}
 
 /// `2024-01-15 13:45:30`, in UTC; blanks of the same width when unknown.
 pub fn time(at: Option<SystemTime>) -> String {
@@ -83,7 +113,7 @@ pub fn data_head(out: &mut impl Write, data: Data, n: usize) -> io::Result<()> {
 
 /// A frame's first `n` rows, as polars prints them.
 pub fn frame_head(out: &mut impl Write, df: &DataFrame, n: usize) -> io::Result<()> {
-    writeln!(out, "{}", df.head(Some(n)))?;
+    writeln!(out, "{}", printable(df.head(Some(n))))?;
     if df.height() > n {
         out.flush()?;
         note(&format!("(the first {n} of {} rows)", df.height()));

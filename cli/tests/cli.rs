@@ -341,6 +341,18 @@ async fn cli_head_and_schema_decode_fixtures() {
         lines.contains("He said") && !lines.contains("line1"),
         "{lines}"
     );
+    // Arrow IPC: the footer and the first record batch; no total to tell.
+    t.put_fixture("arrow/pyarrow_typed.feather", "in/typed.feather")
+        .await;
+    let ipc = s3io(&t, &["head", &uri("in/typed.feather"), "-n", "1"]);
+    let shown = ipc.ok();
+    assert!(shown.contains("shape: (1, "), "{shown}");
+    // A zoned column shows its instants in UTC, naming the zone (polars' timezones feature
+    // is off).
+    for part in ["ts_paris (UTC;", "Europe/Paris)", "2024-01-15 12:45:30"] {
+        assert!(shown.contains(part), "{part} missing: {shown}");
+    }
+    assert!(!ipc.stderr.contains("the first"), "{}", ipc.stderr);
     let zst = s3io(&t, &["head", &uri("in/sample.csv.zst")]).ok();
     assert!(
         zst.contains("Zoë 東京 🚀") && zst.contains("-1234.5"),

@@ -17,8 +17,9 @@ Downloads the object, decodes it by its extension (csv, tsv, jsonl, parquet,
 arrow/feather, xlsx, xlsm, xlsb, xls, ods, json, pkl, text; any of them .gz, .zst, .bz2
 or .xz) and shows the beginning: a table's first rows, the first items of a JSON or
 pickled list (a JSON or pickled dict whole), or a text's first lines. Of a Parquet
-object, only the footer and the row groups that hold those rows are fetched; of a plain
-CSV, TSV or NDJSON object, only the first bytes that hold them.";
+object, only the footer and the row groups that hold those rows are fetched; of an Arrow
+IPC file, the footer and the first record batches; of a plain CSV, TSV or NDJSON object,
+only the first bytes that hold them.";
 
 /// Show the first rows of a csv, xlsx, parquet, json, pkl...
 #[derive(Args)]
@@ -54,8 +55,8 @@ impl HeadArgs {
             })
             .await;
         }
-        // Parquet: the footer and the first row groups, by range. Plain CSV, TSV and NDJSON:
-        // a prefix that holds the rows.
+        // Parquet: the footer and the first row groups, by range. Arrow IPC: the footer and
+        // the first record batches. Plain CSV, TSV and NDJSON: a prefix that holds the rows.
         let format = self
             .read
             .format
@@ -65,11 +66,14 @@ impl HeadArgs {
         } else {
             self.read.csv_options().n_rows(lines).into()
         };
+        let ipc: ReadOptions = ReadOptions::ipc().format(format).n_rows(lines).into();
         let options = if options.parquet_projection(uri.key()).is_some() {
             ReadOptions::parquet()
                 .format(Format::PARQUET)
                 .n_rows(lines)
                 .into()
+        } else if ipc.ipc_rows(uri.key()).is_some() {
+            ipc
         } else if by_prefix.row_prefix(uri.key()).is_some() {
             by_prefix
         } else {
