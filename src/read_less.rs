@@ -98,37 +98,24 @@ impl S3Object {
     /// module's doc); a file whose blocks are out of order is read whole.
     async fn ipc_by_range(&self, options: ReadOptions, rows: usize) -> Result<DataFrame> {
         let context = |e| self.context(e, Operation::Download);
-        check_location(self.bucket(), self.key()).map_err(context)?;
-        let options = options.with_fallback_limits(self.connector().limits());
+        let options = self.ranged_options(options).map_err(context)?;
         let limits = options.limits_in_effect();
-        let s3 = self.connector();
-        let (client, config) = (s3.client(), s3.transfer_config());
-        let (bucket, key, version) = (self.bucket(), self.key(), self.version_id());
-        let last = IpcFooter::FIRST_READ;
-        let tail = transfer::get_end(client, config, bucket, key, version, End::Last, last)
-            .await
-            .map_err(context)?;
+        let tail = self.end_bytes(End::Last, IpcFooter::FIRST_READ);
+        let tail = tail.await.map_err(context)?;
         let (total, etag) = (tail.total, tail.etag.as_deref());
-        let layers = ObjectFormat::for_read(key, None, &options).map_err(context)?;
-        let decode = |bytes: bytes::Bytes| {
-            let options = options.clone();
-            off_runtime(move || layers.decode_frame(bytes, &options))
-        };
         if tail.bytes.len() as u64 >= total {
             // The whole object came with the footer.
-            return decode(tail.bytes).await.map_err(context);
+            return self.decode_part(tail.bytes, &options).await;
         }
         let len = IpcFooter::len(&tail.bytes, total).map_err(context)?;
         let footer = if len <= tail.bytes.len() as u64 {
             tail.bytes.slice(tail.bytes.len() - len as usize..)
         } else {
             limits.check_object_size(len).map_err(context)?;
-            let range = total - len..total;
-            let mut got =
-                transfer::get_ranges(client, config, bucket, key, version, etag, &[range])
-                    .await
-                    .map_err(context)?;
-            got.pop().unwrap_or_default()
+            let mut footer = Vec::new();
+            let more = self.append_range(etag, total - len..total, &mut footer);
+            more.await.map_err(context)?;
+            footer.into()
         };
         let footer = IpcFooter::parse(&footer, total, &limits).map_err(context)?;
         let mut prefix = Vec::new();
@@ -138,20 +125,16 @@ impl S3Object {
                 let whole = |layers: ObjectFormat, bytes, options: &ReadOptions| {
                     layers.decode_frame(bytes, options)
                 };
-                return self.decode_with(options.clone(), whole).await;
+                return self.decode_with(options, whole).await;
             };
             limits.check_object_size(end).map_err(context)?;
             let have = prefix.len() as u64;
             if end > have {
-                let range = have..end;
-                let more =
-                    transfer::get_ranges(client, config, bucket, key, version, etag, &[range])
-                        .await
-                        .map_err(context)?;
-                more.iter()
-                    .for_each(|piece| prefix.extend_from_slice(piece));
+                let more = self.append_range(etag, have..end, &mut prefix);
+                more.await.map_err(context)?;
             }
-            let df = decode(IpcFooter::stream(&prefix)).await.map_err(context)?;
+            let df = self.decode_part(IpcFooter::stream(&prefix), &options);
+            let df = df.await?;
             if df.height() >= rows || batches >= footer.batches() {
                 return Ok(df);
             }
@@ -163,8 +146,7 @@ impl S3Object {
     /// its first `n_rows` rows (all with `None`) by range, then decodes them with `options`.
     pub(crate) async fn parquet_by_range(&self, options: ReadOptions) -> Result<DataFrame> {
         let context = |e| self.context(e, Operation::Download);
-        check_location(self.bucket(), self.key()).map_err(context)?;
-        let options = options.with_fallback_limits(self.connector().limits());
+        let options = self.ranged_options(options).map_err(context)?;
         let limits = options.limits_in_effect();
         let (columns, n_rows) = options.parquet_projection(self.key()).unwrap_or_default();
         let (footer, etag) = self.parquet_footer(limits).await.map_err(context)?;
@@ -185,10 +167,7 @@ impl S3Object {
         let file = off_runtime(move || footer.assemble(&plan, chunks))
             .await
             .map_err(context)?;
-        let layers = ObjectFormat::for_read(self.key(), None, &options).map_err(context)?;
-        off_runtime(move || layers.decode_frame(file, &options))
-            .await
-            .map_err(context)
+        self.decode_part(file, &options).await
     }
 
     /// Reads a plain CSV, TSV or NDJSON object's first rows from as short a prefix as holds
@@ -199,23 +178,10 @@ impl S3Object {
         prefix: RowPrefix,
     ) -> Result<DataFrame> {
         let context = |e| self.context(e, Operation::Download);
-        check_location(self.bucket(), self.key()).map_err(context)?;
-        let options = options.with_fallback_limits(self.connector().limits());
+        let options = self.ranged_options(options).map_err(context)?;
         let limits = options.limits_in_effect();
-        let s3 = self.connector();
-        let (client, config) = (s3.client(), s3.transfer_config());
-        let (bucket, key, version) = (self.bucket(), self.key(), self.version_id());
-        let first = transfer::get_end(
-            client,
-            config,
-            bucket,
-            key,
-            version,
-            End::First,
-            PREFIX_FIRST_READ,
-        )
-        .await
-        .map_err(context)?;
+        let first = self.end_bytes(End::First, PREFIX_FIRST_READ);
+        let first = first.await.map_err(context)?;
         let (total, etag) = (first.total, first.etag);
         let mut text = first.bytes.to_vec();
         // Rows asked for beyond `prefix.rows`, when records span lines or lines are blank.
@@ -231,27 +197,12 @@ impl S3Object {
                 // Twice as much text, up to the whole object, within the size limit.
                 let upto = total.min((text.len() as u64).saturating_mul(2).max(PREFIX_FIRST_READ));
                 limits.check_object_size(upto).map_err(context)?;
-                let range = text.len() as u64..upto;
-                let more = transfer::get_ranges(
-                    client,
-                    config,
-                    bucket,
-                    key,
-                    version,
-                    etag.as_deref(),
-                    &[range],
-                )
-                .await
-                .map_err(context)?;
-                more.iter().for_each(|piece| text.extend_from_slice(piece));
+                let more = self.append_range(etag.as_deref(), text.len() as u64..upto, &mut text);
+                more.await.map_err(context)?;
                 continue;
             };
             let part = bytes::Bytes::copy_from_slice(&text[..end]);
-            let layers = ObjectFormat::for_read(key, None, &options).map_err(context)?;
-            let read = options.clone();
-            let df = off_runtime(move || layers.decode_frame(part, &read))
-                .await
-                .map_err(context)?;
+            let df = self.decode_part(part, &options).await?;
             if whole || df.height() >= prefix.rows {
                 return Ok(df);
             }
@@ -259,14 +210,54 @@ impl S3Object {
         }
     }
 
-    /// The object's Parquet footer and the ETag later ranges are pinned to: its last
-    /// [`ParquetFooter::FIRST_READ`] bytes, and exactly the footer if it is longer.
-    async fn parquet_footer(&self, limits: Limits) -> Result<(ParquetFooter, Option<String>)> {
+    /// The options a read by range decodes with, the connector's limits filling those the
+    /// call leaves unset, once the location is checked.
+    fn ranged_options(&self, options: ReadOptions) -> Result<ReadOptions> {
+        check_location(self.bucket(), self.key())?;
+        Ok(options.with_fallback_limits(self.connector().limits()))
+    }
+
+    /// The object's first or last `len` bytes (all of it if shorter), its size and ETag.
+    async fn end_bytes(&self, end: End, len: u64) -> Result<transfer::Piece> {
         let s3 = self.connector();
         let (client, config) = (s3.client(), s3.transfer_config());
         let (bucket, key, version) = (self.bucket(), self.key(), self.version_id());
-        let last = ParquetFooter::FIRST_READ;
-        let tail = transfer::get_end(client, config, bucket, key, version, End::Last, last).await?;
+        transfer::get_end(client, config, bucket, key, version, end, len).await
+    }
+
+    /// Appends the object's bytes in `range`, pinned to `etag`, to `into`.
+    async fn append_range(
+        &self,
+        etag: Option<&str>,
+        range: std::ops::Range<u64>,
+        into: &mut Vec<u8>,
+    ) -> Result<()> {
+        let s3 = self.connector();
+        let (client, config) = (s3.client(), s3.transfer_config());
+        let (bucket, key, version) = (self.bucket(), self.key(), self.version_id());
+        let pieces =
+            transfer::get_ranges(client, config, bucket, key, version, etag, &[range]).await?;
+        pieces
+            .iter()
+            .for_each(|piece| into.extend_from_slice(piece));
+        Ok(())
+    }
+
+    /// Decodes part of the object (a footer and chunks put together, a prefix) as its key
+    /// and `options` say, off the async runtime, with the object's context on errors.
+    async fn decode_part(&self, bytes: bytes::Bytes, options: &ReadOptions) -> Result<DataFrame> {
+        let context = |e| self.context(e, Operation::Download);
+        let layers = ObjectFormat::for_read(self.key(), None, options).map_err(context)?;
+        let options = options.clone();
+        off_runtime(move || layers.decode_frame(bytes, &options))
+            .await
+            .map_err(context)
+    }
+
+    /// The object's Parquet footer and the ETag later ranges are pinned to: its last
+    /// [`ParquetFooter::FIRST_READ`] bytes, and exactly the footer if it is longer.
+    async fn parquet_footer(&self, limits: Limits) -> Result<(ParquetFooter, Option<String>)> {
+        let tail = self.end_bytes(End::Last, ParquetFooter::FIRST_READ).await?;
         let len = ParquetFooter::len(&tail.bytes, tail.total)?;
         let bytes = if len <= tail.bytes.len() as u64 {
             tail.bytes
@@ -274,12 +265,11 @@ impl S3Object {
             // Checked against the object's size by `len`; against the limits here, before
             // a buffer is allocated.
             limits.check_object_size(len)?;
+            let mut footer = Vec::new();
             let range = tail.total - len..tail.total;
-            let etag = tail.etag.as_deref();
-            transfer::get_ranges(client, config, bucket, key, version, etag, &[range])
-                .await?
-                .pop()
-                .unwrap_or_default()
+            self.append_range(tail.etag.as_deref(), range, &mut footer)
+                .await?;
+            footer.into()
         };
         let total = tail.total;
         let footer = off_runtime(move || ParquetFooter::parse(bytes, total, &limits)).await?;

@@ -165,3 +165,13 @@ pub fn run_child_test(
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// `df` as a Parquet file with row groups of `rows_per_group` rows.
+pub fn parquet_file(df: &DataFrame, rows_per_group: usize) -> Vec<u8> {
+    let mut file = Vec::new();
+    ParquetWriter::new(&mut file)
+        .with_row_group_size(Some(rows_per_group))
+        .finish(&mut df.clone())
+        .unwrap();
+    file
+}

@@ -108,11 +108,7 @@ pub async fn lazy_parquet_scans_fetch_only_the_columns_asked_for(t: &Target) {
         "c" => (0..rows).map(|i| hash(i + 2 * rows) as i64).collect::<Vec<_>>(),
     )
     .unwrap();
-    let mut file = Vec::new();
-    ParquetWriter::new(&mut file)
-        .with_row_group_size(Some(100_000))
-        .finish(&mut df.clone())
-        .unwrap();
+    let file = crate::support::parquet_file(&df, 100_000);
     let size = file.len() as u64;
     let (bucket, key) = (t.bucket(), "wide.parquet");
     t.s3.upload(bucket, key, Data::Bytes(file.into()))

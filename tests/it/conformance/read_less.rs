@@ -26,11 +26,7 @@ fn table(rows: u64) -> DataFrame {
 
 pub async fn parquet_reads_only_the_footer_and_the_chunks_asked_for(t: &Target) {
     let df = table(1_000_000);
-    let mut file = Vec::new();
-    ParquetWriter::new(&mut file)
-        .with_row_group_size(Some(100_000))
-        .finish(&mut df.clone())
-        .unwrap();
+    let file = crate::support::parquet_file(&df, 100_000);
     let size = file.len() as u64;
     assert!(size > 20 << 20, "the object takes {size} bytes");
     t.s3.upload(
