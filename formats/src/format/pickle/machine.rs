@@ -203,7 +203,7 @@ pub(crate) fn run(bytes: &Bytes) -> Result<Graph> {
     }
 }
 
-enum Step {
+pub(crate) enum Step {
     Refused(Error),
     Bad(String),
 }
@@ -233,6 +233,24 @@ type StepResult = std::result::Result<Option<V>, Step>;
 impl Machine {
     fn step(&mut self, op: u8, ops: &mut Opcodes<'_>, whole: &Bytes) -> StepResult {
         let eof = || Step::Bad("the pickle ends inside an opcode's argument".into());
+        if let Some(made) = leaf(op, ops) {
+            let v = match made? {
+                Leaf::None => V::None,
+                Leaf::Bool(b) => V::Bool(b),
+                Leaf::Int(i) => V::Int(i),
+                Leaf::Big(b) => V::Big(Rc::new(b)),
+                Leaf::Float(f) => V::Float(f),
+                Leaf::Str(text) => V::Str(text.into()),
+                Leaf::Text(text) => V::Str(text.into()),
+                Leaf::Bytes(raw) => {
+                    let start = raw.as_ptr() as usize - whole.as_ptr() as usize;
+                    V::Bytes(whole.slice(start..start + raw.len()))
+                }
+                Leaf::OwnedBytes(raw) => V::Bytes(Bytes::from(raw)),
+            };
+            self.stack.push(v);
+            return Ok(None);
+        }
         match op {
             0x80 => drop(ops.take(1).ok_or_else(eof)?),
             0x95 => drop(ops.take(8).ok_or_else(eof)?),
@@ -263,90 +281,6 @@ impl Machine {
             }
             b'h' => self.get(ops.uint(1).ok_or_else(eof)? as u32)?,
             b'j' => self.get(ops.uint(4).ok_or_else(eof)? as u32)?,
-            b'N' => self.stack.push(V::None),
-            0x88 => self.stack.push(V::Bool(true)),
-            0x89 => self.stack.push(V::Bool(false)),
-            b'I' => {
-                let line = ascii(ops.line().ok_or_else(eof)?)?;
-                let v = match line {
-                    "01" => V::Bool(true),
-                    "00" => V::Bool(false),
-                    text => parse_int(text)?,
-                };
-                self.stack.push(v);
-            }
-            b'L' => {
-                let line = ascii(ops.line().ok_or_else(eof)?)?;
-                let v = parse_int(line.strip_suffix('L').unwrap_or(line))?;
-                self.stack.push(v);
-            }
-            b'F' => {
-                let line = ascii(ops.line().ok_or_else(eof)?)?;
-                let f = line
-                    .trim()
-                    .parse::<f64>()
-                    .map_err(|_| format!("{line:?} is not a float"))?;
-                self.stack.push(V::Float(f));
-            }
-            b'K' => {
-                let v = ops.uint(1).ok_or_else(eof)?;
-                self.stack.push(V::Int(v as i64));
-            }
-            b'M' => {
-                let v = ops.uint(2).ok_or_else(eof)?;
-                self.stack.push(V::Int(v as i64));
-            }
-            b'J' => {
-                let v = ops.uint(4).ok_or_else(eof)? as u32 as i32;
-                self.stack.push(V::Int(i64::from(v)));
-            }
-            b'G' => {
-                let raw = ops.take(8).ok_or_else(eof)?;
-                let f = f64::from_be_bytes(raw.try_into().map_err(|_| "short float")?);
-                self.stack.push(V::Float(f));
-            }
-            0x8a | 0x8b => {
-                let raw = ops
-                    .counted(if op == 0x8a { 1 } else { 4 })
-                    .ok_or_else(eof)?;
-                self.stack.push(long(raw));
-            }
-            // STRING: Python 2 str as a quoted literal; SHORT_BINSTRING, BINSTRING.
-            b'S' => {
-                let raw = unquote(ops.line().ok_or_else(eof)?)?;
-                self.stack.push(py2_str(raw));
-            }
-            b'U' | b'T' => {
-                let raw = ops
-                    .counted(if op == b'U' { 1 } else { 4 })
-                    .ok_or_else(eof)?;
-                self.stack.push(py2_str(raw.to_vec()));
-            }
-            b'V' => {
-                let text = raw_unicode_escape(ops.line().ok_or_else(eof)?)?;
-                self.stack.push(V::Str(text.into()));
-            }
-            b'X' | 0x8c | 0x8d => {
-                let n = match op {
-                    0x8c => 1,
-                    b'X' => 4,
-                    _ => 8,
-                };
-                let raw = ops.counted(n).ok_or_else(eof)?;
-                let text = std::str::from_utf8(raw).map_err(|_| "a str that is not UTF-8")?;
-                self.stack.push(V::Str(text.into()));
-            }
-            b'B' | b'C' | 0x8e | 0x96 => {
-                let n = match op {
-                    b'C' => 1,
-                    b'B' => 4,
-                    _ => 8,
-                };
-                let raw = ops.counted(n).ok_or_else(eof)?;
-                let start = raw.as_ptr() as usize - whole.as_ptr() as usize;
-                self.stack
-                    .push(V::Bytes(whole.slice(start..start + raw.len())));
-            }
             0x97 => {
                 return Err(Step::Refused(Error::new(
                     ErrorKind::Decode,
@@ -622,6 +556,98 @@ impl Machine {
     }
 }
 
+/// A value one opcode makes on its own, from its argument alone: what both machines read the
+/// same way (this one, and the tree builder of builtin values).
+pub(crate) enum Leaf<'a> {
+    None,
+    Bool(bool),
+    Int(i64),
+    Big(BigInt),
+    Float(f64),
+    /// UTF-8 text, checked, as it lies in the pickle.
+    Str(&'a str),
+    /// Text decoded from escapes (protocol 0) or a Python 2 `str`.
+    Text(String),
+    /// bytes or bytearray, as they lie in the pickle.
+    Bytes(&'a [u8]),
+    /// A Python 2 `str` that is not UTF-8.
+    OwnedBytes(Vec<u8>),
+}
+
+/// The value opcode `op` makes on its own, its argument read from `ops`; `None` if `op` is
+/// not such an opcode. Every length is checked against the bytes present before anything is
+/// allocated for it.
+pub(crate) fn leaf<'a>(
+    op: u8,
+    ops: &mut Opcodes<'a>,
+) -> Option<std::result::Result<Leaf<'a>, Step>> {
+    let eof = || Step::Bad("the pickle ends inside an opcode's argument".into());
+    let text = |raw: &'a [u8]| {
+        std::str::from_utf8(raw)
+            .map(Leaf::Str)
+            .map_err(|_| Step::from("a str that is not UTF-8"))
+    };
+    let made = match op {
+        b'N' => Ok(Leaf::None),
+        0x88 => Ok(Leaf::Bool(true)),
+        0x89 => Ok(Leaf::Bool(false)),
+        b'I' => ops
+            .line()
+            .ok_or_else(eof)
+            .and_then(|line| match ascii(line)? {
+                "01" => Ok(Leaf::Bool(true)),
+                "00" => Ok(Leaf::Bool(false)),
+                text => parse_int(text),
+            }),
+        b'L' => ops.line().ok_or_else(eof).and_then(|line| {
+            let line = ascii(line)?;
+            parse_int(line.strip_suffix('L').unwrap_or(line))
+        }),
+        b'F' => ops.line().ok_or_else(eof).and_then(|line| {
+            let line = ascii(line)?;
+            line.trim()
+                .parse::<f64>()
+                .map(Leaf::Float)
+                .map_err(|_| format!("{line:?} is not a float").into())
+        }),
+        b'K' => ops.uint(1).ok_or_else(eof).map(|v| Leaf::Int(v as i64)),
+        b'M' => ops.uint(2).ok_or_else(eof).map(|v| Leaf::Int(v as i64)),
+        b'J' => ops
+            .uint(4)
+            .ok_or_else(eof)
+            .map(|v| Leaf::Int(i64::from(v as u32 as i32))),
+        b'G' => ops
+            .take(8)
+            .ok_or_else(eof)
+            .map(|raw| Leaf::Float(f64::from_be_bytes(raw.try_into().expect("8 bytes")))),
+        0x8a => ops.counted(1).ok_or_else(eof).map(long),
+        0x8b => ops.counted(4).ok_or_else(eof).map(long),
+        // STRING: Python 2 str as a quoted literal; SHORT_BINSTRING, BINSTRING.
+        b'S' => ops.line().ok_or_else(eof).and_then(unquote).map(py2_str),
+        b'U' => ops
+            .counted(1)
+            .ok_or_else(eof)
+            .map(|raw| py2_str(raw.to_vec())),
+        b'T' => ops
+            .counted(4)
+            .ok_or_else(eof)
+            .map(|raw| py2_str(raw.to_vec())),
+        b'V' => ops
+            .line()
+            .ok_or_else(eof)
+            .and_then(raw_unicode_escape)
+            .map(Leaf::Text),
+        0x8c => ops.counted(1).ok_or_else(eof).and_then(text),
+        b'X' => ops.counted(4).ok_or_else(eof).and_then(text),
+        0x8d => ops.counted(8).ok_or_else(eof).and_then(text),
+        b'C' => ops.counted(1).ok_or_else(eof).map(Leaf::Bytes),
+        b'B' => ops.counted(4).ok_or_else(eof).map(Leaf::Bytes),
+        0x8e | 0x96 => ops.counted(8).ok_or_else(eof).map(Leaf::Bytes),
+        _ => return None,
+    };
+    Some(made)
+}
+
 fn global(module: &str, name: &str) -> std::result::Result<Global, Step> {
     allowed(module, name).ok_or_else(|| Step::Refused(refused(&format!("{module}.{name}"))))
 }
@@ -642,25 +668,25 @@ fn ascii(raw: &[u8]) -> std::result::Result<&str, Step> {
     std::str::from_utf8(raw).map_err(|_| "an argument that is not text".into())
 }
 
-fn text_u32(raw: &[u8]) -> std::result::Result<u32, Step> {
+pub(crate) fn text_u32(raw: &[u8]) -> std::result::Result<u32, Step> {
     ascii(raw)?
         .trim()
         .parse()
         .map_err(|_| "a memo id that is not a number".into())
 }
 
-fn parse_int(text: &str) -> std::result::Result<V, Step> {
+fn parse_int(text: &str) -> std::result::Result<Leaf<'static>, Step> {
     let text = text.trim();
     if let Ok(i) = text.parse::<i64>() {
-        return Ok(V::Int(i));
+        return Ok(Leaf::Int(i));
     }
     text.parse::<BigInt>()
-        .map(|b| V::Big(Rc::new(b)))
+        .map(Leaf::Big)
         .map_err(|_| format!("{text:?} is not an int").into())
 }
 
 /// LONG1/LONG4: little-endian two's complement.
-fn long(raw: &[u8]) -> V {
+fn long(raw: &[u8]) -> Leaf<'static> {
     if raw.len() <= 8 {
         let mut buf = if raw.last().is_some_and(|b| b & 0x80 != 0) {
             [0xff; 8]
@@ -668,16 +694,16 @@ fn long(raw: &[u8]) -> V {
             [0; 8]
         };
         buf[..raw.len()].copy_from_slice(raw);
-        return V::Int(i64::from_le_bytes(buf));
+        return Leaf::Int(i64::from_le_bytes(buf));
     }
-    V::Big(Rc::new(BigInt::from_signed_bytes_le(raw)))
+    Leaf::Big(BigInt::from_signed_bytes_le(raw))
 }
 
 /// A Python 2 `str`: text when it is UTF-8, bytes otherwise.
-fn py2_str(raw: Vec<u8>) -> V {
+fn py2_str(raw: Vec<u8>) -> Leaf<'static> {
     match String::from_utf8(raw) {
-        Ok(text) => V::Str(text.into()),
-        Err(e) => V::Bytes(Bytes::from(e.into_bytes())),
+        Ok(text) => Leaf::Text(text),
+        Err(e) => Leaf::OwnedBytes(e.into_bytes()),
     }
 }
 

@@ -8,7 +8,8 @@
 //! indexes and arrays, pyarrow string arrays), naming the one it refused, and records calls
 //! instead of making them. Then [`convert`] reads the recorded objects as values, or as a
 //! polars frame for a pickled DataFrame, Series or numpy array (docs/formats.md has the
-//! dtype table).
+//! dtype table). A pickle of builtin values only, once scanned, is read in one pass by
+//! [`tree`] instead, straight into values; what it cannot read goes to the machine.
 
 use bytes::Bytes;
 use polars::prelude::DataFrame;
@@ -24,6 +25,7 @@ use crate::settings::{PickleLayout, ReadSettings, WriteSettings};
 mod convert;
 mod machine;
 mod scan;
+mod tree;
 mod write;
 
 use convert::Decoded;
@@ -111,8 +113,10 @@ pub(crate) fn frame_from_held(value: &PickleValue) -> Result<DataFrame> {
     frame_from_value(value, &OutputBudget::for_held_cells(held))
 }
 
-/// Decodes the pickle after refusing any global it names outside the allow-list and checking
-/// it against the limits, on a thread with a stack sized for the depth allowed.
+/// Decodes the pickle after checking it against the limits ([`scan`]), on a thread with a
+/// stack sized for the depth allowed. A pickle of builtin values is then read in one pass by
+/// [`tree`]; any other (or one `tree` leaves) is run by [`machine`], which refuses any global
+/// it names outside the allow-list, and read by [`convert`].
 fn unpickle(bytes: Bytes, options: &ReadSettings) -> Result<Decoded> {
     let bounds = scan::Bounds {
         max_depth: options.limits.pickle_depth(),
@@ -126,6 +130,9 @@ fn unpickle(bytes: Bytes, options: &ReadSettings) -> Result<Decoded> {
             .name("s3io-unpickle".into())
             .stack_size(stack)
             .spawn_scoped(scope, || {
+                if let Some(value) = tree::build(&bytes, bounds.max_depth, bounds.max_memory) {
+                    return Ok(Decoded::Value(value));
+                }
                 let graph = machine::run(&bytes)?;
                 convert::read(&graph, options)
             })

@@ -101,9 +101,10 @@ fn malformed(why: &str, at: usize) -> Error {
 #[derive(Default)]
 struct Machine {
     nodes: Vec<Node>,
+    /// One stack for every open MARK: where each starts is in `marks`.
     stack: Vec<Item>,
-    /// The stacks below each open MARK.
-    marks: Vec<Vec<Item>>,
+    /// Where the stack stood at each open MARK.
+    marks: Vec<usize>,
     memo: Memo<Slot>,
     /// Bytes serde-pickle holds while parsing (never lowered but for freed MARK buffers),
     /// and the most it held.
@@ -124,20 +125,24 @@ impl Machine {
             0x95 => drop(ops.take(8).ok_or_else(eof)?), // FRAME
             b'.' => return self.pop().map(Some),
             b'(' => {
-                self.marks.push(std::mem::take(&mut self.stack));
+                self.marks.push(self.stack.len());
                 self.alloc(MARK_BUFFER);
             }
             b'0' => {
-                if self.stack.is_empty() {
-                    self.pop_mark(false)?;
+                if self.above() == 0 {
+                    let from = self.pop_mark(false)?;
+                    self.stack.truncate(from);
                 } else {
                     self.pop()?;
                 }
             }
-            b'1' => drop(self.pop_mark(false)?),
+            b'1' => {
+                let from = self.pop_mark(false)?;
+                self.stack.truncate(from);
+            }
             b'2' => {
                 // DUP copies the top (a reference stays a reference).
-                let top = *self.stack.last().ok_or("DUP on an empty stack")?;
+                let top = *self.top().ok_or("DUP on an empty stack")?;
                 self.copies.push(top);
                 self.push(top);
             }
@@ -175,37 +180,38 @@ impl Machine {
             0x8e | 0x8d | 0x96 => self.counted(ops, 8)?,
             // EMPTY_TUPLE, EMPTY_LIST, EMPTY_DICT, EMPTY_SET
             b')' | b']' | b'}' | 0x8f => {
-                let node = self.node(Vec::new(), 0);
+                let from = self.stack.len();
+                let node = self.node(from, 0);
                 self.push(node);
             }
             // TUPLE1, TUPLE2, TUPLE3
             0x85..=0x87 => {
                 let n = usize::from(op - 0x84);
-                let at = self.stack.len().checked_sub(n).ok_or("stack underflow")?;
-                let items = self.stack.split_off(at);
-                let node = self.node(items, 0);
+                if self.above() < n {
+                    return Err("stack underflow".into());
+                }
+                let node = self.node(self.stack.len() - n, 0);
                 self.push(node);
             }
             // TUPLE, LIST, FROZENSET keep serde-pickle's MARK buffer; DICT copies out of it.
             b't' | b'l' | 0x91 | b'd' => {
                 let keeps_buffer = op != b'd';
-                let items = self.pop_mark(keeps_buffer)?;
-                let node = self.node(items, if keeps_buffer { MARK_BUFFER } else { 0 });
+                let from = self.pop_mark(keeps_buffer)?;
+                let node = self.node(from, if keeps_buffer { MARK_BUFFER } else { 0 });
                 self.push(node);
             }
-            b'a' => {
-                let item = self.pop()?;
-                self.extend_top(vec![item])?;
-            }
-            b's' => {
-                let value = self.pop()?;
-                let key = self.pop()?;
-                self.extend_top(vec![key, value])?;
+            // APPEND, SETITEM: one item or two, above the container.
+            b'a' | b's' => {
+                let n = if op == b'a' { 1 } else { 2 };
+                if self.above() < n {
+                    return Err("stack underflow".into());
+                }
+                self.extend_top(self.stack.len() - n)?;
             }
             // APPENDS, SETITEMS, ADDITEMS
             b'e' | b'u' | 0x90 => {
-                let items = self.pop_mark(false)?;
-                self.extend_top(items)?;
+                let from = self.pop_mark(false)?;
+                self.extend_top(from)?;
             }
             b'c' => {
                 ops.line().ok_or_else(eof)?;
@@ -241,7 +247,8 @@ impl Machine {
                     ops.line().ok_or_else(eof)?;
                 }
                 if matches!(op, b'i' | b'o') {
-                    self.pop_mark(false)?;
+                    let from = self.pop_mark(false)?;
+                    self.stack.truncate(from);
                 }
                 let pops = match op {
                     b'o' => 1,
@@ -252,7 +259,8 @@ impl Machine {
                 for _ in 0..pops {
                     self.pop()?;
                 }
-                let node = self.node(Vec::new(), 0);
+                let from = self.stack.len();
+                let node = self.node(from, 0);
                 self.push(node);
             }
             // NEXT_BUFFER: the machine refuses it (no out-of-band buffers); READONLY_BUFFER
@@ -274,17 +282,30 @@ impl Machine {
         self.stack.push(item);
     }
 
+    /// How many items are above the last MARK: all the machine can pop.
+    fn above(&self) -> usize {
+        self.stack.len() - self.marks.last().copied().unwrap_or(0)
+    }
+
+    fn top(&self) -> Option<&Item> {
+        self.stack.last().filter(|_| self.above() > 0)
+    }
+
     fn pop(&mut self) -> std::result::Result<Item, String> {
+        if self.above() == 0 {
+            return Err("stack underflow".to_owned());
+        }
         self.stack.pop().ok_or_else(|| "stack underflow".to_owned())
     }
 
-    /// The items above the last MARK. Their buffer is freed unless `keeps_buffer`.
-    fn pop_mark(&mut self, keeps_buffer: bool) -> std::result::Result<Vec<Item>, String> {
-        let below = self.marks.pop().ok_or("no MARK to pop to")?;
+    /// Closes the last MARK: where the items above it start, for the caller to take off the
+    /// stack. Their buffer is freed unless `keeps_buffer`.
+    fn pop_mark(&mut self, keeps_buffer: bool) -> std::result::Result<usize, String> {
+        let from = self.marks.pop().ok_or("no MARK to pop to")?;
         if !keeps_buffer {
             self.live = self.live.saturating_sub(MARK_BUFFER);
         }
-        Ok(std::mem::replace(&mut self.stack, below))
+        Ok(from)
     }
 
     /// A scalar whose value holds `payload` bytes.
@@ -307,21 +328,24 @@ impl Machine {
         Ok(())
     }
 
-    /// A new container holding `items`, with `buffer` bytes kept beyond them.
-    fn node(&mut self, items: Vec<Item>, buffer: u64) -> Item {
+    /// A new container holding the items from `from` up, taken off the stack, with `buffer`
+    /// bytes kept beyond them.
+    fn node(&mut self, from: usize, buffer: u64) -> Item {
         let id = self.nodes.len() as u32;
         self.nodes.push(Node::default());
         self.alloc(buffer);
-        self.add(id, items);
+        self.add(id, from);
         Item::Node(id)
     }
 
-    /// Adds items to container `id`.
-    fn add(&mut self, id: u32, items: Vec<Item>) {
-        self.alloc(VALUE.saturating_mul(items.len() as u64));
+    /// Adds the items from `from` up, taken off the stack, to container `id`.
+    fn add(&mut self, id: u32, from: usize) {
+        let n = self.stack.len() - from;
+        self.alloc(VALUE.saturating_mul(n as u64));
         let node = &mut self.nodes[id as usize];
         node.own = node.own.saturating_add(OUT_VALUE);
-        for item in items {
+        node.children.reserve(n);
+        for item in self.stack.drain(from..) {
             match item {
                 Item::Scalar(bytes) => node.own = node.own.saturating_add(bytes),
                 other => node.children.push(other),
@@ -329,9 +353,12 @@ impl Machine {
         }
     }
 
-    /// Adds items to the container on top of the stack, or the one its reference names.
-    fn extend_top(&mut self, items: Vec<Item>) -> std::result::Result<(), String> {
-        let id = match self.stack.last() {
+    /// Adds the items from `from` up, taken off the stack, to the container just below them
+    /// (above the last open MARK), or the one its reference names.
+    fn extend_top(&mut self, from: usize) -> std::result::Result<(), String> {
+        let floor = self.marks.last().copied().unwrap_or(0);
+        let below = from.checked_sub(1).filter(|at| *at >= floor);
+        let id = match below.map(|at| &self.stack[at]) {
             Some(Item::Node(id)) => *id,
             Some(Item::Ref(memo)) => match self.memo.get(*memo) {
                 Some(Slot::Node(id)) => *id,
@@ -340,7 +367,7 @@ impl Machine {
             Some(Item::Scalar(_)) => return Err("the stack top is not a container".into()),
             None => return Err("stack underflow".into()),
         };
-        self.add(id, items);
+        self.add(id, from);
         Ok(())
     }
 
