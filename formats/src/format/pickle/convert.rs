@@ -839,11 +839,14 @@ impl<'g> Reader<'g> {
         };
         let at = |i: usize| &raw[i * d.size..(i + 1) * d.size];
         // Contiguous elements (a 1-D array, a row of a C-order block) are read straight
-        // from their bytes; the sizes were checked against the buffer when the array was read.
+        // from their bytes; the sizes were checked against the buffer when the array was read,
+        // and the dtype's size is the type's (matched below). Little-endian elements, the
+        // common case, in a loop the compiler makes a copy of.
         macro_rules! num {
             ($t:ty) => {{
+                const N: usize = std::mem::size_of::<$t>();
                 let from = |b: &[u8]| {
-                    let b = b.try_into().expect("itemsize checked");
+                    let b: [u8; N] = b.try_into().expect("itemsize checked");
                     if d.big_endian {
                         <$t>::from_be_bytes(b)
                     } else {
@@ -851,10 +854,15 @@ impl<'g> Reader<'g> {
                     }
                 };
                 let values: Vec<$t> = if sel.stride == 1 {
-                    raw[sel.start * d.size..(sel.start + n) * d.size]
-                        .chunks_exact(d.size)
-                        .map(from)
-                        .collect()
+                    let bytes = &raw[sel.start * N..(sel.start + n) * N];
+                    if d.big_endian {
+                        bytes.chunks_exact(N).map(from).collect()
+                    } else {
+                        bytes
+                            .chunks_exact(N)
+                            .map(|b| <$t>::from_le_bytes(b.try_into().expect("N bytes")))
+                            .collect()
+                    }
                 } else {
                     sel.iter().map(|i| from(at(i))).collect()
                 };
@@ -1321,13 +1329,21 @@ impl<'g> Reader<'g> {
         {
             return Err(bad("a pyarrow validity bitmap shorter than its array"));
         }
-        let at = |i: usize| -> i64 {
-            let b = &offsets[i * width..(i + 1) * width];
+        let read = |b: &[u8]| -> i64 {
             if width == 4 {
                 i64::from(i32::from_le_bytes(b.try_into().expect("4 bytes")))
             } else {
                 i64::from_le_bytes(b.try_into().expect("8 bytes"))
             }
+        };
+        // Each string's start and end offsets, in order (an exact-size iterator, so that the
+        // column is allocated once).
+        let start = read(&offsets[offset * width..(offset + 1) * width]);
+        let bounds = || {
+            offsets[offset * width..(end + 1) * width]
+                .windows(2 * width)
+                .step_by(width)
+                .map(|w| (read(&w[..width]), read(&w[width..])))
         };
         self.settings.charge_output(
             (len as u64)
@@ -1335,27 +1351,49 @@ impl<'g> Reader<'g> {
                 .saturating_add(data.len() as u64),
             || format!("column {name:?} of the pickled frame"),
         )?;
-        let mut out: Vec<Option<&str>> = Vec::with_capacity(len);
-        for i in offset..end {
-            let (a, b) = (at(i), at(i + 1));
+        // Every offset first: monotone, within the data.
+        for (i, (a, b)) in (offset..).zip(bounds()) {
             if a < 0 || b < a || b as u64 > data.len() as u64 {
                 return Err(bad(format!(
                     "pyarrow offsets {a}..{b} of string {i} are not monotone within its {} data bytes",
                     data.len()
                 )));
             }
-            let valid = validity
-                .as_ref()
-                .is_none_or(|bits| bits[i / 8] >> (i % 8) & 1 == 1);
-            if !valid {
-                out.push(None);
-                continue;
-            }
-            let text = std::str::from_utf8(&data[a as usize..b as usize])
-                .map_err(|_| bad("a pyarrow string that is not UTF-8"))?;
-            out.push(Some(text));
         }
-        Ok(Series::new(name.into(), out))
+        // The strings' bytes are checked as UTF-8 in one go, and each string must then start
+        // and end on a character boundary: the same as checking each string on its own. Where
+        // the whole is not UTF-8 (a null entry may cover bytes that are not), each string that
+        // is not null is checked on its own. A string that fails stops nothing while the
+        // column is built, but the column is then refused.
+        let first = start as usize;
+        let last = read(&offsets[end * width..(end + 1) * width]) as usize;
+        let whole = std::str::from_utf8(&data[first..last]).ok();
+        let mut utf8 = true;
+        let mut text = |(a, b): (i64, i64)| {
+            let (a, b) = (a as usize, b as usize);
+            let text = match whole {
+                Some(whole) => whole.get(a - first..b - first),
+                None => std::str::from_utf8(&data[a..b]).ok(),
+            };
+            text.unwrap_or_else(|| {
+                utf8 = false;
+                ""
+            })
+        };
+        let ca = match &validity {
+            None => StringChunked::from_iter_values(name.into(), bounds().map(&mut text)),
+            Some(bits) => {
+                let valid = |i: usize| bits[i / 8] >> (i % 8) & 1 == 1;
+                let texts = (offset..)
+                    .zip(bounds())
+                    .map(|(i, ab)| valid(i).then(|| text(ab)));
+                StringChunked::from_iter_options(name.into(), texts)
+            }
+        };
+        if !utf8 {
+            return Err(bad("a pyarrow string that is not UTF-8"));
+        }
+        Ok(ca.into_series())
     }
 
     fn index(&mut self, v: &V) -> Result<Index> {
