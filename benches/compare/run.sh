@@ -19,33 +19,13 @@ cd "$(dirname "$0")/../.."
 here=benches/compare
 command="bash $here/run.sh $*"
 
-step() { echo "== $*"; }
-timed() {
-    local start=$SECONDS
-    "$@"
-    echo "   took $((SECONDS - start)) s"
-}
-
-venv=target/compare-venv
-stamp="$venv/.requirements"
-if ! cmp -s "$here/requirements.txt" "$stamp" 2>/dev/null; then
-    step "python contenders into $venv (pip, $here/requirements.txt)"
-    install_venv() {
-        python3 -m venv "$venv"
-        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
-        cp "$here/requirements.txt" "$stamp"
-    }
-    timed install_venv
-fi
+. benches/setup.sh
+ensure_compare_venv
+venv=$compare_venv
 
 server_args=()
 if [ "${S3IO_COMPARE_SERVER:-s3s-fs}" = "s3s-fs" ]; then
-    s3s_fs=target/compare-tools/bin/s3s-fs
-    if [ ! -x "$s3s_fs" ]; then
-        step "S3 server: cargo install s3s-fs 0.14.1 into target/compare-tools"
-        timed cargo install s3s-fs --version 0.14.1 --features binary --locked \
-            --root target/compare-tools --quiet
-    fi
+    ensure_s3s_fs
     server_args=(--s3s-fs "$PWD/$s3s_fs")
 fi
 

@@ -14,32 +14,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command="bash benches/lazy/run.sh $*"
-requirements=benches/compare/requirements.txt
-
-step() { echo "== $*"; }
-timed() {
-    local start=$SECONDS
-    "$@"
-    echo "   took $((SECONDS - start)) s"
-}
-
-venv=target/compare-venv
-if ! cmp -s "$requirements" "$venv/.requirements" 2>/dev/null; then
-    step "python contenders into $venv (pip, $requirements)"
-    install_venv() {
-        python3 -m venv "$venv"
-        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
-        cp "$requirements" "$venv/.requirements"
-    }
-    timed install_venv
-fi
-
-s3s_fs=target/compare-tools/bin/s3s-fs
-if [ ! -x "$s3s_fs" ]; then
-    step "S3 server: cargo install s3s-fs 0.14.1 into target/compare-tools"
-    timed cargo install s3s-fs --version 0.14.1 --features binary --locked \
-        --root target/compare-tools --quiet
-fi
+. benches/setup.sh
+ensure_compare_venv
+ensure_s3s_fs
+venv=$compare_venv
 
 step "s3io side: cargo build --release --example lazy_group_by --features lazy"
 timed cargo build --release --example lazy_group_by --features lazy --quiet
