@@ -338,7 +338,7 @@ impl S3Connector {
             .step_by(step)
             .map(|start| (start, part_size.min(source.size - start)))
             .collect();
-        let part = |upload_id: String, number: i32, start: u64, len: u64| async move {
+        let part = |upload_id: String, number: i32, (start, len): (u64, u64)| async move {
             let copied = client
                 .upload_part_copy()
                 .bucket(dst_bucket)

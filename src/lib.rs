@@ -212,6 +212,7 @@ pub mod blocking;
 mod connector;
 mod dataset;
 mod dirs;
+mod in_parts;
 #[cfg(feature = "lazy")]
 mod lazy;
 mod list;

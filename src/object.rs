@@ -112,6 +112,9 @@ impl S3Object {
         if let Some(read) = self.read_less(&options).await {
             return read.map(Data::Frame);
         }
+        if let Some(read) = self.decode_in_parts(&options).await {
+            return read.map(Data::Frame);
+        }
         self.decode_with(options, |layers, bytes, options| {
             layers.decode(bytes, options)
         })
@@ -127,6 +130,9 @@ impl S3Object {
     pub async fn download_frame_with(&self, options: impl Into<ReadOptions>) -> Result<DataFrame> {
         let options = options.into();
         if let Some(read) = self.read_less(&options).await {
+            return read;
+        }
+        if let Some(read) = self.decode_in_parts(&options).await {
             return read;
         }
         self.decode_with(options, |layers, bytes, options| {
@@ -256,8 +262,13 @@ impl S3Object {
         data: impl Into<Data>,
         options: impl Into<WriteOptions>,
     ) -> Result<UploadInfo> {
-        let data = data.into();
-        self.encode_with(options.into(), move |layers, options| {
+        let (data, options) = (data.into(), options.into());
+        if let Ok(layers) = ObjectFormat::for_write(&self.key, &options)
+            && layers.encodes_in_parts(&data)
+        {
+            return self.upload_in_parts(layers, data, options).await;
+        }
+        self.encode_with(options, move |layers, options| {
             let content_type = match &data {
                 Data::Bytes(_) => "application/octet-stream",
                 _ => layers.content_type(),

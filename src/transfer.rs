@@ -19,10 +19,10 @@ mod put;
 mod upload_options;
 
 pub(crate) use get::{
-    End, Fetched, Piece, get_bytes, get_end, get_ranges, get_to_path, get_to_writer,
+    End, Fetched, Piece, get_bytes, get_end, get_parts, get_ranges, get_to_path, get_to_writer,
     local_file_error,
 };
-pub(crate) use put::{Destination, multipart, put_bytes, put_from_path};
+pub(crate) use put::{Destination, MadePart, multipart, put_bytes, put_from_path, put_stream};
 pub(crate) use upload_options::apply_upload_options;
 pub use upload_options::{Checksum, Encryption, UploadOptions};
 

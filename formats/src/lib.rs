@@ -41,7 +41,7 @@ pub use format::Format;
 pub use format::compression::Compression;
 pub use format::encoding::Encoding;
 pub use limits::Limits;
-pub use object_format::ObjectFormat;
+pub use object_format::{ObjectFormat, PartDecoder};
 pub use options::{
     CsvReadOptions, CsvWriteOptions, ExcelReadOptions, ExcelWriteOptions, IpcReadOptions,
     NdjsonReadOptions, ParquetReadOptions, PickleWriteOptions, ReadOptions, RowPrefix,

@@ -8,10 +8,10 @@ use polars::prelude::DataFrame;
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Operation, Result};
 use crate::format::Format;
-use crate::format::codec::Codec;
+use crate::format::codec::{Codec, DecodeParts, Fed, hand_on};
 use crate::format::compression::Compression;
 use crate::format::encoding;
-use crate::limits::OutputBudget;
+use crate::limits::{Limits, OutputBudget};
 use crate::options::{ReadOptions, WriteOptions};
 use crate::settings::{ReadSettings, Sheets};
 
@@ -215,6 +215,31 @@ impl ObjectFormat {
         }
     }
 
+    /// Whether [`ObjectFormat::encode_to`] writes `data` as it encodes it (a frame as CSV
+    /// or TSV, uncompressed), so that an upload can send its first part before the last row
+    /// is encoded.
+    pub fn encodes_in_parts(self, data: &Data) -> bool {
+        self.compression.is_none()
+            && self.format.codec().writes_in_parts()
+            && matches!(data, Data::Frame(_))
+    }
+
+    /// Encodes `data` with `options` into `out`, as [`ObjectFormat::encode`] encodes it into
+    /// one buffer. A writer that fails (an upload that stopped) stops the encoding.
+    pub fn encode_to(
+        self,
+        data: &Data,
+        options: &WriteOptions,
+        out: &mut dyn std::io::Write,
+    ) -> Result<()> {
+        if !self.encodes_in_parts(data) {
+            let body = self.encode(data, options)?;
+            return hand_on(&body, out).map_err(|e| self.label(e));
+        }
+        guarded(|| self.format.codec().encode_to(data, &options.settings, out))
+            .map_err(|e| self.label(e))
+    }
+
     /// Encodes frames as the sheets of one workbook, then compresses.
     pub fn encode_sheets(
         self,
@@ -286,7 +311,7 @@ impl ObjectFormat {
     }
 
     /// Names the format and compression in an error.
-    fn label(self, e: Error) -> Error {
+    pub(crate) fn label(self, e: Error) -> Error {
         let e = e.with_format(self.format);
         match self.compression {
             Some(c) => e.with_compression(c),
@@ -296,6 +321,129 @@ impl ObjectFormat {
 }
 
 /// Runs a codec, turning a panic inside a third-party decoder into a typed error.
+/// Decodes an object from its bytes given in parts, in order, while later parts are still
+/// on their way, from [`ReadOptions::part_decoder`]. It gives the frame that decoding the
+/// whole object with the same options gives, or says to decode the whole object instead
+/// (text it cannot vouch for, a column type that must be inferred again from every row).
+/// Each part is admitted to the call's output budget as it comes, and what decoding makes is
+/// charged to it, as for a whole object.
+///
+/// ```
+/// use s3io_formats::{Format, ReadOptions};
+///
+/// let text = "a,b\n1,x\n2,y\n";
+/// let mut decoder = ReadOptions::new().part_decoder("t.csv").expect("CSV decodes in parts");
+/// for part in text.as_bytes().chunks(5) {
+///     assert!(decoder.push(bytes::Bytes::copy_from_slice(part))?);
+/// }
+/// let df = decoder.finish()?.expect("no reason to decode it whole");
+/// assert_eq!(df, Format::CSV.decode_frame(text)?);
+/// # Ok::<(), s3io_formats::Error>(())
+/// ```
+pub struct PartDecoder {
+    format: ObjectFormat,
+    inner: Box<dyn DecodeParts>,
+    budget: OutputBudget,
+    ratio: u64,
+    limits: Limits,
+    /// The bytes received so far, held to the limits' largest object.
+    received: u64,
+    /// The object's first bytes, held until there are enough to see a byte-order mark.
+    start: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for PartDecoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartDecoder")
+            .field("format", &self.format)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartDecoder {
+    /// A decoder for `format` read with `options`, if it decodes in parts.
+    pub(crate) fn new(format: Format, options: &ReadOptions) -> Option<PartDecoder> {
+        let codec = format.codec();
+        let budget = options
+            .settings
+            .budget
+            .clone()
+            .unwrap_or_else(|| OutputBudget::new(&options.settings.limits));
+        let settings = ReadSettings {
+            budget: Some(budget.clone()),
+            ..options.settings.clone()
+        };
+        Some(PartDecoder {
+            format: format.with_compression(None),
+            inner: codec.part_decoder(&settings)?,
+            budget,
+            ratio: codec.output_ratio(),
+            limits: options.settings.limits,
+            received: 0,
+            start: Some(Vec::new()),
+        })
+    }
+
+    /// Takes the object's next part. `Ok(false)`: stop sending parts and decode the whole
+    /// object instead.
+    pub fn push(&mut self, part: Bytes) -> Result<bool> {
+        self.received = self.received.saturating_add(part.len() as u64);
+        self.limits
+            .check_object_size(self.received)
+            .map_err(|e| self.format.label(e))?;
+        self.budget.admit(part.len(), self.ratio);
+        let part = match self.start.take() {
+            None => part,
+            Some(mut start) => {
+                start.extend_from_slice(&part);
+                if start.len() < 3 {
+                    self.start = Some(start);
+                    return Ok(true);
+                }
+                match Self::without_bom(start) {
+                    Some(part) => part,
+                    None => return Ok(false),
+                }
+            }
+        };
+        self.feed(part)
+    }
+
+    /// The frame, after the last part; `None` when the whole object is to be decoded instead.
+    pub fn finish(mut self) -> Result<Option<DataFrame>> {
+        if let Some(start) = self.start.take() {
+            match Self::without_bom(start) {
+                Some(part) => {
+                    if !self.feed(part)? {
+                        return Ok(None);
+                    }
+                }
+                None => return Ok(None),
+            }
+        }
+        let (format, inner) = (self.format, self.inner);
+        guarded(|| inner.finish()).map_err(|e| format.label(e))
+    }
+
+    /// Hands a part to the format's decoder, which may give up.
+    fn feed(&mut self, part: Bytes) -> Result<bool> {
+        let inner = &mut self.inner;
+        guarded(|| inner.push(part))
+            .map(|fed| fed == Fed::More)
+            .map_err(|e| self.format.label(e))
+    }
+
+    /// The object's first bytes without a UTF-8 byte-order mark; `None` after a UTF-16 one
+    /// (text to transcode whole).
+    fn without_bom(start: Vec<u8>) -> Option<Bytes> {
+        match start.as_slice() {
+            [0xEF, 0xBB, 0xBF, ..] => Some(Bytes::from(start).slice(3..)),
+            [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] => None,
+            _ => Some(Bytes::from(start)),
+        }
+    }
+}
+
 fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
         let what = panic

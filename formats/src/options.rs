@@ -16,6 +16,7 @@ use crate::format::Format;
 use crate::format::compression::Compression;
 use crate::format::encoding::Encoding;
 use crate::limits::{Limits, OutputBudget};
+use crate::object_format::PartDecoder;
 use crate::settings::{PickleLayout, ReadSettings, SheetRef, WriteSettings};
 
 /// Which formats a set of options was made for.
@@ -222,6 +223,15 @@ impl ReadOptions {
     pub fn ipc_rows(&self, key: &str) -> Option<usize> {
         let ipc = self.plain_format(key) == Some(Format::IPC);
         self.settings.n_rows.filter(|_| ipc)
+    }
+
+    /// A decoder that takes a plain (uncompressed, UTF-8) object at `key` in parts as they
+    /// arrive, when its format and these options allow one: CSV and TSV, without `columns`,
+    /// `n_rows`, `infer_schema_length` or skipped lines. See [`PartDecoder`].
+    pub fn part_decoder(&self, key: &str) -> Option<PartDecoder> {
+        let format = self.plain_format(key)?;
+        let utf8 = matches!(self.encoding, None | Some(Encoding::Utf8));
+        utf8.then(|| PartDecoder::new(format, self)).flatten()
     }
 
     /// How to read a plain CSV, TSV or NDJSON object given `n_rows` from a prefix of its

@@ -99,6 +99,76 @@ pub(crate) async fn get_bytes(
     })
 }
 
+/// Downloads a whole object, or one version of it, in parts, handing each to `sink` in
+/// order as soon as it and every part before it have arrived, with the configured number of
+/// GETs in flight: what a decoder that parses while the object transfers reads. Memory stays
+/// within the parts in flight and those `sink` holds. `check_size` sees the object's size
+/// before any body is read. The parts are pinned to the first answer's ETag and resumed like
+/// any download's; at the end, when the object has a full-object checksum, the bytes are
+/// checked against it and an error returned if they differ, so nothing decoded from them is
+/// kept. `Ok(false)`: `sink` stopped taking parts before the last.
+pub(crate) async fn get_parts(
+    client: &Client,
+    config: &TransferConfig,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+    check_size: impl FnOnce(u64) -> Result<()>,
+    sink: tokio::sync::mpsc::Sender<Bytes>,
+) -> Result<bool> {
+    let source = Source {
+        client,
+        bucket,
+        key,
+        version,
+    };
+    let meter = Meter::new(config, bucket, key, None);
+    let (first, head) = source.first(config).await?;
+    check_size(head.total)?;
+    meter.set_total(head.total);
+    let first_len = first
+        .content_length()
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(0)
+        .min(head.total);
+    let etag = head.etag.as_deref();
+    let expected = match first_len < head.total {
+        true => source.full_object_checksum(etag).await,
+        false => None,
+    };
+    let mut hasher = expected.as_ref().map(|c| c.algorithm.into_impl());
+    let mut first_part = vec![0u8; to_usize(first_len)?];
+    source
+        .read_range(config, &meter, 0, &mut first_part, etag, Some(first))
+        .await?;
+    let source = &source;
+    let meter = &meter;
+    let rest = config
+        .parts(first_len, head.total)
+        .map(|(start, len)| async move {
+            let mut part = vec![0u8; to_usize(len)?];
+            source
+                .read_range(config, meter, start, &mut part, etag, None)
+                .await
+                .map(|()| Bytes::from(part))
+        });
+    let parts = stream::once(async { Ok(Bytes::from(first_part)) })
+        .chain(stream::iter(rest).buffered(config.concurrency));
+    let mut parts = std::pin::pin!(parts);
+    while let Some(part) = parts.try_next().await? {
+        if let Some(hasher) = &mut hasher {
+            hasher.update(&part);
+        }
+        if sink.send(part).await.is_err() {
+            return Ok(false);
+        }
+    }
+    if let (Some(expected), Some(hasher)) = (expected, hasher) {
+        expected.compare(hasher)?;
+    }
+    Ok(true)
+}
+
 /// An object's full-object checksum, as the server keeps it: what a download assembled from
 /// ranges must hash to.
 struct FullObjectChecksum {
@@ -179,6 +249,12 @@ impl FullObjectChecksum {
     ) -> Result<()> {
         let mut hasher = self.algorithm.into_impl();
         feed(hasher.as_mut())?;
+        self.compare(hasher)
+    }
+
+    /// Compares what `hasher`, fed the downloaded bytes, gives with the checksum: a
+    /// `Transport` error naming both values when they differ.
+    fn compare(self, hasher: Box<dyn aws_smithy_checksums::http::HttpChecksum>) -> Result<()> {
         let got = hasher.header_value();
         if got.to_str().is_ok_and(|got| got == self.value) {
             return Ok(());
@@ -432,67 +508,29 @@ pub(crate) async fn get_to_writer<W>(
 where
     W: std::io::Write + Send + 'static,
 {
-    let source = Source {
-        client,
-        bucket,
-        key,
-        version,
-    };
-    let meter = Meter::new(config, bucket, key, None);
-    let (first, head) = source.first(config).await?;
-    meter.set_total(head.total);
-    let first_len = first
-        .content_length()
-        .and_then(|n| u64::try_from(n).ok())
-        .unwrap_or(0);
-    let etag = head.etag.as_deref();
-    let (parts_in, mut parts_out) = tokio::sync::mpsc::channel::<Vec<u8>>(config.concurrency);
+    let (parts_in, mut parts_out) = tokio::sync::mpsc::channel::<Bytes>(config.concurrency);
     let writing = tokio::task::spawn_blocking(move || {
         let mut writer = writer;
+        let mut written = 0u64;
         while let Some(part) = parts_out.blocking_recv() {
             writer.write_all(&part)?;
+            written += part.len() as u64;
         }
-        writer.flush()
+        writer.flush().map(|()| written)
     });
-    let reading = async {
-        let mut part = vec![0u8; to_usize(first_len.min(head.total))?];
-        source
-            .read_range(config, &meter, 0, &mut part, etag, Some(first))
-            .await?;
-        if parts_in.send(part).await.is_err() {
-            return Ok(()); // the writer stopped; its error says why
-        }
-        let rest = config.parts(first_len, head.total).map(|(start, len)| {
-            let (source, meter) = (&source, &meter);
-            async move {
-                let mut part = vec![0u8; to_usize(len)?];
-                source
-                    .read_range(config, meter, start, &mut part, etag, None)
-                    .await?;
-                Ok::<_, Error>(part)
-            }
-        });
-        let mut parts = stream::iter(rest).buffered(config.concurrency);
-        while let Some(part) = parts.try_next().await? {
-            if parts_in.send(part).await.is_err() {
-                break;
-            }
-        }
-        Ok::<_, Error>(())
-    };
-    let read = reading.await;
-    drop(parts_in);
+    // A writer that stops makes `get_parts` stop; its own error says why.
+    let read = get_parts(client, config, bucket, key, version, |_| Ok(()), parts_in).await;
     let written = writing
         .await
         .map_err(|e| Error::new(ErrorKind::Transport, format!("the writer stopped: {e}")))?;
-    if let Err(e) = written {
-        return Err(Error::new(
+    let written = written.map_err(|e| {
+        Error::new(
             ErrorKind::InvalidInput,
             format!("cannot write the download: {e}"),
         )
-        .with_source(e));
-    }
-    read.map(|()| head.total)
+        .with_source(e)
+    })?;
+    read.map(|_| written)
 }
 
 impl Source<'_> {

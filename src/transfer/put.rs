@@ -142,42 +142,106 @@ impl Destination<'_> {
         Fut: Future<Output = Result<Bytes>>,
     {
         let parts = config.parts(0, size).collect();
-        let part = |upload_id: String, number: i32, start: u64, len: u64| {
+        let part = |upload_id: String, number: i32, (start, len): (u64, u64)| {
             let load = &load;
             async move {
                 let body = load(start, len).await?;
-                let part = self
-                    .client
-                    .upload_part()
-                    .bucket(self.bucket)
-                    .key(self.key)
-                    .upload_id(upload_id)
-                    .part_number(number)
-                    .set_checksum_algorithm(self.options.checksum.map(|c| c.algorithm()))
-                    .body(ByteStream::from(body))
-                    .send()
-                    .await
-                    .map_err(crate::sdk_error::from_sdk)?;
-                meter.add(len);
-                let done = CompletedPart::builder()
-                    .part_number(number)
-                    .set_e_tag(part.e_tag().map(str::to_owned));
-                // A part's checksum goes into the completion only when the upload declared its
-                // algorithm: servers that keep none for undeclared uploads (Garage) refuse a
-                // completion that names one ("Invalid checksum for part 1").
-                Ok(match self.options.checksum {
-                    Some(checksum) => checksum.complete_part(done, &part),
-                    None => done.build(),
-                })
+                self.upload_part(upload_id, number, body, meter).await
             }
         };
         multipart(self, parts, config.concurrency, part).await
     }
+
+    /// Uploads one part of multipart upload `upload_id`.
+    async fn upload_part(
+        &self,
+        upload_id: String,
+        number: i32,
+        body: Bytes,
+        meter: &Meter,
+    ) -> Result<CompletedPart> {
+        let len = body.len() as u64;
+        let part = self
+            .client
+            .upload_part()
+            .bucket(self.bucket)
+            .key(self.key)
+            .upload_id(upload_id)
+            .part_number(number)
+            .set_checksum_algorithm(self.options.checksum.map(|c| c.algorithm()))
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(crate::sdk_error::from_sdk)?;
+        meter.add(len);
+        let done = CompletedPart::builder()
+            .part_number(number)
+            .set_e_tag(part.e_tag().map(str::to_owned));
+        // A part's checksum goes into the completion only when the upload declared its
+        // algorithm: servers that keep none for undeclared uploads (Garage) refuse a
+        // completion that names one ("Invalid checksum for part 1").
+        Ok(match self.options.checksum {
+            Some(checksum) => checksum.complete_part(done, &part),
+            None => done.build(),
+        })
+    }
 }
 
-/// A multipart upload: creates it, makes each part with `part(upload_id, number, start, len)`,
-/// several at once, and completes it. Any failure aborts the upload, so S3 keeps no orphaned
-/// parts (and bills for none). Shared by uploads and server-side copies.
+/// Uploads a body that is still being made, whose parts come from `parts` in order as they
+/// are made: one PutObject when the first part is the last, else a multipart upload whose
+/// parts leave as they come, several in flight (each an in-memory body, as servers that
+/// refuse aws-chunked bodies over plain HTTP need). A part source that fails, or ends
+/// without saying it is done, aborts the upload: no object is made of part of a body.
+pub(crate) async fn put_stream(
+    to: &Destination<'_>,
+    config: &TransferConfig,
+    mut parts: tokio::sync::mpsc::Receiver<Result<MadePart>>,
+) -> Result<UploadInfo> {
+    let meter = Meter::new(config, to.bucket, to.key, None);
+    let stopped = || {
+        Error::new(
+            ErrorKind::Encode,
+            "the encoder stopped before the end of the body",
+        )
+    };
+    let first = parts.recv().await.ok_or_else(stopped)??;
+    if first.last {
+        meter.set_total(first.body.len() as u64);
+        return to.put_whole(first.body, &meter).await;
+    }
+    let size = std::sync::atomic::AtomicU64::new(0);
+    let rest = stream::unfold((Some(parts), false), |(parts, done)| async move {
+        let mut parts = parts.filter(|_| !done)?;
+        match parts.recv().await {
+            Some(Ok(part)) => {
+                let last = part.last;
+                Some((Ok(part.body), (Some(parts), last)))
+            }
+            Some(Err(e)) => Some((Err(e), (None, true))),
+            None => Some((Err(stopped()), (None, true))),
+        }
+    });
+    let bodies = stream::once(async { Ok(first.body) }).chain(rest);
+    let part = |upload_id: String, number: i32, body: Bytes| {
+        size.fetch_add(body.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        to.upload_part(upload_id, number, body, &meter)
+    };
+    let mut info = multipart_of(to, bodies, config.concurrency, part).await?;
+    info.size = size.into_inner();
+    Ok(info)
+}
+
+/// A part of a body being made, for [`put_stream`].
+pub(crate) struct MadePart {
+    pub(crate) body: Bytes,
+    /// Whether it is the body's last.
+    pub(crate) last: bool,
+}
+
+/// A multipart upload of known `(start, len)` parts: creates it, makes each part with
+/// `part(upload_id, number, (start, len))`, several at once, and completes it. Any failure
+/// aborts the upload, so S3 keeps no orphaned parts (and bills for none). Shared by uploads
+/// and server-side copies.
 pub(crate) async fn multipart<F, Fut>(
     to: &Destination<'_>,
     parts: Vec<(u64, u64)>,
@@ -185,7 +249,39 @@ pub(crate) async fn multipart<F, Fut>(
     part: F,
 ) -> Result<UploadInfo>
 where
-    F: Fn(String, i32, u64, u64) -> Fut,
+    F: Fn(String, i32, (u64, u64)) -> Fut,
+    Fut: Future<Output = Result<CompletedPart>>,
+{
+    if parts.len() > MAX_PARTS {
+        return Err(too_many_parts(parts.len()));
+    }
+    let size = parts.iter().map(|(_, len)| len).sum();
+    let mut info = multipart_of(to, stream::iter(parts).map(Ok), concurrency, part).await?;
+    info.size = size;
+    Ok(info)
+}
+
+/// S3's most parts in one upload.
+const MAX_PARTS: usize = 10_000;
+
+fn too_many_parts(parts: usize) -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!("{parts} parts, more than S3's {MAX_PARTS}; raise the part size"),
+    )
+}
+
+/// A multipart upload of the parts `parts` yields, in order: each made with
+/// `part(upload_id, number, item)`, several at once; see [`multipart`]. The size in the
+/// answer is left to the caller.
+async fn multipart_of<I, F, Fut>(
+    to: &Destination<'_>,
+    parts: impl futures_util::Stream<Item = Result<I>>,
+    concurrency: usize,
+    part: F,
+) -> Result<UploadInfo>
+where
+    F: Fn(String, i32, I) -> Fut,
     Fut: Future<Output = Result<CompletedPart>>,
 {
     let Destination {
@@ -196,7 +292,6 @@ where
         options,
         ..
     } = *to;
-    let size = parts.iter().map(|(_, len)| len).sum();
     let request = client
         .create_multipart_upload()
         .bucket(bucket)
@@ -222,18 +317,16 @@ where
         ));
     };
     let uploaded = async {
-        if parts.len() > 10_000 {
-            return Err(Error::new(
-                ErrorKind::InvalidInput,
-                format!(
-                    "{} parts, more than S3's 10,000; raise the part size",
-                    parts.len()
-                ),
-            ));
-        }
-        let mut done: Vec<CompletedPart> = stream::iter(parts.into_iter().enumerate())
-            .map(|(index, (start, len))| part(upload_id.to_owned(), index as i32 + 1, start, len))
-            .buffer_unordered(concurrency)
+        let mut done: Vec<CompletedPart> = parts
+            .enumerate()
+            .map(|(index, item)| {
+                let item = item?;
+                if index >= MAX_PARTS {
+                    return Err(too_many_parts(index + 1));
+                }
+                Ok(part(upload_id.to_owned(), index as i32 + 1, item))
+            })
+            .try_buffer_unordered(concurrency)
             .try_collect()
             .await?;
         done.sort_by_key(|p| p.part_number());
@@ -254,7 +347,7 @@ where
     .await;
     match uploaded {
         Ok(done) => Ok(UploadInfo {
-            size,
+            size: 0,
             etag: done.e_tag().map(str::to_owned),
             version_id: done.version_id().map(str::to_owned),
         }),

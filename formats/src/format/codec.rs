@@ -41,8 +41,28 @@ pub(crate) trait Codec: Sync {
     fn decode_sheets(&self, _bytes: Bytes, _options: &ReadSettings) -> Result<Sheets> {
         Err(not_a_workbook(self.name()))
     }
+    /// A decoder that takes the object in parts, in order, as they arrive, when this format
+    /// and `options` allow one (see [`DecodeParts`]); `None` when the object is to be decoded
+    /// whole.
+    fn part_decoder(&'static self, _options: &ReadSettings) -> Option<Box<dyn DecodeParts>> {
+        None
+    }
     /// Encodes `data` into one buffer.
     fn encode(&self, data: &Data, options: &WriteSettings) -> Result<Vec<u8>>;
+    /// Whether [`Codec::encode_to`] writes as it encodes, so that an upload can send the
+    /// first bytes before the last are encoded.
+    fn writes_in_parts(&self) -> bool {
+        false
+    }
+    /// Encodes `data` into `out`; by default, into one buffer first.
+    fn encode_to(
+        &self,
+        data: &Data,
+        options: &WriteSettings,
+        out: &mut dyn std::io::Write,
+    ) -> Result<()> {
+        hand_on(&self.encode(data, options)?, out)
+    }
     /// Encodes frames as the sheets of one workbook.
     fn encode_sheets(
         &self,
@@ -51,6 +71,36 @@ pub(crate) trait Codec: Sync {
     ) -> Result<Vec<u8>> {
         Err(not_a_workbook(self.name()))
     }
+}
+
+/// Writes encoded bytes to `out`.
+pub(crate) fn hand_on(body: &[u8], out: &mut dyn std::io::Write) -> Result<()> {
+    out.write_all(body).map_err(|e| {
+        Error::new(
+            ErrorKind::Encode,
+            format!("cannot hand the encoded bytes on: {e}"),
+        )
+    })
+}
+
+/// Decodes a table from its object's bytes given in parts, in order, while later parts are
+/// still on their way: what lets a download parse while it transfers. The frame is the one
+/// decoding the whole object gives, or nothing: where the parts cannot promise that, the
+/// decoder says so, and the caller decodes the whole object instead.
+pub(crate) trait DecodeParts: Send {
+    /// Takes the next part; [`Fed::WholeObject`] when the object is to be decoded whole.
+    fn push(&mut self, part: Bytes) -> Result<Fed>;
+    /// The frame, after the last part; `None` when the object is to be decoded whole.
+    fn finish(self: Box<Self>) -> Result<Option<DataFrame>>;
+}
+
+/// What a [`DecodeParts`] says after a part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fed {
+    /// Send the next part.
+    More,
+    /// Stop: decode the whole object instead.
+    WholeObject,
 }
 
 fn not_a_workbook(name: &str) -> Error {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use polars::prelude::*;
 
-use super::codec::{Codec, cannot_encode, encode_error, read_error};
+use super::codec::{Codec, DecodeParts, cannot_encode, encode_error, read_error};
 use crate::data::Data;
 use crate::error::Result;
 use crate::settings::{ReadSettings, WriteSettings};
@@ -15,6 +15,8 @@ use crate::settings::{ReadSettings, WriteSettings};
 /// Rows read to infer column types before parsing. When a later row does not fit, the file
 /// is read again with every row inferred, so the result matches pandas' whole-file inference.
 const INFER_ROWS: usize = 10_000;
+
+mod parts;
 
 /// pandas' default `na_values`: the fields `pandas.read_csv` reads as missing unless told
 /// `keep_default_na=False` (pandas/_libs/parsers.pyx, `STR_NA_VALUES`). An unquoted empty
@@ -117,15 +119,7 @@ impl Codec for Delimited {
         {
             bytes.truncate(end);
         }
-        let separator = options.separator.unwrap_or(self.separator);
-        let columns = header_width(&bytes, options.header_row.unwrap_or(0), separator);
-        options.charge_output(
-            columns
-                .saturating_mul(COLUMN_BYTES)
-                .saturating_add(bytes.len() as u64),
-            || format!("{columns} columns of {} bytes", bytes.len()),
-        )?;
-        let what = format!("not a valid {} table", self.name.to_ascii_uppercase());
+        self.charge_table(&bytes, options)?;
         // With n_rows, dtypes come from those rows (pandas' `nrows`), whether the object
         // came whole or as a prefix.
         match (options.infer_schema_length, options.n_rows) {
@@ -135,10 +129,30 @@ impl Codec for Delimited {
                 .read(bytes.clone(), Some(INFER_ROWS), options)
                 .or_else(|_| self.read(bytes, None, options)),
         }
-        .map_err(|e| read_error(&what, e))
+        .map_err(|e| self.read_error(e))
+    }
+
+    fn part_decoder(&'static self, options: &ReadSettings) -> Option<Box<dyn DecodeParts>> {
+        parts::DelimitedParts::new(self, options, INFER_ROWS)
+            .map(|parts| Box::new(parts) as Box<dyn DecodeParts>)
     }
 
     fn encode(&self, data: &Data, options: &WriteSettings) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.encode_to(data, options, &mut out)?;
+        Ok(out)
+    }
+
+    fn writes_in_parts(&self) -> bool {
+        true
+    }
+
+    fn encode_to(
+        &self,
+        data: &Data,
+        options: &WriteSettings,
+        out: &mut dyn std::io::Write,
+    ) -> Result<()> {
         let Data::Frame(df) = data else {
             return Err(cannot_encode(data, self.name, "a frame"));
         };
@@ -146,8 +160,7 @@ impl Codec for Delimited {
             .datetime_format
             .as_deref()
             .unwrap_or("%Y-%m-%d %H:%M:%S%.f");
-        let mut out = Vec::new();
-        let mut writer = CsvWriter::new(&mut out)
+        let mut writer = CsvWriter::new(out)
             .include_header(options.include_header.unwrap_or(true))
             .include_bom(options.include_bom)
             .with_decimal_comma(options.decimal_comma)
@@ -159,12 +172,70 @@ impl Codec for Delimited {
         }
         writer
             .finish(&mut df.clone())
-            .map_err(|e| encode_error(&format!("cannot write {}", self.name), e))?;
-        Ok(out)
+            .map_err(|e| encode_error(&format!("cannot write {}", self.name), e))
     }
 }
 
 impl Delimited {
+    /// Charges what parsing `bytes`, a table starting with its header, is about to produce:
+    /// the text, and [`COLUMN_BYTES`] for each column of the header.
+    fn charge_table(&self, bytes: &[u8], options: &ReadSettings) -> Result<()> {
+        let separator = options.separator.unwrap_or(self.separator);
+        let columns = header_width(bytes, options.header_row.unwrap_or(0), separator);
+        options.charge_output(
+            columns
+                .saturating_mul(COLUMN_BYTES)
+                .saturating_add(bytes.len() as u64),
+            || format!("{columns} columns of {} bytes", bytes.len()),
+        )
+    }
+
+    /// The error for text that does not parse as this format.
+    fn read_error(&self, e: PolarsError) -> crate::Error {
+        read_error(
+            &format!("not a valid {} table", self.name.to_ascii_uppercase()),
+            e,
+        )
+    }
+
+    /// The null tokens `options` ask for: pandas' defaults unless `keep_default_na` is off,
+    /// and the `null_values` given.
+    fn null_tokens(options: &ReadSettings) -> Vec<PlSmallStr> {
+        let defaults = match options.keep_default_na {
+            Some(false) => &[][..],
+            _ => &PANDAS_NA_VALUES[..],
+        };
+        defaults
+            .iter()
+            .map(|s| PlSmallStr::from_static(s))
+            .chain(options.null_values.iter().map(|s| s.as_str().into()))
+            .collect()
+    }
+
+    /// Parses records with no header into `schema`: the rows of a table after its first
+    /// chunk, when it is decoded in parts ([`parts`]). `bytes` hold no lone-quote field (see
+    /// [`has_lone_quote_field`]).
+    fn read_rows(
+        &self,
+        bytes: Bytes,
+        schema: SchemaRef,
+        options: &ReadSettings,
+    ) -> PolarsResult<DataFrame> {
+        let tokens = Self::null_tokens(options);
+        let null_values = (!tokens.is_empty()).then_some(NullValues::AllColumns(tokens));
+        CsvReadOptions::default()
+            .with_has_header(false)
+            .with_schema(Some(schema))
+            .map_parse_options(|parse| {
+                parse
+                    .with_separator(options.separator.unwrap_or(self.separator))
+                    .with_null_values(null_values.clone())
+                    .with_decimal_comma(options.decimal_comma)
+            })
+            .into_reader_with_file_handle(Cursor::new(bytes))
+            .finish()
+    }
+
     /// Parses a whole file held in memory, inferring types from the first `infer_rows` rows
     /// (all rows with `None`).
     fn read(
@@ -180,15 +251,7 @@ impl Delimited {
                 .map(|(name, dtype)| Field::new(name.into(), dtype.clone()));
             Arc::new(Schema::from_iter(fields))
         });
-        let defaults = match options.keep_default_na {
-            Some(false) => &[][..],
-            _ => &PANDAS_NA_VALUES[..],
-        };
-        let tokens: Vec<PlSmallStr> = defaults
-            .iter()
-            .map(|s| PlSmallStr::from_static(s))
-            .chain(options.null_values.iter().map(|s| s.as_str().into()))
-            .collect();
+        let tokens = Self::null_tokens(options);
         let separator = options.separator.unwrap_or(self.separator);
         // Tokens polars cannot be trusted with on this text are applied after parsing.
         let (null_values, tokens_after) = if tokens.is_empty() {

@@ -435,6 +435,19 @@ pub async fn checksums_are_chosen_and_corrupt_bodies_are_caught(t: &Target) {
         err.to_string().contains("full-object CRC32 checksum"),
         "{err:?}"
     );
+    // A table decoded while its parts arrive: the error, and no frame.
+    full_object_crc32_upload(t, "sum/full-object.csv", text.as_bytes()).await;
+    proxy.reset();
+    proxy.inject(Matches::LaterRange, Fault::Rewrite("hello", "jello"), 100);
+    let err = s3
+        .download_frame(t.bucket(), "sum/full-object.csv")
+        .await
+        .unwrap_err();
+    assert!(proxy.struck());
+    assert!(
+        err.to_string().contains("full-object CRC32 checksum"),
+        "{err:?}"
+    );
     // To a file: refused before the file takes its name.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("full-object.txt");

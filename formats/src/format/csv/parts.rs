@@ -1,0 +1,370 @@
+//! Decoding CSV and TSV while the object's parts arrive: the bytes are cut at record
+//! boundaries as they come, each piece is parsed while the next parts are on their way, and
+//! the pieces are stacked in order.
+//!
+//! The frame is the one the whole-object reader gives, or none (the caller then decodes the
+//! whole object):
+//! - the first piece is the header and the [`INFER_ROWS`](super::INFER_ROWS) rows the
+//!   whole-object reader infers the column types from, parsed exactly as that reader parses
+//!   a whole file; every later piece is parsed into the schema it gave. A later field that
+//!   does not fit (the whole-object reader then reads again, inferring from every row) gives
+//!   up.
+//! - A record boundary is a line break outside quotes: the quoting state is carried from one
+//!   part to the next, counting quotes as polars' own splitter does, so that a quoted line
+//!   break is never a boundary. Each piece must parse into as many rows as it holds records,
+//!   or the decoder gives up: text where the count and the parser could disagree (blank
+//!   lines, a stray quote inside a field) is decoded whole.
+//! - Text where a field may be a lone quote, which polars 0.55 cannot be trusted to compare
+//!   with null values ([`has_lone_quote_field`]), is decoded whole, as are options this
+//!   decoder does not take (`columns`, `n_rows`, `infer_schema_length`, skipped lines).
+//!
+//! Each piece is charged to the output budget before it is parsed, as the whole-object
+//! reader charges the whole text.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use polars::prelude::*;
+
+use super::{Delimited, has_lone_quote_field, rows_end};
+use crate::error::Result;
+use crate::format::codec::{Codec, DecodeParts, Fed};
+use crate::settings::ReadSettings;
+
+/// A CSV or TSV table decoded from its parts; see the module's doc.
+pub(crate) struct DelimitedParts {
+    format: &'static Delimited,
+    settings: ReadSettings,
+    /// The rows the first piece holds, from which the column types are inferred.
+    infer_rows: usize,
+    /// The bytes not parsed yet: after the first piece, they start at a record boundary.
+    pending: Vec<u8>,
+    /// How much of `pending` has been scanned for quotes and line breaks.
+    scanned: usize,
+    /// Whether the scan ended inside a quoted field.
+    quoted: bool,
+    /// Just past the last record boundary scanned (0: none yet).
+    cut: usize,
+    /// Where the record being scanned starts.
+    record_start: usize,
+    /// The records before `cut` that are not blank lines.
+    records: usize,
+    /// The schema the first piece gave; `None` until it is parsed.
+    schema: Option<SchemaRef>,
+    /// The pieces parsed, in order.
+    frames: Vec<DataFrame>,
+}
+
+impl DelimitedParts {
+    /// A decoder for `format` read with `settings`, inferring column types from the first
+    /// `infer_rows` rows; `None` for options it does not take.
+    pub(crate) fn new(
+        format: &'static Delimited,
+        settings: &ReadSettings,
+        infer_rows: usize,
+    ) -> Option<DelimitedParts> {
+        let plain = settings.columns.is_none()
+            && settings.n_rows.is_none()
+            && settings.infer_schema_length.is_none()
+            && settings.header_row.unwrap_or(0) == 0
+            && settings.skip_rows_after_header == 0;
+        plain.then(|| DelimitedParts {
+            format,
+            settings: settings.clone(),
+            infer_rows: infer_rows.max(1),
+            pending: Vec::new(),
+            scanned: 0,
+            quoted: false,
+            cut: 0,
+            record_start: 0,
+            records: 0,
+            schema: None,
+            frames: Vec::new(),
+        })
+    }
+
+    /// Scans the bytes of `pending` not scanned yet for quotes and record boundaries.
+    fn scan(&mut self) {
+        let from = self.scanned;
+        for at in memchr::memchr2_iter(b'"', b'\n', &self.pending[from..]) {
+            let at = from + at;
+            if self.pending[at] == b'"' {
+                self.quoted = !self.quoted;
+                continue;
+            }
+            if self.quoted {
+                continue;
+            }
+            let record = &self.pending[self.record_start..at];
+            if !matches!(record, [] | [b'\r']) {
+                self.records += 1;
+            }
+            self.cut = at + 1;
+            self.record_start = at + 1;
+        }
+        self.scanned = self.pending.len();
+    }
+
+    /// Takes the first `end` bytes of `pending` off, and rebases the scan on what is left.
+    fn take(&mut self, end: usize) -> Bytes {
+        let rest = self.pending.split_off(end);
+        let piece = std::mem::replace(&mut self.pending, rest);
+        self.scanned = self.scanned.saturating_sub(end);
+        self.record_start = self.record_start.saturating_sub(end);
+        self.cut = self.cut.saturating_sub(end);
+        Bytes::from(piece)
+    }
+
+    /// Parses the first piece (the header and `infer_rows` rows) once `pending` holds it,
+    /// as the whole-object reader parses a file; `Fed::WholeObject` when that reader could
+    /// read it otherwise.
+    fn first_piece(&mut self) -> Result<Fed> {
+        let Some(end) = rows_end(&self.pending, &self.settings, self.infer_rows) else {
+            return Ok(Fed::More);
+        };
+        let separator = self.settings.separator.unwrap_or(self.format.separator);
+        if has_lone_quote_field(&self.pending[..end], separator) {
+            return Ok(Fed::WholeObject);
+        }
+        // The first piece ends at a record boundary: the scan starts again after it.
+        (self.scanned, self.cut, self.record_start) = (end, end, end);
+        (self.quoted, self.records) = (false, 0);
+        let piece = self.take(end);
+        self.format.charge_table(&piece, &self.settings)?;
+        match self
+            .format
+            .read(piece, Some(self.infer_rows), &self.settings)
+        {
+            Ok(df) if df.height() == self.infer_rows => {
+                self.schema = Some(Arc::new(df.schema().as_ref().clone()));
+                self.frames.push(df);
+                Ok(Fed::More)
+            }
+            _ => Ok(Fed::WholeObject),
+        }
+    }
+
+    /// Parses `piece`, `records` records with no header, into the first piece's schema.
+    fn later_piece(&mut self, piece: Bytes, records: usize) -> Result<Fed> {
+        let separator = self.settings.separator.unwrap_or(self.format.separator);
+        if has_lone_quote_field(&piece, separator) {
+            return Ok(Fed::WholeObject);
+        }
+        let len = piece.len();
+        self.settings
+            .charge_output(len as u64, || format!("{len} bytes of a table"))?;
+        let schema = self.schema.clone().expect("after the first piece");
+        match self.format.read_rows(piece, schema, &self.settings) {
+            Ok(df) if df.height() == records => {
+                self.frames.push(df);
+                Ok(Fed::More)
+            }
+            _ => Ok(Fed::WholeObject),
+        }
+    }
+}
+
+impl DecodeParts for DelimitedParts {
+    fn push(&mut self, part: Bytes) -> Result<Fed> {
+        self.pending.extend_from_slice(&part);
+        if self.schema.is_none() && self.first_piece()? == Fed::WholeObject {
+            return Ok(Fed::WholeObject);
+        }
+        if self.schema.is_none() {
+            return Ok(Fed::More);
+        }
+        self.scan();
+        if self.cut == 0 {
+            return Ok(Fed::More);
+        }
+        let records = std::mem::take(&mut self.records);
+        let piece = self.take(self.cut);
+        self.later_piece(piece, records)
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<Option<DataFrame>> {
+        if self.schema.is_none() {
+            // Fewer rows than the types are inferred from: the whole object is here.
+            let whole = Bytes::from(std::mem::take(&mut self.pending));
+            return self.format.decode_frame(whole, &self.settings).map(Some);
+        }
+        self.scan();
+        if self.quoted {
+            // A quote left open: what the whole-object reader makes of it.
+            return Ok(None);
+        }
+        let tail = &self.pending[self.record_start..];
+        let records = self.records + usize::from(!matches!(tail, [] | [b'\r']));
+        if records > 0 {
+            let piece = self.take(self.pending.len());
+            if self.later_piece(piece, records)? == Fed::WholeObject {
+                return Ok(None);
+            }
+        }
+        let mut frames = std::mem::take(&mut self.frames).into_iter();
+        let mut df = frames.next().expect("the first piece");
+        for frame in frames {
+            df.vstack_mut_owned(frame)
+                .map_err(|e| self.format.read_error(e))?;
+        }
+        Ok(Some(df))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::csv::{CSV, TSV};
+
+    /// What the whole-object reader gives, inferring from `infer_rows` rows first as it
+    /// does from [`INFER_ROWS`](super::super::INFER_ROWS).
+    fn whole(format: &'static Delimited, text: &[u8], infer_rows: usize) -> DataFrame {
+        try_whole(format, text, infer_rows).unwrap()
+    }
+
+    fn try_whole(
+        format: &'static Delimited,
+        text: &[u8],
+        infer_rows: usize,
+    ) -> PolarsResult<DataFrame> {
+        let bytes = Bytes::copy_from_slice(text);
+        let settings = ReadSettings::default();
+        format
+            .read(bytes.clone(), Some(infer_rows), &settings)
+            .or_else(|_| format.read(bytes, None, &settings))
+    }
+
+    /// Decodes `text` given in `parts`; `None` when the decoder gave up.
+    fn by_parts(
+        format: &'static Delimited,
+        parts: &[&[u8]],
+        infer_rows: usize,
+    ) -> Option<DataFrame> {
+        let settings = ReadSettings::default();
+        let mut decoder = Box::new(DelimitedParts::new(format, &settings, infer_rows).unwrap());
+        for part in parts {
+            if decoder.push(Bytes::copy_from_slice(part)).unwrap() == Fed::WholeObject {
+                return None;
+            }
+        }
+        decoder.finish().unwrap()
+    }
+
+    fn assert_same(got: &DataFrame, want: &DataFrame, context: &str) {
+        assert!(got.equals_missing(want), "{context}:\n{got}\n!=\n{want}");
+        assert_eq!(got.schema(), want.schema(), "{context}");
+    }
+
+    /// A table with quoted line breaks (LF and CRLF inside quotes), doubled quotes, CRLF
+    /// line ends, multi-byte UTF-8 and pandas' null tokens, no line break at its end.
+    const TRICKY: &str = "id,name,note,price\r\n\
+        1,Zoë,\"two\nlines\",1.5\r\n\
+        2,\"Smith, J\",\"say \"\"hi\"\"\",NA\r\n\
+        3,日本語,\"a\r\nb\",2.25\r\n\
+        4,,plain,\r\n\
+        5,\"x\"\"\",\"\",3\r\n\
+        6,Łódź,\"x\n\ny\",-1e3\r\n\
+        7,end,\"€\",4";
+
+    /// Every cut of the text in two, and every run of parts of 1 to 7 bytes, gives the
+    /// whole-object frame: quoted line breaks, CRLF, multi-byte characters split between
+    /// parts.
+    #[test]
+    fn every_split_gives_the_whole_object_frame() {
+        for (format, text) in [
+            (&CSV, TRICKY.to_owned()),
+            (&TSV, TRICKY.replace(',', "\t")),
+            (&CSV, format!("{TRICKY}\r\n")),
+            (&CSV, TRICKY.replace("\r\n", "\n")),
+        ] {
+            let text = text.as_bytes();
+            for infer_rows in [1, 2, 3, 7] {
+                let want = whole(format, text, infer_rows);
+                assert_eq!(want.height(), 7);
+                for at in 0..=text.len() {
+                    let context = format!("{} infer {infer_rows}, cut at {at}", format.name);
+                    let got = by_parts(format, &[&text[..at], &text[at..]], infer_rows);
+                    assert_same(&got.expect("no reason to give up"), &want, &context);
+                }
+                for size in 1..=7 {
+                    let parts: Vec<&[u8]> = text.chunks(size).collect();
+                    let context = format!("{} infer {infer_rows}, parts of {size}", format.name);
+                    let got = by_parts(format, &parts, infer_rows);
+                    assert_same(&got.expect("no reason to give up"), &want, &context);
+                }
+            }
+        }
+    }
+
+    /// A value that does not fit the types of the first rows: the decoder gives up, and
+    /// the whole-object reader reads the column as floats.
+    #[test]
+    fn a_later_value_that_does_not_fit_gives_up() {
+        let text = b"a,b\n1,x\n2,y\n3.5,z\n";
+        assert_eq!(by_parts(&CSV, &[&text[..8], &text[8..]], 1), None);
+        assert_eq!(
+            whole(&CSV, text, 1).column("a").unwrap().dtype(),
+            &DataType::Float64
+        );
+    }
+
+    /// Blank lines and lone-quote fields are decoded whole rather than risk a difference.
+    #[test]
+    fn text_the_count_cannot_vouch_for_gives_up_or_matches() {
+        for text in [
+            &b"a,b\n1,x\n\n2,y\n3,z\n"[..],
+            b"a,b\n1,x\n2,\"\n3,z\n",
+            b"a,b\n1,x\n2,y\n3,\"open\n",
+            b"a,b\n1,\"\nx\"\n2,y\n3,z\n",
+        ] {
+            let want = try_whole(&CSV, text, 1);
+            let mut gave_up = 0;
+            for at in 0..=text.len() {
+                match (by_parts(&CSV, &[&text[..at], &text[at..]], 1), &want) {
+                    (Some(got), Ok(want)) => {
+                        assert_same(&got, want, &format!("{text:?} cut at {at}"))
+                    }
+                    (Some(got), Err(e)) => panic!("{text:?} cut at {at}: {got} where {e}"),
+                    (None, _) => gave_up += 1,
+                }
+            }
+            assert!(gave_up > 0, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn options_it_does_not_take_are_decoded_whole() {
+        let settings = ReadSettings {
+            n_rows: Some(3),
+            ..ReadSettings::default()
+        };
+        assert!(DelimitedParts::new(&CSV, &settings, 10).is_none());
+        let settings = ReadSettings {
+            columns: Some(vec!["a".into()]),
+            ..ReadSettings::default()
+        };
+        assert!(DelimitedParts::new(&CSV, &settings, 10).is_none());
+    }
+
+    /// Each piece is charged before it is parsed: a budget too small for the whole text
+    /// stops the decoder as it stops the whole-object reader.
+    #[test]
+    fn pieces_are_charged_to_the_output_budget() {
+        let text = "a,b\n".to_owned() + &"1,x\n".repeat(1000);
+        let settings = ReadSettings {
+            limits: crate::Limits::new().max_decoded_size(2_000),
+            ..ReadSettings::default()
+        };
+        let settings = ReadSettings {
+            budget: Some(settings.budget()),
+            ..settings
+        };
+        let mut decoder = Box::new(DelimitedParts::new(&CSV, &settings, 10).unwrap());
+        let err = text
+            .as_bytes()
+            .chunks(500)
+            .find_map(|part| decoder.push(Bytes::copy_from_slice(part)).err())
+            .expect("over the budget");
+        assert_eq!(err.kind(), crate::ErrorKind::LimitExceeded, "{err}");
+    }
+}

@@ -1,0 +1,213 @@
+//! Decoding while the parts arrive: a CSV or TSV object of several parts decodes, part by
+//! part, to the frame the whole-object decoder gives, reading the object once; where the
+//! decoder must give up (a later value that does not fit the types of the first rows), the
+//! object is read again whole and gives that frame too. Counted at the logging proxy.
+
+use bytes::Bytes;
+use s3io::polars::prelude::*;
+use s3io::{ErrorKind, Format, Limits, ReadOptions};
+
+use super::Target;
+use super::transfer::small_parts;
+use crate::proxy::{Fault, Matches};
+
+/// A table of some 32 bytes a row, as users' exports are: CRLF line ends, quoted
+/// fields with commas, doubled quotes and line breaks, non-ASCII text, pandas' NA tokens in
+/// a float column. `odd_row` holds `1.5` in the integer column `id`.
+fn table(rows: usize, separator: char, odd_row: Option<usize>) -> Bytes {
+    let mut text = format!("id{separator}name{separator}note{separator}price\r\n");
+    for i in 0..rows {
+        let id = match odd_row {
+            Some(odd) if odd == i => "1.5".to_owned(),
+            _ => i.to_string(),
+        };
+        let name = match i % 5 {
+            0 => "\"Smith, J\"".to_owned(),
+            1 => "Zoë Łódź".to_owned(),
+            2 => "日本語".to_owned(),
+            3 => format!("\"say \"\"{i}\"\"\""),
+            _ => String::new(),
+        };
+        let note = match i % 7 {
+            0 => "\"two\nlines\"",
+            3 => "\"crlf\r\ninside\"",
+            _ => "plain",
+        };
+        let price = match i % 13 {
+            0 => "NA".to_owned(),
+            6 => "n/a".to_owned(),
+            _ => format!("{}.25", i % 1000),
+        };
+        text.push_str(&format!(
+            "{id}{separator}{name}{separator}{note}{separator}{price}\r\n"
+        ));
+    }
+    Bytes::from(text)
+}
+
+fn assert_same(got: &DataFrame, want: &DataFrame, context: &str) {
+    assert_eq!(got.schema(), want.schema(), "{context}");
+    assert!(got.equals_missing(want), "{context}: frames differ");
+}
+
+pub async fn csv_and_tsv_decode_while_their_parts_arrive(t: &Target) {
+    let (proxy, s3) = t.through_proxy().await;
+    let s3 = s3.with_transfer(small_parts());
+    for (key, format, separator) in [
+        ("in_parts/t.csv", Format::CSV, ','),
+        ("in_parts/t.tsv", Format::TSV, '\t'),
+    ] {
+        let text = table(400_000, separator, None);
+        let size = text.len() as u64;
+        assert!(
+            size > 2 * s3io::TransferConfig::MIN_PART_SIZE,
+            "{size} bytes: several parts"
+        );
+        s3.upload(t.bucket(), key, s3io::Data::Bytes(text.clone()))
+            .await
+            .unwrap();
+        let want = format.decode_frame(text.clone()).unwrap();
+        assert_eq!(want.column("price").unwrap().dtype(), &DataType::Float64);
+
+        proxy.reset();
+        let got = s3.download_frame(t.bucket(), key).await.unwrap();
+        assert_same(&got, &want, key);
+        assert_eq!(proxy.bytes_sent(), size, "{key}: read once");
+
+        // A later part that breaks off is resumed: the same frame.
+        proxy.reset();
+        proxy.inject(Matches::LaterRange, Fault::ResetMidBody(1000), 1);
+        let got = s3.download(t.bucket(), key).await.unwrap().into_frame();
+        assert_same(&got.unwrap(), &want, &format!("{key}, resumed"));
+        assert!(proxy.struck());
+    }
+
+    // A value past the first 10,000 rows that does not fit their types: the object is read
+    // again whole, and the column is what the whole-object decoder infers from every row.
+    let text = table(400_000, ',', Some(300_000));
+    let size = text.len() as u64;
+    s3.upload(
+        t.bucket(),
+        "in_parts/odd.csv",
+        s3io::Data::Bytes(text.clone()),
+    )
+    .await
+    .unwrap();
+    let want = Format::CSV.decode_frame(text).unwrap();
+    assert_eq!(want.column("id").unwrap().dtype(), &DataType::Float64);
+    proxy.reset();
+    let got = s3.download_frame(t.bucket(), "in_parts/odd.csv").await;
+    assert_same(&got.unwrap(), &want, "odd.csv");
+    assert!(proxy.bytes_sent() > size, "read again whole");
+
+    // The output budget holds part by part: over it, a typed error.
+    let tight = ReadOptions::new().limits(Limits::new().max_decoded_size(4 << 20));
+    let err = s3
+        .download_frame_with(t.bucket(), "in_parts/t.csv", tight)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
+    assert_eq!(err.key(), Some("in_parts/t.csv"), "{err}");
+}
+
+pub async fn csv_uploads_leave_in_parts_while_encoding(t: &Target) {
+    let (proxy, s3) = t.through_proxy().await;
+    let s3 = s3.with_transfer(small_parts());
+    let df = Format::CSV.decode_frame(table(400_000, ',', None)).unwrap();
+    for key in ["in_parts/up.csv", "in_parts/up.tsv"] {
+        let want = Format::from_key(key).encode(&df.clone().into()).unwrap();
+        assert!(want.len() as u64 > 2 * s3io::TransferConfig::MIN_PART_SIZE);
+        proxy.reset();
+        let info = s3.upload(t.bucket(), key, df.clone()).await.unwrap();
+        assert_eq!(info.size, want.len() as u64, "{key}");
+        let parts = proxy
+            .seen()
+            .iter()
+            .filter(|r| r.method == "PUT" && r.path_and_query.contains("partNumber="))
+            .count();
+        let expected = want
+            .len()
+            .div_ceil(s3io::TransferConfig::MIN_PART_SIZE as usize);
+        assert_eq!(parts, expected, "{key}: one request per part");
+        let back = s3.download_bytes(t.bucket(), key).await.unwrap();
+        assert!(
+            back == want,
+            "{key}: the bytes the whole-body encoder writes"
+        );
+    }
+
+    // A small frame: one PutObject.
+    let small = df.head(Some(10));
+    proxy.reset();
+    s3.upload(t.bucket(), "in_parts/small.csv", small.clone())
+        .await
+        .unwrap();
+    assert!(
+        proxy
+            .seen()
+            .iter()
+            .all(|r| !r.path_and_query.contains("uploads")),
+        "no multipart upload"
+    );
+    let back = s3.download_frame(t.bucket(), "in_parts/small.csv").await;
+    assert!(back.unwrap().equals_missing(&small));
+
+    // A part that always fails: a typed error, the upload aborted, no object.
+    proxy.reset();
+    proxy.inject(
+        Matches::UploadPart,
+        Fault::Status(500, "InternalError"),
+        1000,
+    );
+    let err = s3
+        .upload(t.bucket(), "in_parts/failed.csv", df.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Service, "{err}");
+    assert!(
+        proxy
+            .seen()
+            .iter()
+            .any(|r| r.method == "DELETE" && r.path_and_query.contains("uploadId=")),
+        "the upload was aborted"
+    );
+    assert!(
+        !t.s3
+            .object(t.bucket(), "in_parts/failed.csv")
+            .exists()
+            .await
+            .unwrap()
+    );
+    if t.able(
+        t.can.list_uploads,
+        "the server cannot list multipart uploads",
+    ) {
+        let open =
+            t.s3.client()
+                .list_multipart_uploads()
+                .bucket(t.bucket())
+                .send()
+                .await
+                .unwrap();
+        assert!(open.uploads().is_empty(), "{:?}", open.uploads());
+    }
+
+    // An encoder that fails (a column CSV cannot hold): nothing is made.
+    let lists = [
+        Series::new("".into(), [1i64]),
+        Series::new("".into(), [2i64]),
+    ];
+    let nested = DataFrame::new(2, vec![Series::new("list".into(), lists).into()]).unwrap();
+    let err = s3
+        .upload(t.bucket(), "in_parts/nested.csv", nested)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Encode, "{err}");
+    assert!(
+        !t.s3
+            .object(t.bucket(), "in_parts/nested.csv")
+            .exists()
+            .await
+            .unwrap()
+    );
+}
