@@ -332,6 +332,35 @@ mod tests {
         }
     }
 
+    /// Through the public decoder, with the production 10,000 inference rows: a UTF-8
+    /// byte-order mark cut anywhere is dropped as the whole-object path drops it, and a
+    /// UTF-16 one sends the object to the whole-object path (which transcodes it).
+    #[test]
+    fn a_byte_order_mark_cut_anywhere_is_dropped() {
+        let rows = TRICKY.split_once("\r\n").unwrap().1;
+        let mut text = b"\xEF\xBB\xBFid,name,note,price\r\n".to_vec();
+        for _ in 0..2000 {
+            text.extend_from_slice(rows.as_bytes());
+            text.extend_from_slice(b"\r\n");
+        }
+        let want = crate::Format::CSV.decode_frame(text.clone()).unwrap();
+        assert_eq!(want.height(), 14_000);
+        let middle = text.len() / 2;
+        for at in (0..=8).chain(middle - 3..middle + 3) {
+            let mut decoder = crate::ReadOptions::new().part_decoder("t.csv").unwrap();
+            for part in [&text[..at], &text[at..]] {
+                assert!(
+                    decoder.push(Bytes::copy_from_slice(part)).unwrap(),
+                    "cut at {at}"
+                );
+            }
+            let got = decoder.finish().unwrap().expect("no reason to give up");
+            assert_same(&got, &want, &format!("cut at {at}"));
+        }
+        let mut decoder = crate::ReadOptions::new().part_decoder("t.csv").unwrap();
+        assert!(!decoder.push(Bytes::from_static(b"\xFF\xFEa\x00")).unwrap());
+    }
+
     #[test]
     fn options_it_does_not_take_are_decoded_whole() {
         let settings = ReadSettings {
