@@ -17,7 +17,9 @@ use std::io::Write;
 use bytes::Bytes;
 use polars::prelude::DataFrame;
 use s3io_formats::WriteOptions;
-use s3io_formats::{Data, Error, ErrorKind, ObjectFormat, Operation, ReadOptions, Result};
+use s3io_formats::{
+    Data, Error, ErrorKind, ObjectFormat, Operation, PartDecoder, ReadOptions, Result,
+};
 use tokio::sync::mpsc::Sender;
 
 use crate::UploadInfo;
@@ -37,7 +39,7 @@ impl S3Object {
         let options = options
             .clone()
             .with_fallback_limits(self.connector().limits());
-        let mut decoder = options.part_decoder(self.key())?;
+        let mut decoder = PartDecoder::new(self.key(), &options)?;
         let context = |e| self.context(e, Operation::Download);
         if let Err(e) = check_location(self.bucket(), self.key()) {
             return Some(Err(context(e)));

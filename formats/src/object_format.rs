@@ -10,7 +10,7 @@ use crate::error::{Error, ErrorKind, Operation, Result};
 use crate::format::Format;
 use crate::format::codec::{Codec, DecodeParts, Fed, hand_on};
 use crate::format::compression::Compression;
-use crate::format::encoding;
+use crate::format::encoding::{self, Encoding};
 use crate::limits::{Limits, OutputBudget};
 use crate::options::{ReadOptions, WriteOptions};
 use crate::settings::{ReadSettings, Sheets};
@@ -322,17 +322,17 @@ impl ObjectFormat {
 
 /// Runs a codec, turning a panic inside a third-party decoder into a typed error.
 /// Decodes an object from its bytes given in parts, in order, while later parts are still
-/// on their way, from [`ReadOptions::part_decoder`]. It gives the frame that decoding the
+/// on their way. It gives the frame that decoding the
 /// whole object with the same options gives, or says to decode the whole object instead
 /// (text it cannot vouch for, a column type that must be inferred again from every row).
 /// Each part is admitted to the call's output budget as it comes, and what decoding makes is
 /// charged to it, as for a whole object.
 ///
 /// ```
-/// use s3io_formats::{Format, ReadOptions};
+/// use s3io_formats::{Format, PartDecoder, ReadOptions};
 ///
 /// let text = "a,b\n1,x\n2,y\n";
-/// let mut decoder = ReadOptions::new().part_decoder("t.csv").expect("CSV decodes in parts");
+/// let mut decoder = PartDecoder::new("t.csv", &ReadOptions::new()).expect("CSV decodes in parts");
 /// for part in text.as_bytes().chunks(5) {
 ///     assert!(decoder.push(bytes::Bytes::copy_from_slice(part))?);
 /// }
@@ -361,8 +361,14 @@ impl std::fmt::Debug for PartDecoder {
 }
 
 impl PartDecoder {
-    /// A decoder for `format` read with `options`, if it decodes in parts.
-    pub(crate) fn new(format: Format, options: &ReadOptions) -> Option<PartDecoder> {
+    /// A decoder that takes a plain (uncompressed, UTF-8) object at `key`, read with
+    /// `options`, in parts as they arrive, when its format and the options allow one: CSV and
+    /// TSV, without `columns`, `n_rows`, `infer_schema_length` or skipped lines.
+    pub fn new(key: &str, options: &ReadOptions) -> Option<PartDecoder> {
+        let format = options.plain_format(key)?;
+        if !matches!(options.encoding, None | Some(Encoding::Utf8)) {
+            return None;
+        }
         let codec = format.codec();
         let budget = options
             .settings

@@ -16,7 +16,6 @@ use crate::format::Format;
 use crate::format::compression::Compression;
 use crate::format::encoding::Encoding;
 use crate::limits::{Limits, OutputBudget};
-use crate::object_format::PartDecoder;
 use crate::settings::{PickleLayout, ReadSettings, SheetRef, WriteSettings};
 
 /// Which formats a set of options was made for.
@@ -206,7 +205,7 @@ impl ReadOptions {
 
     /// The format these options read `key` in, when they read it without decompressing:
     /// by the options, else by the key's extension.
-    fn plain_format(&self, key: &str) -> Option<Format> {
+    pub(crate) fn plain_format(&self, key: &str) -> Option<Format> {
         let compressed = match self.compression {
             Some(compression) => compression.is_some(),
             None => Compression::from_key(key).is_some(),
@@ -223,15 +222,6 @@ impl ReadOptions {
     pub fn ipc_rows(&self, key: &str) -> Option<usize> {
         let ipc = self.plain_format(key) == Some(Format::IPC);
         self.settings.n_rows.filter(|_| ipc)
-    }
-
-    /// A decoder that takes a plain (uncompressed, UTF-8) object at `key` in parts as they
-    /// arrive, when its format and these options allow one: CSV and TSV, without `columns`,
-    /// `n_rows`, `infer_schema_length` or skipped lines. See [`PartDecoder`].
-    pub fn part_decoder(&self, key: &str) -> Option<PartDecoder> {
-        let format = self.plain_format(key)?;
-        let utf8 = matches!(self.encoding, None | Some(Encoding::Utf8));
-        utf8.then(|| PartDecoder::new(format, self)).flatten()
     }
 
     /// How to read a plain CSV, TSV or NDJSON object given `n_rows` from a prefix of its

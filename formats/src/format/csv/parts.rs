@@ -347,7 +347,7 @@ mod tests {
         assert_eq!(want.height(), 14_000);
         let middle = text.len() / 2;
         for at in (0..=8).chain(middle - 3..middle + 3) {
-            let mut decoder = crate::ReadOptions::new().part_decoder("t.csv").unwrap();
+            let mut decoder = crate::PartDecoder::new("t.csv", &crate::ReadOptions::new()).unwrap();
             for part in [&text[..at], &text[at..]] {
                 assert!(
                     decoder.push(Bytes::copy_from_slice(part)).unwrap(),
@@ -357,7 +357,7 @@ mod tests {
             let got = decoder.finish().unwrap().expect("no reason to give up");
             assert_same(&got, &want, &format!("cut at {at}"));
         }
-        let mut decoder = crate::ReadOptions::new().part_decoder("t.csv").unwrap();
+        let mut decoder = crate::PartDecoder::new("t.csv", &crate::ReadOptions::new()).unwrap();
         assert!(!decoder.push(Bytes::from_static(b"\xFF\xFEa\x00")).unwrap());
     }
 
