@@ -4,10 +4,17 @@ S3 server, with the limits (a bare GET/PUT of the same bytes, and the in-memory 
 Run through run.sh, which builds everything this needs; by hand:
 
     python compare.py --rust-bin PATH [--s3s-fs PATH] [--quick] [--with-1g] [--reps N]
+                      [--no-scaling] [--out FILE] [--plots DIR]
 
 Every measurement is its own process (peak RSS per operation: VmHWM). Within a
 repetition the cases run in order and each case's contenders round-robin, starting one later
-in every repetition; the table shows medians.
+in every repetition; the table shows medians. The concurrency sweep (parts in flight 1, 2, 4,
+8, 16 for the 100 MB CSV; 10 MB with --quick) is cases of the same loop, after the others.
+
+Writes the results markdown (--out; default benches/compare/results.md, with --quick
+target/compare-quick/results.md): the table, the targets of issue 14, the earlier targets
+and the scaling tables; and the scaling plots, scaling-size.png and scaling-concurrency.png
+(--plots; default benches/, with --quick target/compare-quick/).
 
 Every contender builds its client and warms it (one tiny GET and PUT of WARMUP_KEY through
 the API it is then timed on) before its clock starts: s3io_bench.rs and contenders.py.
@@ -138,8 +145,20 @@ def make_dict(n, seed):
     }
 
 
+def write_parquet_of_csv(csv_path, path):
+    """The CSV's table as Parquet, read and written by pyarrow (its defaults: snappy)."""
+    import pyarrow.parquet as pq
+    from pyarrow import csv
+
+    table = csv.read_csv(csv_path, parse_options=csv.ParseOptions(newlines_in_values=True))
+    pq.write_table(table, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
 def generate(data_dir, with_1g, quick):
-    """Writes every object the run needs into data_dir (cached across runs)."""
+    """Writes every object the run needs into data_dir (cached across runs): new objects are
+    made when missing, the ones there are kept. Returns the objects' names:
+    {csvs, tname, pname, parquet, parquet_source, frame_pkl}."""
     import polars as pl
 
     os.makedirs(data_dir, exist_ok=True)
@@ -177,6 +196,28 @@ def generate(data_dir, with_1g, quick):
         records = df.with_columns(pl.col("day").cast(pl.String), pl.col("at").cast(pl.String))
         with open(os.path.join(data_dir, f"{tname}.json"), "w") as f:
             json.dump(records.to_dicts(), f, ensure_ascii=False)
+    if path := need(f"{tname}.ndjson"):
+        # The same records as {tname}.json (the same frame: seed 7), one per line.
+        df = make_frame(table_rows, seed=7)
+        records = df.with_columns(pl.col("day").cast(pl.String), pl.col("at").cast(pl.String))
+        with open(path + ".tmp", "w") as f:
+            for record in records.iter_rows(named=True):
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        os.replace(path + ".tmp", path)
+
+    # Parquet: the table of the 100 MB CSV (10 MB with --quick), written by pyarrow.
+    parquet_source = "csv10.csv" if quick else "csv100.csv"
+    parquet = parquet_source.replace(".csv", ".parquet")
+    if path := need(parquet):
+        write_parquet_of_csv(os.path.join(data_dir, parquet_source), path)
+
+    # A pickled pandas DataFrame: pickle_inputs.py's frame1m.pkl (100k rows with --quick).
+    frame_pkl = "frame100k.pkl" if quick else "frame1m.pkl"
+    if path := need(frame_pkl):
+        from pickle_inputs import make_frame as make_pandas_frame
+
+        make_pandas_frame(100_000 if quick else 1_000_000).to_pickle(path + ".tmp")
+        os.replace(path + ".tmp", path)
 
     keys = 50_000 if quick else 500_000
     pname = f"dict{keys // 1000}k.pkl"
@@ -186,7 +227,14 @@ def generate(data_dir, with_1g, quick):
         with open(path + ".tmp", "wb") as f:
             pickle.dump(make_dict(keys, seed=11), f)  # default protocol
         os.replace(path + ".tmp", path)
-    return sorted(sizes), tname, pname
+    return {
+        "csvs": sorted(sizes),
+        "tname": tname,
+        "pname": pname,
+        "parquet": parquet,
+        "parquet_source": parquet_source,
+        "frame_pkl": frame_pkl,
+    }
 
 
 # --- server -------------------------------------------------------------------------------
@@ -263,8 +311,8 @@ def stop_server(proc):
 
 
 def measure(argv, env, timeout):
-    """Runs one measurement process; returns ((wall_s, peak RSS in KiB, xlsx engine or None),
-    None) or (None, why).
+    """Runs one measurement process; returns (its JSON line: wall_s, vm_hwm_kb (peak RSS in
+    KiB), and where the process has them engine (xlsx) and frame_bytes, None) or (None, why).
 
     Both come from the process itself: wall time around the operation, peak RSS as VmHWM from
     /proc/self/status. (wait4's ru_maxrss would count the orchestrator's memory too, which a
@@ -285,12 +333,22 @@ def measure(argv, env, timeout):
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         return None, (err.strip().splitlines() or [f"exit {code}"])[-1][:200]
-    result = json.loads(out.strip().splitlines()[-1])
-    return (result["wall_s"], result["vm_hwm_kb"], result.get("engine")), None
+    return json.loads(out.strip().splitlines()[-1]), None
 
 
-def plan(args, data_dir, csvs, tname, pname):
+BASELINE = "baseline: start, imports, client, warm-up (no operation)"
+SWEEP_PARTS = (1, 2, 4, 8, 16)
+SWEEP_ROWS = ("s3io get", "s3io get-bytes", "s3io put-bytes", "boto3 get-bytes",
+              "boto3 put-bytes")  # fmt: skip
+
+
+def sweep_label(key, n):
+    return f"scaling: {key}, {n} parts in flight"
+
+
+def plan(args, data_dir, o):
     """The cases: (case, size in bytes, [(contender, argv), ...])."""
+    csvs, tname, pname = o["csvs"], o["tname"], o["pname"]
     rust = args.rust_bin
     py = [sys.executable, os.path.join(HERE, "contenders.py")]
     f = lambda name: os.path.join(data_dir, name)  # noqa: E731
@@ -341,9 +399,16 @@ def plan(args, data_dir, csvs, tname, pname):
     )  # fmt: skip
     read_case(f"{tname}.json records download+decode to a frame", f"{tname}.json")
     write_case(f"{tname}.json records encode+upload", f"{tname}.json", f"{tname}.csv")
+    read_case(f"{tname}.ndjson records download+decode to a frame", f"{tname}.ndjson")
     read_case(
         f"{tname}.json download+decode to a value", f"{tname}.json", frame=False,
         contenders=("python",),
+    )  # fmt: skip
+    parquet = o["parquet"]
+    read_case(f"{parquet} download+decode", parquet, contenders=("pandas", "polars", "pyarrow"))
+    write_case(
+        f"{parquet} encode+upload", parquet, o["parquet_source"],
+        contenders=("pandas", "polars", "pyarrow"),
     )  # fmt: skip
     read_case(f"{pname} download+decode", pname, frame=False, contenders=("python",))
     write_case(f"{pname} encode+upload", pname, pname, contenders=("python",))
@@ -358,14 +423,42 @@ def plan(args, data_dir, csvs, tname, pname):
             ],
         )
     )
-    cases.append(
-        (
-            "baseline: start, imports, client, warm-up (no operation)",
-            0,
-            [("s3io", [rust, "noop", "--key", "x"])]
-            + [(c, py + [c, "noop", "--key", "x"]) for c in ("pandas", "polars", "wrangler")],
-        )
-    )
+    # A pickled pandas DataFrame, against pd.read_pickle.
+    read_case(f"{o['frame_pkl']} (pandas DataFrame) download+decode", o["frame_pkl"],
+              contenders=("pandas",))  # fmt: skip
+    return cases
+
+
+def baseline_case(args):
+    py = [sys.executable, os.path.join(HERE, "contenders.py")]
+    return (
+        BASELINE,
+        0,
+        [("s3io", [args.rust_bin, "noop", "--key", "x"])]
+        + [(c, py + [c, "noop", "--key", "x"])
+           for c in ("pandas", "polars", "wrangler", "pyarrow")],
+    )  # fmt: skip
+
+
+def sweep_cases(args, data_dir, key):
+    """The concurrency sweep over `key`: one case per number of parts in flight, each with
+    s3io's download+decode, bare GET and bare PUT (--concurrency N) and boto3's transfer
+    manager (TransferConfig(max_concurrency=N))."""
+    rust = args.rust_bin
+    py = [sys.executable, os.path.join(HERE, "contenders.py")]
+    path = os.path.join(data_dir, key)
+    cases = []
+    for n in SWEEP_PARTS:
+        c = ["--concurrency", str(n)]
+        argvs = (
+            [rust, "get", "--key", key, "--frame"] + c,
+            [rust, "get-bytes", "--key", key] + c,
+            [rust, "put-bytes", "--key", f"out/scaling/{n}/{key}", "--file", path] + c,
+            py + ["python", "get-bytes", "--key", key] + c,
+            py + ["python", "put-bytes", "--key", f"out/scaling-boto3/{n}/{key}",
+                  "--file", path] + c,
+        )  # fmt: skip
+        cases.append((sweep_label(key, n), os.path.getsize(path), list(zip(SWEEP_ROWS, argvs))))
     return cases
 
 
@@ -409,6 +502,24 @@ def fmt_s(s):
     return f"{s:.3f}" if s < 10 else f"{s:.1f}"
 
 
+def summarize(cases, results):
+    """(case, contender) -> {t: median wall s, rss_mib: the largest peak RSS of the reps,
+    size: the object's bytes, frame: the frame's estimated_size() where the process gave it},
+    for every row that has a measurement."""
+    summary = {}
+    for label, size, rows in cases:
+        for contender, _ in rows:
+            r = results.get((label, contender))
+            if r and r["t"]:
+                summary[(label, contender)] = {
+                    "t": statistics.median(r["t"]),
+                    "rss_mib": max(r["rss"]) / 1024,
+                    "size": size,
+                    "frame": r["frame"][-1] if r["frame"] else None,
+                }
+    return summary
+
+
 def report(cases, results, errors, meta, engines):
     lines = []
     lines.append(f"Date: {meta['date']}  ")
@@ -423,28 +534,31 @@ def report(cases, results, errors, meta, engines):
     lines.append(f"Repetitions: {meta['reps']} (median shown; 1 GB: {meta['reps_1g']})  ")
     lines.append(
         "Timing: every contender's client is built and warmed (one tiny GET and PUT through "
-        "the API it is timed on) before its clock starts; see benches/README.md"
+        "the API it is timed on) before its clock starts; see benches/README.md  "
+    )
+    lines.append(
+        "Peak RSS: each process's VmHWM; a put, put-bytes or encode loads its input from the "
+        "local file first and then resets the peak to the current RSS (/proc/self/clear_refs),"
+        " so its peak is the operation's with the input in memory"
     )
     lines.append("")
     lines.append(
         "| case | contender | wall s (median) | MB/s | peak RSS MiB | time ÷ s3io's |"
     )
     lines.append("|---|---|---:|---:|---:|---:|")
-    summary = {}
+    summary = summarize(cases, results)
     for label, size, rows in cases:
-        s3io = results.get((label, "s3io"))
-        s3io_t = statistics.median(s3io["t"]) if s3io else None
+        s3io = summary.get((label, "s3io"))
+        s3io_t = s3io["t"] if s3io else None
         for contender, _ in rows:
-            r = results.get((label, contender))
-            if not r or not r["t"]:
+            r = summary.get((label, contender))
+            if not r:
                 err = errors.get((label, contender), "no result")
                 lines.append(f"| {label} | {contender} | failed: {err} | | | |")
                 continue
-            t = statistics.median(r["t"])
-            rss = max(r["rss"]) / 1024
+            t, rss = r["t"], r["rss_mib"]
             mbs = f"{size / 1e6 / t:.0f}" if size and t > 0 else ""
             ratio = f"{t / s3io_t:.2f}" if size and s3io_t and contender != "s3io" else ""
-            summary[(label, contender)] = {"t": t, "rss_mib": rss, "size": size}
             lines.append(
                 f"| {label} | {contender} | {fmt_s(t)} | {mbs} | {rss:.0f} | {ratio} |"
             )
@@ -469,8 +583,8 @@ def report(cases, results, errors, meta, engines):
 
 
 def targets(summary, csvs, tname, pname, engines):
-    """Checks the issue's targets against the summary; returns markdown lines."""
-    out = ["", "| target | measured | met |", "|---|---|---|"]
+    """Checks the earlier issues' targets against the summary; returns markdown lines."""
+    out = ["", "## Earlier targets", "", "| target | measured | met |", "|---|---|---|"]
 
     def t(label, contender):
         v = summary.get((label, contender))
@@ -533,6 +647,280 @@ def targets(summary, csvs, tname, pname, engines):
     return out
 
 
+CSV_SIZES = {"csv10.csv": "10 MB", "csv100.csv": "100 MB", "csv1g.csv": "1 GB"}
+# s3io's default TransferConfig: what an upload may hold in flight beside the frame.
+PART_SIZE, PARTS_IN_FLIGHT = 8 << 20, 8
+MIB = 1 << 20
+
+
+def targets14(summary, o, quick):
+    """The targets of issue 14, every row yes / NO / not measured; returns markdown lines."""
+    tname, pname, parquet, frame_pkl = o["tname"], o["pname"], o["parquet"], o["frame_pkl"]
+    out = ["", "## Targets of issue 14", ""]
+    out.append(
+        "s = s3io's median time; \"≥ k× X\" means X's time ÷ s3io's time ≥ k. Peak RSS: s3io's "
+        f"peak minus its own no-op baseline (the `{BASELINE}` row); frame = the frame's "
+        "`estimated_size()` as the s3io process printed it; uploads may hold "
+        f"{PART_SIZE // MIB} MiB parts × {PARTS_IN_FLIGHT} in flight (s3io's defaults). The "
+        "downloads to a value (JSON value, dict pickle) hold no frame: no peak RSS row."
+    )
+    if quick:
+        out += ["", "Quick run: csv10.csv stands in for the 100 MB and 1 GB CSV rows."]
+    out += ["", "| target | measured | met |", "|---|---|---|"]
+
+    def get(label, contender, field="t"):
+        v = summary.get((label, contender))
+        return v.get(field) if v else None
+
+    def row(name, value, ok):
+        met = "not measured" if ok is None else ("yes" if ok else "NO")
+        out.append(f"| {name} | {value if ok is not None else '—'} | {met} |")
+
+    def faster_than(label, contender, want, name=None):
+        """Contender's time ÷ s3io's ≥ want."""
+        s, c = get(label, "s3io"), get(label, contender)
+        name = name or contender
+        if s and c:
+            row(f"{label}: ≥ {want}× {name}", f"{c / s:.2f}×", c / s >= want)
+        else:
+            row(f"{label}: ≥ {want}× {name}", None, None)
+
+    def near_limits(label, lim_a, lim_b):
+        """s3io's time ≤ 1.1 × max(the two limits)."""
+        s, a, b = get(label, "s3io"), get(label, lim_a), get(label, lim_b)
+        name = f"{label}: s ≤ 1.1 × max({lim_a}, {lim_b})"
+        if s and a and b:
+            m = max(a, b)
+            row(name, f"{s / m:.2f}× (s {fmt_s(s)} s, max {fmt_s(m)} s)", s / m <= 1.1)
+        else:
+            row(name, None, None)
+
+    baseline = get(BASELINE, "s3io", "rss_mib")
+
+    def rss_row(label, extra_bytes, extra_name):
+        """s3io's peak RSS − its baseline ≤ frame + extra."""
+        name = f"{label}: peak RSS − baseline ≤ frame + {extra_name}"
+        rss, frame = get(label, "s3io", "rss_mib"), get(label, "s3io", "frame")
+        if rss is None or frame is None or baseline is None:
+            row(name, None, None)
+            return
+        used, limit = rss - baseline, (frame + extra_bytes) / MIB
+        row(name, f"{used:.0f} MiB (limit {limit:.0f} MiB; frame {frame / MIB:.0f} MiB)",
+            used <= limit)  # fmt: skip
+
+    csv_keys = (["csv10.csv"] if quick else []) + ["csv100.csv", "csv1g.csv"]
+    for key in csv_keys:
+        g, p = f"{key} download+decode", f"{key} encode+upload"
+        faster_than(g, "polars", 1.3)
+        faster_than(g, "pandas", 2.5, "pandas (boto3+pandas)")
+        near_limits(g, "limit: bare GET", "limit: decode only")
+    for key in csv_keys:
+        p = f"{key} encode+upload"
+        faster_than(p, "polars", 1.3)
+        near_limits(p, "limit: bare PUT", "limit: encode only")
+    faster_than(f"{tname}.ndjson records download+decode to a frame", "polars", 1.3)
+    faster_than(f"{tname}.json records download+decode to a frame", "polars", 1.3)
+    faster_than(f"{tname}.json download+decode to a value", "python", 1.5, "python json.loads")
+    faster_than(f"{tname}.xlsx download+decode", "polars", 1.5)
+    faster_than(f"{tname}.xlsx encode+upload", "polars", 5)
+    for op in ("download+decode", "encode+upload"):
+        label = f"{parquet} {op}"
+        name = f"{label}: ≥ 1.2× the faster of polars and pyarrow"
+        s = get(label, "s3io")
+        others = {c: get(label, c) for c in ("polars", "pyarrow")}
+        measured = {c: v for c, v in others.items() if v}
+        if s and measured:
+            best = min(measured, key=measured.get)
+            missing = [c for c in others if c not in measured]
+            note = f" ({', '.join(missing)}: not measured)" if missing else ""
+            value = f"{measured[best] / s:.2f}× {best}{note}"
+            row(name, value, measured[best] / s >= 1.2)
+        else:
+            row(name, None, None)
+
+    # Peak RSS, every download of a frame and every upload of one.
+    csv_all = [k for k in CSV_SIZES if k in csv_keys or k in o["csvs"]]
+    downloads = [f"{k} download+decode" for k in csv_all] + [
+        f"{tname}.xlsx download+decode",
+        f"{tname}.json records download+decode to a frame",
+        f"{tname}.ndjson records download+decode to a frame",
+        f"{parquet} download+decode",
+        f"{frame_pkl} (pandas DataFrame) download+decode",
+    ]
+    for label in downloads:
+        size = get(label, "s3io", "size")
+        if size is None:
+            row(f"{label}: peak RSS − baseline ≤ frame + 0.5 × object", None, None)
+        else:
+            rss_row(label, size / 2, "0.5 × object")
+    uploads = [f"{k} encode+upload" for k in csv_all] + [
+        f"{tname}.xlsx encode+upload",
+        f"{tname}.json records encode+upload",
+        f"{parquet} encode+upload",
+    ]
+    for label in uploads:
+        rss_row(label, PART_SIZE * PARTS_IN_FLIGHT,
+                f"{PART_SIZE // MIB} MiB × {PARTS_IN_FLIGHT}")  # fmt: skip
+
+    # Pickles (issue 13).
+    label = f"{pname} decode only (in memory)"
+    faster_than(label, "python", 1, "python pickle.loads")
+    rss, size = get(label, "s3io", "rss_mib"), get(label, "s3io", "size")
+    name = f"{label}: s3io's peak RSS (the whole process) ≤ 2× file size"
+    if rss is not None and size:
+        row(name, f"{rss * MIB / size:.2f}× ({rss:.0f} MiB)", rss * MIB / size <= 2)
+    else:
+        row(name, None, None)
+    faster_than(f"{frame_pkl} (pandas DataFrame) download+decode", "pandas", 1,
+                "pandas pd.read_pickle")  # fmt: skip
+    return out
+
+
+SIZE_CONTENDERS = ("s3io", "pandas", "polars", "wrangler")
+
+
+def size_points(summary, csvs):
+    """{(op, contender): [(MB, wall s, peak RSS MiB), ...]} of the CSV rows measured."""
+    points = {}
+    for op in ("download+decode", "encode+upload"):
+        for c in SIZE_CONTENDERS:
+            for key in CSV_SIZES:
+                v = summary.get((f"{key} {op}", c)) if key in csvs else None
+                if v:
+                    points.setdefault((op, c), []).append((v["size"] / 1e6, v["t"], v["rss_mib"]))
+    return points
+
+
+def scaling_size_table(summary, csvs):
+    out = ["", "## Scaling with object size (CSV)", ""]
+    out.append(
+        "From the rows above (no extra runs): 10 MB, 100 MB and, with --with-1g, 1 GB."
+    )
+    out += ["", "| operation | contender | object | wall s | MB/s | peak RSS MiB |",
+            "|---|---|---|---:|---:|---:|"]  # fmt: skip
+    for op in ("download+decode", "encode+upload"):
+        for c in SIZE_CONTENDERS:
+            for key, name in CSV_SIZES.items():
+                v = summary.get((f"{key} {op}", c)) if key in csvs else None
+                if v:
+                    mbs = v["size"] / 1e6 / v["t"]
+                    out.append(f"| {op} | {c} | {name} | {fmt_s(v['t'])} | {mbs:.0f} | "
+                               f"{v['rss_mib']:.0f} |")  # fmt: skip
+                else:
+                    out.append(f"| {op} | {c} | {name} | not measured | | |")
+    return out
+
+
+def sweep_points(summary, key):
+    """{row: [(parts in flight, MB/s), ...]} of the concurrency sweep."""
+    points = {}
+    for name in SWEEP_ROWS:
+        for n in SWEEP_PARTS:
+            v = summary.get((sweep_label(key, n), name))
+            if v and v["t"] > 0:
+                points.setdefault(name, []).append((n, v["size"] / 1e6 / v["t"]))
+    return points
+
+
+def scaling_concurrency_table(summary, key, size):
+    out = ["", f"## Scaling with parts in flight ({key}, {size / 1e6:.0f} MB)", ""]
+    out.append(
+        "MB/s (median). s3io: `--concurrency N`, `TransferConfig::new().concurrency(N)` on the "
+        "connector (8 MiB parts; `get` is download+decode to a frame, `get-bytes` and "
+        "`put-bytes` the bare transfer; uploads below 16 MiB are one PUT). boto3: "
+        "`download_fileobj` / `upload_fileobj` with `TransferConfig(max_concurrency=N)` "
+        "(8 MiB parts, multipart from 8 MiB)."
+    )
+    out += ["", "| parts in flight | " + " | ".join(SWEEP_ROWS) + " |",
+            "|---:|" + "---:|" * len(SWEEP_ROWS)]  # fmt: skip
+    for n in SWEEP_PARTS:
+        cells = []
+        for name in SWEEP_ROWS:
+            v = summary.get((sweep_label(key, n), name))
+            cells.append(f"{v['size'] / 1e6 / v['t']:.0f}" if v and v["t"] > 0 else "not measured")
+        out.append(f"| {n} | " + " | ".join(cells) + " |")
+    return out
+
+
+def plot(summary, csvs, sweep_key, plots_dir, out_path):
+    """Draws scaling-size.png and scaling-concurrency.png into plots_dir (those with data);
+    returns markdown lines that link them from out_path."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from matplotlib import ticker
+    except ImportError as e:
+        log(f"   no plots: {e}")
+        return ["", f"(No plots: {e}.)"]
+    os.makedirs(plots_dir, exist_ok=True)
+    written = []
+    points = size_points(summary, csvs)
+    if points:
+        sizes = {}  # MB -> tick label
+        for pts in points.values():
+            for mb, _t, _rss in pts:
+                sizes[mb] = f"{mb:.0f} MB" if mb < 1000 else f"{mb / 1000:.0f} GB"
+        sizes = dict(sorted(sizes.items()))
+        fig, axes = plt.subplots(2, 2, figsize=(11, 8), sharex=True)
+        for i, op in enumerate(("download+decode", "encode+upload")):
+            for j, (field, unit) in enumerate(((1, "wall s (median)"), (2, "peak RSS MiB"))):
+                ax = axes[i][j]
+                for c in SIZE_CONTENDERS:
+                    pts = points.get((op, c))
+                    if pts:
+                        ax.plot([p[0] for p in pts], [p[field] for p in pts], marker="o", label=c)
+                ax.set_xscale("log")
+                ax.set_yscale("log")
+                ax.set_xticks(list(sizes), list(sizes.values()))
+                ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+                ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 3.0, 5.0)))
+                ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+                ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+                ax.set_title(f"CSV {op}: {unit.split(' (')[0]}")
+                ax.set_ylabel(unit)
+                ax.grid(True, which="both", alpha=0.3)
+                if i == 1:
+                    ax.set_xlabel("object size, MB")
+                ax.legend(fontsize=8)
+        fig.suptitle("s3io and the Python contenders against object size (one local S3 server)")
+        fig.tight_layout()
+        path = os.path.join(plots_dir, "scaling-size.png")
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        written.append(("time and peak RSS against object size", path))
+    points = sweep_points(summary, sweep_key) if sweep_key else {}
+    if points:
+        fig, ax = plt.subplots(figsize=(8, 5))
+        for name in SWEEP_ROWS:
+            pts = points.get(name)
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=name)
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(SWEEP_PARTS, [str(n) for n in SWEEP_PARTS])
+        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel("parts in flight")
+        ax.set_ylabel("MB/s (median)")
+        ax.set_title(f"Throughput against parts in flight ({sweep_key})")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        path = os.path.join(plots_dir, "scaling-concurrency.png")
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        written.append(("throughput against parts in flight", path))
+    if not written:
+        return []
+    out = ["", "Plots:", ""]
+    for what, path in written:
+        rel = os.path.relpath(path, os.path.dirname(os.path.abspath(out_path)))
+        out.append(f"- {what}: [{os.path.basename(path)}]({rel})")
+        log(f"   plot: {path}")
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rust-bin", required=True)
@@ -541,25 +929,44 @@ def main():
     parser.add_argument("--with-1g", action="store_true", help="add the 1 GB CSV")
     parser.add_argument("--reps", type=int, default=None)
     parser.add_argument("--reps-1g", type=int, default=1)
-    parser.add_argument("--only", help="run only cases whose label contains this text")
+    parser.add_argument(
+        "--only",
+        help="run only cases whose label contains this text (and the no-op baseline, which "
+        "the peak RSS targets need)",
+    )
+    parser.add_argument("--no-scaling", action="store_true",
+                        help="skip the sweep over parts in flight")  # fmt: skip
     parser.add_argument("--timeout", type=int, default=900, help="seconds per measurement")
-    parser.add_argument("--out", default=os.path.join(HERE, "results.md"))
+    parser.add_argument(
+        "--out",
+        help="the results markdown (default benches/compare/results.md; with --quick "
+        "target/compare-quick/results.md)",
+    )
+    parser.add_argument(
+        "--plots",
+        help="where the scaling PNGs go (default benches/; with --quick target/compare-quick/)",
+    )
     parser.add_argument("--command", default=" ".join(sys.argv))
     args = parser.parse_args()
     args.server = "s3s-fs" if args.s3s_fs else "embedded"
     reps = args.reps or (1 if args.quick else 3)
+    # A quick run checks that everything runs: it leaves the committed results alone.
+    quick_dir = os.path.join(REPO, "target", "compare-quick")
+    out_path = args.out or (
+        os.path.join(quick_dir, "results.md") if args.quick else os.path.join(HERE, "results.md")
+    )
+    plots_dir = args.plots or (quick_dir if args.quick else os.path.join(REPO, "benches"))
 
     work = os.path.join(REPO, "target", "compare-work")
     data_dir = os.path.join(REPO, "target", "compare-data" + ("-quick" if args.quick else ""))
     started = machine()
     t0 = time.time()
     log("== generating the objects (cached in %s)" % data_dir)
-    if args.quick:
-        # Quick: 10 MB CSV only, small table and dict.
-        csvs, tname, pname = generate(data_dir, False, True)
-    else:
-        csvs, tname, pname = generate(data_dir, args.with_1g, False)
+    # Quick: 10 MB CSV only, small table, dict and DataFrame pickle.
+    o = generate(data_dir, args.with_1g and not args.quick, args.quick)
+    csvs, tname, pname = o["csvs"], o["tname"], o["pname"]
     log(f"   done in {time.time() - t0:.0f} s")
+    sweep_key = None if args.no_scaling else ("csv10.csv" if args.quick else "csv100.csv")
 
     shutil.rmtree(work, ignore_errors=True)
     root = os.path.join(work, "s3")
@@ -567,32 +974,41 @@ def main():
     log(f"== server: {server_name} at {env['S3_ENDPOINT']}")
     try:
         t0 = time.time()
-        names = csvs + [f"{tname}.xlsx", f"{tname}.json", pname]
+        names = csvs + [f"{tname}.xlsx", f"{tname}.json", f"{tname}.ndjson", pname,
+                        o["parquet"], o["frame_pkl"]]  # fmt: skip
         upload_objects(env, data_dir, names)
         log(f"== uploaded {len(names)} objects in {time.time() - t0:.0f} s")
-        cases = plan(args, data_dir, csvs, tname, pname)
+        cases = plan(args, data_dir, o)
+        sweep = sweep_cases(args, data_dir, sweep_key) if sweep_key else []
         if args.only:
             cases = [c for c in cases if args.only in c[0]]
+            sweep = [c for c in sweep if args.only in c[0]]
+        cases.append(baseline_case(args))
         results, errors, engines = {}, {}, {}
         for rep in range(max(reps, args.reps_1g)):
             log(f"== repetition {rep + 1}")
-            for label, _size, rows in cases:
+            for label, _size, rows in cases + sweep:
                 n = args.reps_1g if "csv1g" in label else reps
                 if rep >= n:
                     continue
                 shift = rep % len(rows)
                 for contender, argv in rows[shift:] + rows[:shift]:
                     r, err = measure(argv, env, args.timeout)
-                    entry = results.setdefault((label, contender), {"t": [], "rss": []})
+                    entry = results.setdefault(
+                        (label, contender), {"t": [], "rss": [], "frame": []}
+                    )
                     if r:
-                        entry["t"].append(r[0])
-                        entry["rss"].append(r[1])
-                        if r[2]:
-                            engines.setdefault((label, contender), set()).add(r[2])
-                        log(f"   {label:<52} {contender:<22} {r[0]:8.3f} s {r[1] / 1024:7.0f} MiB")
+                        entry["t"].append(r["wall_s"])
+                        entry["rss"].append(r["vm_hwm_kb"])
+                        if r.get("frame_bytes") is not None:
+                            entry["frame"].append(r["frame_bytes"])
+                        if r.get("engine"):
+                            engines.setdefault((label, contender), set()).add(r["engine"])
+                        log(f"   {label:<52} {contender:<26} {r['wall_s']:8.3f} s "
+                            f"{r['vm_hwm_kb'] / 1024:7.0f} MiB")  # fmt: skip
                     else:
                         errors[(label, contender)] = err
-                        log(f"   {label:<52} {contender:<22} FAILED: {err}")
+                        log(f"   {label:<52} {contender:<26} FAILED: {err}")
     finally:
         stop_server(proc)
         shutil.rmtree(work, ignore_errors=True)
@@ -606,12 +1022,25 @@ def main():
         "reps_1g": args.reps_1g,
     }
     table, summary = report(cases, results, errors, meta, engines)
-    text = table + "\n" + "\n".join(targets(summary, csvs, tname, pname, engines)) + "\n"
-    with open(args.out, "w") as f:
+    sweep_summary = summarize(sweep, results)
+    sections = targets14(summary, o, args.quick)
+    sections += targets(summary, csvs, tname, pname, engines)
+    sections += scaling_size_table(summary, csvs)
+    if sweep:
+        sections += scaling_concurrency_table(sweep_summary, sweep_key, sweep[0][1])
+        failed = [f"{label}, {c}: {errors[(label, c)]}" for label, _s, rows in sweep
+                  for c, _a in rows if (label, c) in errors]  # fmt: skip
+        if failed:
+            sections += ["", "Failed in the sweep:", ""] + [f"- {f}" for f in failed]
+    sections += plot(summary | sweep_summary, csvs, sweep_key if sweep else None, plots_dir,
+                     out_path)  # fmt: skip
+    text = table + "\n" + "\n".join(sections) + "\n"
+    os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
+    with open(out_path, "w") as f:
         f.write(text)
     log("")
     log(text)
-    log(f"(written to {args.out})")
+    log(f"(written to {out_path})")
 
 
 if __name__ == "__main__":

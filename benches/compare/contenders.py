@@ -1,6 +1,7 @@
 """The Python contenders of the side-by-side comparison: one operation per process.
 
     python contenders.py CONTENDER OP --key KEY [--file PATH] [--engine ENGINE]
+                         [--concurrency N]
 
 with S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY and S3_WARMUP_KEY (a tiny CSV the
 orchestrator uploads) set. The format is the key's extension. Only the operation itself is
@@ -9,25 +10,35 @@ imports its libraries, including the xlsx engine the operation will use; builds 
 and warms it with one tiny GET and one tiny PUT through the same API it is then timed on
 (boto3: head_object + get_object + put_object; polars: pl.read_csv / write_csv on s3:// with
 the same storage options, which polars caches its object store by; awswrangler:
-wr.s3.read_csv / to_csv with the same boto3 session). The input of a `put` is loaded from
-the local file untimed. Prints one JSON line:
+wr.s3.read_csv / to_csv with the same boto3 session; pyarrow: a tiny read and write through
+its S3FileSystem). The input of a `put` or `put-bytes` is loaded from the local file untimed,
+and then the peak RSS is reset to the current RSS (`5` into /proc/self/clear_refs, as
+s3io_bench.rs does), so that a put's peak is the operation's with its input in memory.
+Prints one JSON line:
 {"wall_s": ..., "amount": ..., "vm_hwm_kb": peak RSS of the process, "engine": xlsx engine}.
 
 Contenders
   pandas    boto3 + pandas, the code users replace: get_object -> read() -> pd.read_csv /
-            pd.read_excel / pd.read_json / pickle.loads; to_csv / to_excel / to_json /
-            pickle.dumps into a buffer -> put_object. xlsx with pandas' default engine
-            (openpyxl to read, xlsxwriter to write when installed), or --engine.
-  polars    polars (Python): reads and writes s3:// directly where it can (CSV); xlsx and
+            pd.read_excel / pd.read_json (lines=True for .ndjson) / pd.read_parquet /
+            pd.read_pickle (a pickled DataFrame); to_csv / to_excel / to_json / to_parquet
+            into a buffer -> put_object. xlsx with pandas' default engine (openpyxl to read,
+            xlsxwriter to write when installed), or --engine.
+  polars    polars (Python): reads and writes s3:// directly where it can (CSV, NDJSON
+            reads, Parquet: pl.read_parquet / write_parquet with storage_options); xlsx and
             JSON through boto3 bytes (pl.read_excel with calamine, write_excel with
             xlsxwriter).
-  wrangler  awswrangler: wr.s3.read_csv / read_excel / read_json, to_csv / to_excel / to_json
-            (xlsx: pandas' default engine, or --engine). It makes a new boto3 client from
-            the session inside every call; that part stays in its time (its API takes no
-            client), but the session's botocore models are loaded by the warm-up.
+  pyarrow   pyarrow's Parquet on pyarrow.fs.S3FileSystem (endpoint_override, scheme http):
+            pq.read_table / pq.write_table of "bucket/key"; a put's table is read from the
+            CSV file with pyarrow.csv, untimed.
+  wrangler  awswrangler: wr.s3.read_csv / read_excel / read_json (lines=True for .ndjson),
+            to_csv / to_excel / to_json (xlsx: pandas' default engine, or --engine). It
+            makes a new boto3 client from the session inside every call; that part stays in
+            its time (its API takes no client), but the session's botocore models are
+            loaded by the warm-up.
   python    the standard library on boto3 bytes: pickle.loads / pickle.dumps, json.loads;
             and get-bytes / put-bytes through boto3's transfer manager (parallel ranged
-            GETs, multipart upload), a second measure of what the server can move.
+            GETs, multipart upload; 8 MiB parts, 10 threads, or --concurrency N threads:
+            TransferConfig(max_concurrency=N)), a second measure of what the server can move.
 
 Operations
   get       download and decode
@@ -125,6 +136,35 @@ def read_file(path):
         return f.read()
 
 
+def reset_peak_rss():
+    """Resets VmHWM to the current RSS (Linux 4.0 and later): after a put's untimed input
+    load, so that the peak is the operation's."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def pyarrow_fs():
+    from pyarrow import fs
+
+    scheme, host = os.environ["S3_ENDPOINT"].split("://", 1)
+    return fs.S3FileSystem(
+        access_key=os.environ["S3_ACCESS_KEY"],
+        secret_key=os.environ["S3_SECRET_KEY"],
+        region="us-east-1",
+        endpoint_override=host,
+        scheme=scheme,
+    )
+
+
+def pyarrow_load(path):
+    from pyarrow import csv
+
+    return csv.read_csv(path, parse_options=csv.ParseOptions(newlines_in_values=True))
+
+
 # --- pandas (boto3 + pandas) -------------------------------------------------------------
 
 
@@ -137,6 +177,12 @@ def pandas_decode(ext, body, engine=None):
         return pd.read_excel(io.BytesIO(body), engine=engine)
     if ext == "json":
         return pd.read_json(io.BytesIO(body), orient="records")
+    if ext == "ndjson":
+        return pd.read_json(io.BytesIO(body), lines=True)
+    if ext == "parquet":
+        return pd.read_parquet(io.BytesIO(body))
+    if ext == "pkl":
+        return pd.read_pickle(io.BytesIO(body))
     fail(f"pandas does not read .{ext} here")
 
 
@@ -148,6 +194,8 @@ def pandas_encode(ext, df, engine=None):
         df.to_excel(buf, index=False, engine=engine)
     elif ext == "json":
         df.to_json(buf, orient="records")
+    elif ext == "parquet":
+        df.to_parquet(buf, index=False)
     else:
         fail(f"pandas does not write .{ext} here")
     return buf.getvalue()
@@ -171,6 +219,10 @@ def polars_decode(ext, body):
         return pl.read_excel(io.BytesIO(body), engine="calamine")
     if ext == "json":
         return pl.read_json(io.BytesIO(body))
+    if ext == "ndjson":
+        return pl.read_ndjson(io.BytesIO(body))
+    if ext == "parquet":
+        return pl.read_parquet(io.BytesIO(body))
     fail(f"polars does not read .{ext} here")
 
 
@@ -182,6 +234,8 @@ def polars_encode(ext, df):
         df.write_excel(buf)
     elif ext == "json":
         df.write_json(buf)
+    elif ext == "parquet":
+        df.write_parquet(buf)
     else:
         fail(f"polars does not write .{ext} here")
     return buf.getvalue()
@@ -196,7 +250,7 @@ def polars_load(path):
 # --- the operations ----------------------------------------------------------------------
 
 
-def run(contender, op, key, path, engine=None):
+def run(contender, op, key, path, engine=None, concurrency=None):
     """Returns (timed seconds, amount). Everything before `t = time.perf_counter()` is set-up:
     imports, the client, its warm-up, the input of a put."""
     bucket = os.environ["S3_BUCKET"]
@@ -230,6 +284,7 @@ def run(contender, op, key, path, engine=None):
             return time.perf_counter() - t, len(df)
         if op == "put":
             df = pandas_load(path)
+            reset_peak_rss()
             t = time.perf_counter()
             body = pandas_encode(ext, df, engine)
             s3.put_object(Bucket=bucket, Key=key, Body=body)
@@ -241,17 +296,22 @@ def run(contender, op, key, path, engine=None):
             warm_boto3(s3, bucket, contender)
         if op == "noop":
             return 0, 0
+        # boto3's transfer manager: 8 MiB parts, 10 threads unless --concurrency says.
+        from boto3.s3.transfer import TransferConfig
+
+        config = TransferConfig(**({"max_concurrency": concurrency} if concurrency else {}))
         if op == "get-bytes":
-            # boto3's transfer manager: parallel ranged GETs (8 MiB parts, 10 threads).
+            # Parallel ranged GETs.
             buf = io.BytesIO()
             t = time.perf_counter()
-            s3.download_fileobj(bucket, key, buf)
+            s3.download_fileobj(bucket, key, buf, Config=config)
             return time.perf_counter() - t, len(buf.getbuffer())
         if op == "put-bytes":
-            # boto3's transfer manager: multipart upload (8 MiB parts, 10 threads).
+            # Multipart upload.
             body = read_file(path)
+            reset_peak_rss()
             t = time.perf_counter()
-            s3.upload_fileobj(io.BytesIO(body), bucket, key)
+            s3.upload_fileobj(io.BytesIO(body), bucket, key, Config=config)
             return time.perf_counter() - t, len(body)
         loads = {"pkl": pickle.loads, "json": json.loads}.get(ext) or fail(f"no .{ext}")
         if op == "get":
@@ -266,6 +326,7 @@ def run(contender, op, key, path, engine=None):
             return time.perf_counter() - t, len(value)
         if op == "put" and ext == "pkl":
             value = pickle.loads(read_file(path))
+            reset_peak_rss()
             t = time.perf_counter()
             body = pickle.dumps(value)
             s3.put_object(Bucket=bucket, Key=key, Body=body)
@@ -288,6 +349,10 @@ def run(contender, op, key, path, engine=None):
             t = time.perf_counter()
             if ext == "csv":
                 df = pl.read_csv(uri, storage_options=options)
+            elif ext == "ndjson":
+                df = pl.read_ndjson(uri, storage_options=options)
+            elif ext == "parquet":
+                df = pl.read_parquet(uri, storage_options=options)
             else:
                 body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
                 df = polars_decode(ext, body)
@@ -299,15 +364,51 @@ def run(contender, op, key, path, engine=None):
             return time.perf_counter() - t, df.height
         if op == "put":
             df = polars_load(path)
+            reset_peak_rss()
             t = time.perf_counter()
             if ext == "csv":
                 df.write_csv(uri, storage_options=options)
+                size = 0
+            elif ext == "parquet":
+                df.write_parquet(uri, storage_options=options)
                 size = 0
             else:
                 body = polars_encode(ext, df)
                 s3.put_object(Bucket=bucket, Key=key, Body=body)
                 size = len(body)
             return time.perf_counter() - t, size
+
+    if contender == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if ext != "parquet" and op != "noop":
+            fail(f"pyarrow is a contender for .parquet only, not .{ext}")
+        s3fs = pyarrow_fs()
+        if op != "decode":
+            # One tiny read and write through the same file system (its client, a pooled
+            # connection) before the clock.
+            with s3fs.open_input_stream(f"{bucket}/{os.environ['S3_WARMUP_KEY']}") as f:
+                f.read()
+            with s3fs.open_output_stream(f"{bucket}/warmup/out-{contender}.csv") as f:
+                f.write(WARM_BODY)
+        if op == "noop":
+            return 0, 0
+        if op == "get":
+            t = time.perf_counter()
+            table = pq.read_table(f"{bucket}/{key}", filesystem=s3fs)
+            return time.perf_counter() - t, table.num_rows
+        if op == "decode":
+            body = read_file(path)
+            t = time.perf_counter()
+            table = pq.read_table(pa.BufferReader(body))
+            return time.perf_counter() - t, table.num_rows
+        if op == "put":
+            table = pyarrow_load(path)
+            reset_peak_rss()
+            t = time.perf_counter()
+            pq.write_table(table, f"{bucket}/{key}", filesystem=s3fs)
+            return time.perf_counter() - t, table.num_rows
 
     if contender == "wrangler":
         import awswrangler as wr
@@ -332,11 +433,14 @@ def run(contender, op, key, path, engine=None):
                 df = wr.s3.read_excel(uri, boto3_session=session, **kw)
             elif ext == "json":
                 df = wr.s3.read_json(uri, boto3_session=session, orient="records")
+            elif ext == "ndjson":
+                df = wr.s3.read_json(uri, boto3_session=session, lines=True)
             else:
                 fail(f"awswrangler does not read .{ext}")
             return time.perf_counter() - t, len(df)
         if op == "put":
             df = pandas_load(path)
+            reset_peak_rss()
             t = time.perf_counter()
             if ext == "csv":
                 wr.s3.to_csv(df, uri, index=False, boto3_session=session)
@@ -371,8 +475,13 @@ def main():
     parser.add_argument("--key", required=True)
     parser.add_argument("--file")
     parser.add_argument("--engine", help="xlsx engine for pandas / awswrangler (default: theirs)")
+    parser.add_argument(
+        "--concurrency", type=int, help="python get-bytes / put-bytes: boto3's max_concurrency"
+    )
     args = parser.parse_args()
-    wall, amount = run(args.contender, args.op, args.key, args.file, args.engine)
+    wall, amount = run(
+        args.contender, args.op, args.key, args.file, args.engine, args.concurrency
+    )
     out = {"wall_s": round(wall, 6), "amount": amount, "vm_hwm_kb": vm_hwm_kb()}
     if "engine" in RESOLVED:
         out["engine"] = RESOLVED["engine"]

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! compare <op> --key KEY [--file PATH] [--frame]      with S3_ENDPOINT, S3_BUCKET,
-//!                                                     S3_ACCESS_KEY, S3_SECRET_KEY,
+//!              [--concurrency N]                      S3_ACCESS_KEY, S3_SECRET_KEY,
 //!                                                     S3_WARMUP_KEY set
 //! compare serve --root DIR                            an embedded s3s-fs server (fallback)
 //! ```
@@ -18,21 +18,28 @@
 //! - `encode`      decode `--file` (by its own extension) untimed, time `Format::encode`
 //! - `noop`        connect and warm up only: the baseline peak RSS
 //!
+//! `--concurrency N` builds the connector with `TransferConfig::new().concurrency(N)` (parts
+//! in flight; the default config has 8): the scaling sweep of compare.py.
+//!
 //! Before the clock, as for the Python contenders (contenders.py): the connector is built and
 //! warmed with one tiny GET (`download_bytes` of S3_WARMUP_KEY) and one tiny PUT, so that the
 //! SDK's first-request set-up and a pooled connection are ready when the timed call starts.
+//! `put`, `put-bytes` and `encode` load their input from `--file` first, then reset the peak
+//! RSS to the current RSS (`5` into /proc/self/clear_refs), so that their peak is the
+//! operation's with its input in memory, not the decoding of the input file.
 //!
-//! Prints one JSON line: `{"wall_s": .., "bytes": .., "vm_hwm_kb": ..}`.
+//! Prints one JSON line: `{"wall_s": .., "amount": .., "vm_hwm_kb": ..}`, and
+//! `"frame_bytes": ..` (the frame's `estimated_size()`) where the operation holds a frame.
 
 use std::time::Instant;
 
 use bytes::Bytes;
-use s3io::{Data, Format, S3Connector};
+use s3io::{Data, Format, S3Connector, TransferConfig};
 
 fn usage<T>() -> T {
     eprintln!(
         "usage: compare <get|put|get-bytes|put-bytes|decode|encode|noop> --key KEY [--file PATH] \
-         [--frame]\n       compare serve --root DIR"
+         [--frame] [--concurrency N]\n       compare serve --root DIR"
     );
     std::process::exit(2)
 }
@@ -42,6 +49,7 @@ struct Args {
     key: String,
     file: Option<String>,
     frame: bool,
+    concurrency: Option<usize>,
     root: Option<String>,
 }
 
@@ -57,6 +65,7 @@ fn args() -> Args {
         key: String::new(),
         file: None,
         frame: false,
+        concurrency: None,
         root: None,
     };
     while let Some(flag) = it.next() {
@@ -65,6 +74,10 @@ fn args() -> Args {
             "--file" => args.file = Some(it.next().unwrap_or_else(usage)),
             "--root" => args.root = Some(it.next().unwrap_or_else(usage)),
             "--frame" => args.frame = true,
+            "--concurrency" => {
+                let n = it.next().unwrap_or_else(usage);
+                args.concurrency = Some(n.parse().unwrap_or_else(|_| usage()));
+            }
             _ => usage(),
         }
     }
@@ -90,6 +103,11 @@ fn vm_hwm_kb() -> u64 {
         .unwrap_or(0)
 }
 
+/// Resets the peak RSS to the current RSS (Linux 4.0 and later), after an untimed set-up.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 fn read_file(args: &Args) -> Bytes {
     let path = args.file.as_deref().unwrap_or_else(usage);
     Bytes::from(std::fs::read(path).unwrap_or_else(|e| {
@@ -109,6 +127,14 @@ fn load_data(args: &Args) -> s3io::Result<Data> {
     }
 }
 
+/// The in-memory size of the frame, as polars estimates it, if `data` is one.
+fn frame_bytes(data: &Data) -> Option<usize> {
+    match data {
+        Data::Frame(df) => Some(df.estimated_size()),
+        _ => None,
+    }
+}
+
 fn size_of(data: &Data) -> usize {
     match data {
         Data::Frame(df) => df.height(),
@@ -119,14 +145,16 @@ fn size_of(data: &Data) -> usize {
 }
 
 /// Builds the connector and warms it: one tiny GET and one tiny PUT, untimed.
-async fn connect() -> s3io::Result<S3Connector> {
-    let s3 = S3Connector::builder()
+async fn connect(args: &Args) -> s3io::Result<S3Connector> {
+    let mut builder = S3Connector::builder()
         .region("us-east-1")
         .endpoint_url(env("S3_ENDPOINT"))
         .credentials(env("S3_ACCESS_KEY"), env("S3_SECRET_KEY"))
-        .force_path_style(true)
-        .build()
-        .await?;
+        .force_path_style(true);
+    if let Some(n) = args.concurrency {
+        builder = builder.transfer(TransferConfig::new().concurrency(n));
+    }
+    let s3 = builder.build().await?;
     let bucket = env("S3_BUCKET");
     s3.download_bytes(&bucket, &env("S3_WARMUP_KEY")).await?;
     s3.upload(
@@ -161,33 +189,39 @@ async fn main() -> s3io::Result<()> {
     }
     let format = Format::from_key(&args.key);
     let bucket = env("S3_BUCKET");
+    let mut frame = None;
     let (wall, amount) = match args.op.as_str() {
         "get" => {
-            let s3 = connect().await?;
+            let s3 = connect(&args).await?;
             let t = Instant::now();
             let data = if args.frame {
                 Data::Frame(s3.download_frame(&bucket, &args.key).await?)
             } else {
                 s3.download(&bucket, &args.key).await?
             };
-            (t.elapsed(), size_of(&data))
+            let wall = t.elapsed();
+            frame = frame_bytes(&data);
+            (wall, size_of(&data))
         }
         "get-bytes" => {
-            let s3 = connect().await?;
+            let s3 = connect(&args).await?;
             let t = Instant::now();
             let bytes = s3.download_bytes(&bucket, &args.key).await?;
             (t.elapsed(), bytes.len())
         }
         "put" => {
             let data = load_data(&args)?;
-            let s3 = connect().await?;
+            frame = frame_bytes(&data);
+            let s3 = connect(&args).await?;
+            reset_peak_rss();
             let t = Instant::now();
             let info = s3.upload(&bucket, &args.key, data).await?;
             (t.elapsed(), info.size as usize)
         }
         "put-bytes" => {
             let bytes = read_file(&args);
-            let s3 = connect().await?;
+            let s3 = connect(&args).await?;
+            reset_peak_rss();
             let t = Instant::now();
             let info = s3.upload(&bucket, &args.key, bytes).await?;
             (t.elapsed(), info.size as usize)
@@ -200,24 +234,29 @@ async fn main() -> s3io::Result<()> {
             } else {
                 format.decode(bytes)?
             };
-            (t.elapsed(), size_of(&data))
+            let wall = t.elapsed();
+            frame = frame_bytes(&data);
+            (wall, size_of(&data))
         }
         "noop" => {
-            let _s3 = connect().await?;
+            let _s3 = connect(&args).await?;
             (std::time::Duration::ZERO, 0)
         }
         "encode" => {
             let data = load_data(&args)?;
+            frame = frame_bytes(&data);
+            reset_peak_rss();
             let t = Instant::now();
             let bytes = format.encode(&data)?;
             (t.elapsed(), bytes.len())
         }
         _ => usage(),
     };
+    let peak = vm_hwm_kb();
+    let frame = frame.map_or(String::new(), |b| format!(", \"frame_bytes\": {b}"));
     println!(
-        "{{\"wall_s\": {:.6}, \"amount\": {amount}, \"vm_hwm_kb\": {}}}",
+        "{{\"wall_s\": {:.6}, \"amount\": {amount}, \"vm_hwm_kb\": {peak}{frame}}}",
         wall.as_secs_f64(),
-        vm_hwm_kb()
     );
     Ok(())
 }
