@@ -166,6 +166,9 @@ impl DelimitedParts {
 
 impl DecodeParts for DelimitedParts {
     fn push(&mut self, part: Bytes) -> Result<Fed> {
+        // One allocation of the size needed: `pending` holds a short tail between parts, and
+        // growing it by doubling would copy each part several times.
+        self.pending.reserve_exact(part.len());
         self.pending.extend_from_slice(&part);
         if self.schema.is_none() && self.first_piece()? == Fed::WholeObject {
             return Ok(Fed::WholeObject);
