@@ -16,9 +16,8 @@ use std::io::Write;
 
 use bytes::Bytes;
 use polars::prelude::DataFrame;
-use s3io_formats::WriteOptions;
 use s3io_formats::{
-    Data, Error, ErrorKind, ObjectFormat, Operation, PartDecoder, ReadOptions, Result,
+    Data, Error, ErrorKind, ObjectFormat, Operation, PartDecoder, ReadOptions, Result, WriteOptions,
 };
 use tokio::sync::mpsc::Sender;
 
@@ -77,9 +76,7 @@ impl S3Object {
             (Ok(_), Ok(None)) => None,
         }
     }
-}
 
-impl S3Object {
     /// Encodes `data` with `layers` (a format that [encodes in
     /// parts](ObjectFormat::encodes_in_parts)) while its parts upload; see the module's doc.
     pub(crate) async fn upload_in_parts(
