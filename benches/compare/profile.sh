@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Where the CPU of one CSV download + decode goes, against the same s3s-fs server the
+# comparison uses: the client's and the server's CPU time over three runs of each operation,
+# then `perf record -a -g` of one `get --frame`, reported by thread name and by symbol.
+#
+#   bash benches/compare/profile.sh [KEY]     # default csv100.csv, from target/compare-data
+#
+# Needs a run of benches/compare/run.sh first (the compare binary, s3s-fs, the objects), and
+# perf. The object is uploaded through the server first, as compare.py does (s3s-fs keeps its
+# ETag then; a file dropped into its folder is hashed again on every GET).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+key=${1:-csv100.csv}
+root=target/compare-profile
+rm -rf "$root" && mkdir -p "$root/bench"
+port=39999
+target/compare-tools/bin/s3s-fs --host 127.0.0.1 --port $port --access-key bench-access-key \
+    --secret-key bench-secret-key-0123456789 "$root" 2>/dev/null &
+server=$!
+trap 'kill $server' EXIT
+sleep 1
+export S3_ENDPOINT=http://127.0.0.1:$port S3_BUCKET=bench S3_ACCESS_KEY=bench-access-key \
+    S3_SECRET_KEY=bench-secret-key-0123456789 S3_WARMUP_KEY=warmup/tiny.csv \
+    AWS_EC2_METADATA_DISABLED=true
+bin=$(cat target/compare-bin)
+mkdir -p "$root/bench/warmup" && printf 'a,b\n1,2\n' > "$root/bench/warmup/tiny.csv"
+"$bin" put-bytes --key "$key" --file "target/compare-data/$key" > /dev/null
+server_cpu_ms() { awk '{print ($14 + $15) * 10}' "/proc/$server/stat"; }
+for op in "get --key $key --frame" "get-bytes --key $key"; do
+    for _ in 1 2 3; do
+        before=$(server_cpu_ms)
+        client=$({ /usr/bin/time -f "client user %U s, sys %S s, wall %e s" "$bin" $op \
+            > /dev/null; } 2>&1)
+        echo "$op: $client; server CPU $(( $(server_cpu_ms) - before )) ms"
+    done
+done
+perf record -q -a -g -o "$root/perf.data" -- "$bin" get --key "$key" --frame > /dev/null 2>&1
+echo "== by thread name"
+perf report -i "$root/perf.data" --sort comm --no-children 2>/dev/null | grep -E '^ +[0-9]' | head -8
+echo "== by symbol"
+perf report -i "$root/perf.data" --sort dso,symbol --no-children 2>/dev/null \
+    | grep -E '^ +[0-9]' | head -20
