@@ -56,15 +56,9 @@ pub(crate) async fn get_bytes(
         version,
     };
     let meter = Meter::new(config, bucket, key, None);
-    let (first, head) = source.first(config).await?;
-    check_size(head.total)?;
-    meter.set_total(head.total);
-    let first_len = first
-        .content_length()
-        .and_then(|n| u64::try_from(n).ok())
-        .unwrap_or(0);
+    let (first, head, first_len) = source.open(config, &meter, check_size).await?;
     let mut buffer = vec![0u8; to_usize(head.total)?];
-    let (first_part, rest) = buffer.split_at_mut(to_usize(first_len.min(head.total))?);
+    let (first_part, rest) = buffer.split_at_mut(to_usize(first_len)?);
     source
         .read_range(
             config,
@@ -123,14 +117,7 @@ pub(crate) async fn get_parts(
         version,
     };
     let meter = Meter::new(config, bucket, key, None);
-    let (first, head) = source.first(config).await?;
-    check_size(head.total)?;
-    meter.set_total(head.total);
-    let first_len = first
-        .content_length()
-        .and_then(|n| u64::try_from(n).ok())
-        .unwrap_or(0)
-        .min(head.total);
+    let (first, head, first_len) = source.open(config, &meter, check_size).await?;
     let etag = head.etag.as_deref();
     let expected = match first_len < head.total {
         true => source.full_object_checksum(etag).await,
@@ -451,16 +438,11 @@ pub(crate) async fn get_to_path(
     };
     let partial = PartialFile::create(path)?;
     let meter = Meter::new(config, bucket, key, Some(path));
-    let (first, head) = source.first(config).await?;
-    meter.set_total(head.total);
+    let (first, head, first_len) = source.open(config, &meter, |_| Ok(())).await?;
     partial.set_len(head.total)?;
-    let first_len = first
-        .content_length()
-        .and_then(|n| u64::try_from(n).ok())
-        .unwrap_or(0);
     let etag = head.etag.as_deref();
     let first_part = async {
-        let mut part = vec![0u8; to_usize(first_len.min(head.total))?];
+        let mut part = vec![0u8; to_usize(first_len)?];
         source
             .read_range(config, &meter, 0, &mut part, etag, Some(first))
             .await?;
@@ -677,6 +659,26 @@ impl Source<'_> {
             .content_length()
             .and_then(|n| u64::try_from(n).ok())
             .unwrap_or(0))
+    }
+
+    /// Starts a whole-object download: the first part's answer and what it says of the
+    /// object, once `check_size` has accepted its size, with `meter` set to that size, and
+    /// how many bytes the answer carries.
+    async fn open(
+        &self,
+        config: &TransferConfig,
+        meter: &Meter,
+        check_size: impl FnOnce(u64) -> Result<()>,
+    ) -> Result<(GetObjectOutput, Head, u64)> {
+        let (first, head) = self.first(config).await?;
+        check_size(head.total)?;
+        meter.set_total(head.total);
+        let first_len = first
+            .content_length()
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0)
+            .min(head.total);
+        Ok((first, head, first_len))
     }
 
     /// The first part's response, and the object's size and ETag from its headers. An empty

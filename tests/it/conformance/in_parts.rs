@@ -178,19 +178,7 @@ pub async fn csv_uploads_leave_in_parts_while_encoding(t: &Target) {
             .await
             .unwrap()
     );
-    if t.able(
-        t.can.list_uploads,
-        "the server cannot list multipart uploads",
-    ) {
-        let open =
-            t.s3.client()
-                .list_multipart_uploads()
-                .bucket(t.bucket())
-                .send()
-                .await
-                .unwrap();
-        assert!(open.uploads().is_empty(), "{:?}", open.uploads());
-    }
+    t.assert_no_upload_left_open().await;
 
     // An encoder that fails (a column CSV cannot hold): nothing is made.
     let lists = [

@@ -217,6 +217,26 @@ impl Target {
         (proxy, s3.await.unwrap())
     }
 
+    /// Asserts that the bucket holds no open multipart upload, where the server can list
+    /// them (s3s-fs cannot; the SKIP line says so).
+    pub async fn assert_no_upload_left_open(&self) {
+        if !self.able(
+            self.can.list_uploads,
+            "the server cannot list multipart uploads",
+        ) {
+            return;
+        }
+        let open = self
+            .s3
+            .client()
+            .list_multipart_uploads()
+            .bucket(self.bucket())
+            .send()
+            .await
+            .unwrap();
+        assert!(open.uploads().is_empty(), "{:?}", open.uploads());
+    }
+
     /// The server's endpoint, e.g. to put a proxy in front of it.
     pub fn endpoint_url(&self) -> &str {
         &self.endpoint.url
