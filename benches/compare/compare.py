@@ -126,6 +126,25 @@ def write_csv_of_size(path, target_bytes, seed):
     os.replace(path + ".tmp", path)
 
 
+def make_pandas_frame(n, seed=1):
+    """The DataFrame of frame1m.pkl (n = 1M): 4 int64, 4 float64, 2 datetime64[ns] and 2 text
+    columns. pickle_inputs.py writes it too."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            **{f"i{k}": rng.integers(-(10**9), 10**9, n) for k in range(4)},
+            **{f"f{k}": rng.random(n) * 1000 for k in range(4)},
+            "t0": pd.to_datetime(rng.integers(0, 2 * 10**18, n)),
+            "t1": pd.to_datetime(rng.integers(0, 2 * 10**18, n)),
+            "s0": [f"customer {i % 97} {i}" for i in range(n)],
+            "s1": [f"product-{i % 1013}-{i * 7}" for i in range(n)],
+        }
+    )
+
+
 def make_dict(n, seed):
     """A dict of `n` small records of builtins: the shape of a cache a program pickles."""
     import random
@@ -214,8 +233,6 @@ def generate(data_dir, with_1g, quick):
     # A pickled pandas DataFrame: pickle_inputs.py's frame1m.pkl (100k rows with --quick).
     frame_pkl = "frame100k.pkl" if quick else "frame1m.pkl"
     if path := need(frame_pkl):
-        from pickle_inputs import make_frame as make_pandas_frame
-
         make_pandas_frame(100_000 if quick else 1_000_000).to_pickle(path + ".tmp")
         os.replace(path + ".tmp", path)
 

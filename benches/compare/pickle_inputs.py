@@ -19,39 +19,20 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
-def make_frame(n, seed=1):
-    """The DataFrame of frame1m.pkl (n = 1M): 4 int64, 4 float64, 2 datetime64[ns] and 2 text
-    columns. compare.py pickles it too (its DataFrame pickle case)."""
-    import numpy as np
-    import pandas as pd
-
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame(
-        {
-            **{f"i{k}": rng.integers(-(10**9), 10**9, n) for k in range(4)},
-            **{f"f{k}": rng.random(n) * 1000 for k in range(4)},
-            "t0": pd.to_datetime(rng.integers(0, 2 * 10**18, n)),
-            "t1": pd.to_datetime(rng.integers(0, 2 * 10**18, n)),
-            "s0": [f"customer {i % 97} {i}" for i in range(n)],
-            "s1": [f"product-{i % 1013}-{i * 7}" for i in range(n)],
-        }
-    )
-
-
 def main():
     args = [a for a in sys.argv[1:] if a != "--time"]
     out = args[0] if args else os.path.join(os.path.dirname(__file__), "../../target/pickle-speed")
     os.makedirs(out, exist_ok=True)
     import pandas as pd
 
-    from compare import make_dict
+    from compare import make_dict, make_pandas_frame
 
     dict_path, frame_path = os.path.join(out, "dict500k.pkl"), os.path.join(out, "frame1m.pkl")
     if not os.path.exists(dict_path):
         with open(dict_path, "wb") as f:
             pickle.dump(make_dict(500_000, seed=11), f)
     if not os.path.exists(frame_path):
-        make_frame(1_000_000).to_pickle(frame_path)
+        make_pandas_frame(1_000_000).to_pickle(frame_path)
     if "--time" in sys.argv:
         for path, load in ((dict_path, pickle.loads), (frame_path, lambda b: pd.read_pickle(io.BytesIO(b)))):
             data, times = open(path, "rb").read(), []
