@@ -14,7 +14,7 @@ in every repetition; the table shows medians. The concurrency sweep (parts in fl
 Writes the results markdown (--out; default benches/compare/results.md, with --quick
 target/compare-quick/results.md): the table, the targets of issue 14, the earlier targets
 and the scaling tables; and the scaling plots, scaling-size.png and scaling-concurrency.png
-(--plots; default benches/, with --quick target/compare-quick/).
+(--plots; default benches/, with --quick, --out or --only beside the results markdown).
 
 Every contender builds its client and warms it (one tiny GET and PUT of WARMUP_KEY through
 the API it is then timed on) before its clock starts: s3io_bench.rs and contenders.py.
@@ -961,7 +961,8 @@ def main():
     )
     parser.add_argument(
         "--plots",
-        help="where the scaling PNGs go (default benches/; with --quick target/compare-quick/)",
+        help="where the scaling PNGs go (default benches/; with --quick, --out or --only: "
+        "beside the results markdown)",
     )
     parser.add_argument("--command", default=" ".join(sys.argv))
     args = parser.parse_args()
@@ -972,7 +973,14 @@ def main():
     out_path = args.out or (
         os.path.join(quick_dir, "results.md") if args.quick else os.path.join(HERE, "results.md")
     )
-    plots_dir = args.plots or (quick_dir if args.quick else os.path.join(REPO, "benches"))
+    # The committed plots come from a full run only: a run with --out or --only draws beside
+    # its results instead.
+    partial = args.out or args.only
+    plots_dir = args.plots or (
+        os.path.dirname(os.path.abspath(out_path))
+        if args.quick or partial
+        else os.path.join(REPO, "benches")
+    )
 
     work = os.path.join(REPO, "target", "compare-work")
     data_dir = os.path.join(REPO, "target", "compare-data" + ("-quick" if args.quick else ""))

@@ -18,7 +18,7 @@
 #                  targets, the scaling tables (default benches/compare/results.md; with
 #                  --quick target/compare-quick/results.md, so a check leaves the results be)
 #   --plots DIR    where scaling-size.png and scaling-concurrency.png (matplotlib) go
-#                  (default benches/; with --quick target/compare-quick/)
+#                  (default benches/; with --quick, --out or --only: beside the results)
 #
 # S3IO_COMPARE_SERVER=embedded skips the s3s-fs install and serves the same s3s-fs 0.14.1
 # library from the compare binary instead.
