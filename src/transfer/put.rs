@@ -210,15 +210,17 @@ pub(crate) async fn put_stream(
         return to.put_whole(first.body, &meter).await;
     }
     let size = std::sync::atomic::AtomicU64::new(0);
-    let rest = stream::unfold((Some(parts), false), |(parts, done)| async move {
-        let mut parts = parts.filter(|_| !done)?;
+    // The parts after the first, until the last, an error, or a source that stopped without
+    // a last part.
+    let rest = stream::unfold(Some(parts), |parts| async move {
+        let mut parts = parts?;
         match parts.recv().await {
             Some(Ok(part)) => {
-                let last = part.last;
-                Some((Ok(part.body), (Some(parts), last)))
+                let more = (!part.last).then_some(parts);
+                Some((Ok(part.body), more))
             }
-            Some(Err(e)) => Some((Err(e), (None, true))),
-            None => Some((Err(stopped()), (None, true))),
+            Some(Err(e)) => Some((Err(e), None)),
+            None => Some((Err(stopped()), None)),
         }
     });
     let bodies = stream::once(async { Ok(first.body) }).chain(rest);
