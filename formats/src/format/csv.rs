@@ -16,6 +16,7 @@ use crate::settings::{ReadSettings, WriteSettings};
 /// is read again with every row inferred, so the result matches pandas' whole-file inference.
 const INFER_ROWS: usize = 10_000;
 
+mod na_tokens;
 mod parts;
 
 /// pandas' default `na_values`: the fields `pandas.read_csv` reads as missing unless told
@@ -198,16 +199,17 @@ impl Delimited {
         )
     }
 
-    /// The null tokens `options` ask for: pandas' defaults unless `keep_default_na` is off,
+    /// The null tokens `options` ask for, for parsing `bytes`: pandas' defaults unless
+    /// `keep_default_na` is off (only those `bytes` may hold as a field: see [`na_tokens`]),
     /// and the `null_values` given.
-    fn null_tokens(options: &ReadSettings) -> Vec<PlSmallStr> {
+    fn null_tokens(options: &ReadSettings, bytes: &[u8], separator: u8) -> Vec<PlSmallStr> {
         let defaults = match options.keep_default_na {
-            Some(false) => &[][..],
-            _ => &PANDAS_NA_VALUES[..],
+            Some(false) => Vec::new(),
+            _ => na_tokens::default_na_tokens_in(bytes, separator),
         };
         defaults
-            .iter()
-            .map(|s| PlSmallStr::from_static(s))
+            .into_iter()
+            .map(PlSmallStr::from_static)
             .chain(options.null_values.iter().map(|s| s.as_str().into()))
             .collect()
     }
@@ -224,15 +226,16 @@ impl Delimited {
         schema: SchemaRef,
         options: &ReadSettings,
     ) -> PolarsResult<DataFrame> {
-        let tokens = Self::null_tokens(options);
-        let null_values = (!tokens.is_empty()).then_some(NullValues::AllColumns(tokens));
+        let separator = options.separator.unwrap_or(self.separator);
+        let tokens = Self::null_tokens(options, &bytes, separator);
+        let null_values = (!tokens.is_empty()).then(|| null_values(tokens));
         CsvReadOptions::default()
             .with_has_header(false)
             .with_n_threads(Some(1))
             .with_schema(Some(schema))
             .map_parse_options(|parse| {
                 parse
-                    .with_separator(options.separator.unwrap_or(self.separator))
+                    .with_separator(separator)
                     .with_null_values(null_values.clone())
                     .with_decimal_comma(options.decimal_comma)
             })
@@ -255,15 +258,15 @@ impl Delimited {
                 .map(|(name, dtype)| Field::new(name.into(), dtype.clone()));
             Arc::new(Schema::from_iter(fields))
         });
-        let tokens = Self::null_tokens(options);
         let separator = options.separator.unwrap_or(self.separator);
+        let tokens = Self::null_tokens(options, &bytes, separator);
         // Tokens polars cannot be trusted with on this text are applied after parsing.
         let (null_values, tokens_after) = if tokens.is_empty() {
             (None, Vec::new())
         } else if has_lone_quote_field(&bytes, separator) {
             (None, tokens)
         } else {
-            (Some(NullValues::AllColumns(tokens)), Vec::new())
+            (Some(null_values(tokens)), Vec::new())
         };
         CsvReadOptions::default()
             .with_has_header(options.has_header.unwrap_or(true))
@@ -344,6 +347,14 @@ fn has_lone_quote_field(bytes: &[u8], separator: u8) -> bool {
         field_end(at.checked_sub(1).map(|i| &bytes[i]))
             && (after == Some(&b'\r') || field_end(after))
     })
+}
+
+/// polars' null values for `tokens` (not empty): one token is compared more cheaply alone.
+fn null_values(mut tokens: Vec<PlSmallStr>) -> NullValues {
+    match tokens.len() {
+        1 => NullValues::AllColumnsSingle(tokens.remove(0)),
+        _ => NullValues::AllColumns(tokens),
+    }
 }
 
 /// Applies null tokens to a frame parsed without them: in each text column, the fields equal
