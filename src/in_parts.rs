@@ -7,10 +7,10 @@
 //! or gives up (a column type to infer again from every row, text it cannot vouch for); the
 //! object is then downloaded and decoded whole, as before.
 //!
-//! A frame uploaded as CSV or TSV is encoded on the blocking pool into a [`PartWriter`],
-//! which hands each part to the upload as soon as it is full ([`transfer::put_stream`]): the
-//! first part leaves before the last row is encoded, and memory holds the parts in flight,
-//! not the whole body.
+//! A frame uploaded as CSV, TSV or Parquet is encoded on the blocking pool into a
+//! [`PartWriter`], which hands each part to the upload as soon as it is full
+//! ([`transfer::put_stream`]): the first part leaves before the last row is encoded, and
+//! memory holds the parts in flight, not the whole body.
 
 use std::io::Write;
 

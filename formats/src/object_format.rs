@@ -215,9 +215,9 @@ impl ObjectFormat {
         }
     }
 
-    /// Whether [`ObjectFormat::encode_to`] writes `data` as it encodes it (a frame as CSV
-    /// or TSV, uncompressed), so that an upload can send its first part before the last row
-    /// is encoded.
+    /// Whether [`ObjectFormat::encode_to`] writes `data` as it encodes it (a frame as CSV,
+    /// TSV or Parquet, uncompressed), so that an upload can send its first part before the
+    /// last row is encoded.
     pub fn encodes_in_parts(self, data: &Data) -> bool {
         self.compression.is_none()
             && self.format.codec().writes_in_parts()

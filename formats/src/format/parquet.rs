@@ -69,15 +69,32 @@ impl Codec for Parquet {
 
     /// Writes zstd-compressed pages with statistics, as polars does by default; pandas,
     /// pyarrow, DuckDB and Spark read them.
-    fn encode(&self, data: &Data, _: &WriteSettings) -> Result<Vec<u8>> {
+    fn encode(&self, data: &Data, options: &WriteSettings) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.encode_to(data, options, &mut out)?;
+        Ok(out)
+    }
+
+    /// polars writes a Parquet file front to back, one row group (512² rows) after another,
+    /// and the footer last: an upload can send the first row groups while the next are
+    /// encoded.
+    fn writes_in_parts(&self) -> bool {
+        true
+    }
+
+    fn encode_to(
+        &self,
+        data: &Data,
+        _: &WriteSettings,
+        out: &mut dyn std::io::Write,
+    ) -> Result<()> {
         let Data::Frame(df) = data else {
             return Err(cannot_encode(data, "parquet", "a frame"));
         };
-        let mut out = Vec::new();
-        ParquetWriter::new(&mut out)
+        ParquetWriter::new(out)
             .finish(&mut df.clone())
             .map_err(|e| encode_error("cannot write Parquet", e))?;
-        Ok(out)
+        Ok(())
     }
 }
 

@@ -1,7 +1,8 @@
 //! Decoding while the parts arrive: a CSV or TSV object of several parts decodes, part by
 //! part, to the frame the whole-object decoder gives, reading the object once; where the
 //! decoder must give up (a later value that does not fit the types of the first rows), the
-//! object is read again whole and gives that frame too. Counted at the logging proxy.
+//! object is read again whole and gives that frame too. Counted at the logging proxy. A frame
+//! uploaded as CSV, TSV or Parquet leaves in parts while it is encoded.
 
 use bytes::Bytes;
 use s3io::polars::prelude::*;
@@ -110,11 +111,26 @@ pub async fn csv_and_tsv_decode_while_their_parts_arrive(t: &Target) {
     assert_eq!(err.key(), Some("in_parts/t.csv"), "{err}");
 }
 
-pub async fn csv_uploads_leave_in_parts_while_encoding(t: &Target) {
+pub async fn csv_and_parquet_uploads_leave_in_parts_while_encoding(t: &Target) {
     let (proxy, s3) = t.through_proxy().await;
     let s3 = s3.with_transfer(small_parts());
     let df = Format::CSV.decode_frame(table(400_000, ',', None)).unwrap();
-    for key in ["in_parts/up.csv", "in_parts/up.tsv"] {
+    // Floats of random bits, which no compression shrinks: a Parquet file of several parts.
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let noise: Vec<f64> = (0..1_600_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            f64::from_bits(state)
+        })
+        .collect();
+    let noisy = DataFrame::new(noise.len(), vec![Column::new("x".into(), noise)]).unwrap();
+    for (key, df) in [
+        ("in_parts/up.csv", &df),
+        ("in_parts/up.tsv", &df),
+        ("in_parts/up.parquet", &noisy),
+    ] {
         let want = Format::from_key(key).encode(&df.clone().into()).unwrap();
         assert!(want.len() as u64 > 2 * s3io::TransferConfig::MIN_PART_SIZE);
         proxy.reset();
