@@ -73,6 +73,18 @@ pub(crate) trait Codec: Sync {
     }
 }
 
+/// [`Codec::encode`] for a codec that writes as it encodes ([`Codec::writes_in_parts`]):
+/// its [`Codec::encode_to`] into one buffer.
+pub(crate) fn encode_into_buffer<C: Codec + ?Sized>(
+    codec: &C,
+    data: &Data,
+    options: &WriteSettings,
+) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    codec.encode_to(data, options, &mut out)?;
+    Ok(out)
+}
+
 /// Writes encoded bytes to `out`.
 pub(crate) fn hand_on(body: &[u8], out: &mut dyn std::io::Write) -> Result<()> {
     out.write_all(body).map_err(|e| {

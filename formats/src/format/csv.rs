@@ -7,7 +7,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use polars::prelude::*;
 
-use super::codec::{Codec, DecodeParts, cannot_encode, encode_error, read_error};
+use super::codec::{
+    Codec, DecodeParts, cannot_encode, encode_error, encode_into_buffer, read_error,
+};
 use crate::data::Data;
 use crate::error::Result;
 use crate::settings::{ReadSettings, WriteSettings};
@@ -139,9 +141,7 @@ impl Codec for Delimited {
     }
 
     fn encode(&self, data: &Data, options: &WriteSettings) -> Result<Vec<u8>> {
-        let mut out = Vec::new();
-        self.encode_to(data, options, &mut out)?;
-        Ok(out)
+        encode_into_buffer(self, data, options)
     }
 
     fn writes_in_parts(&self) -> bool {

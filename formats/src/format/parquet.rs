@@ -21,7 +21,7 @@ use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
 
 pub(crate) mod footer;
 
-use super::codec::{Codec, cannot_encode, decode_error, encode_error};
+use super::codec::{Codec, cannot_encode, decode_error, encode_error, encode_into_buffer};
 use super::table::in_asked_order;
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
@@ -70,9 +70,7 @@ impl Codec for Parquet {
     /// Writes zstd-compressed pages with statistics, as polars does by default; pandas,
     /// pyarrow, DuckDB and Spark read them.
     fn encode(&self, data: &Data, options: &WriteSettings) -> Result<Vec<u8>> {
-        let mut out = Vec::new();
-        self.encode_to(data, options, &mut out)?;
-        Ok(out)
+        encode_into_buffer(self, data, options)
     }
 
     /// polars writes a Parquet file front to back, one row group (512² rows) after another,
