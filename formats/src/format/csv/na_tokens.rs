@@ -33,22 +33,28 @@ pub(crate) fn default_na_tokens_in(bytes: &[u8], separator: u8) -> Vec<&'static 
     let (empty, tokens) = PANDAS_NA_VALUES.split_at(1);
     let text = Text::new(bytes, separator);
     let mut found = vec![false; tokens.len()];
+    // Each token with the place of the byte it is looked for at: its `#`, else its first
+    // `N`/`n`. Worked out once, not at every hit.
+    let (with_hash, with_n): (Vec<_>, Vec<_>) = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, token)| {
+            let hash = token.find('#');
+            let n = token.bytes().position(|b| b | 0x20 == b'n').unwrap_or(0);
+            (i, *token, hash, hash.unwrap_or(n))
+        })
+        .partition(|(_, _, hash, _)| hash.is_some());
     for hash in memchr::memchr_iter(b'#', bytes) {
-        for (i, token) in tokens.iter().enumerate() {
-            if let Some(at) = token.find('#') {
-                found[i] |= hash.checked_sub(at).is_some_and(|s| text.holds(s, token));
-            }
+        for &(i, token, _, at) in &with_hash {
+            found[i] |= hash.checked_sub(at).is_some_and(|s| text.holds(s, token));
         }
     }
     let mut look_at = |n: usize| {
         if bytes[n] | 0x20 != b'n' {
             return;
         }
-        for (i, token) in tokens.iter().enumerate() {
-            if !token.contains('#') {
-                let first_n = token.bytes().position(|b| b | 0x20 == b'n').unwrap_or(0);
-                found[i] |= n.checked_sub(first_n).is_some_and(|s| text.holds(s, token));
-            }
+        for &(i, token, _, at) in &with_n {
+            found[i] |= n.checked_sub(at).is_some_and(|s| text.holds(s, token));
         }
     };
     let head = HEAD.min(bytes.len());
