@@ -2,10 +2,15 @@
 
 use bytes::Bytes;
 use polars::prelude::DataFrame;
+use serde::Deserialize;
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+use std::borrow::Cow;
+use std::fmt;
 
 use super::codec::{Codec, cannot_encode, decode_error, encode_error};
-use super::table::{Cell, FrameBuilder, FrameCells, Records, frame_from_records};
+use super::table::{Cell, FrameBuilder, FrameCells, RecordColumns, Records, frame_from_records};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::OutputBudget;
@@ -39,7 +44,25 @@ impl Codec for Json {
     }
 
     fn decode_frame(&self, bytes: Bytes, options: &ReadSettings) -> Result<DataFrame> {
-        frame_from_value(&parse(&bytes)?, &options.budget())
+        let budget = options.budget();
+        let starts = bytes.iter().find(|b| !b" \t\r\n".contains(b));
+        if starts != Some(&b'[') {
+            return frame_from_value(&parse(&bytes)?, &budget);
+        }
+        // A list of records goes straight into columns, never through a `Value`.
+        let mut table = RecordColumns::new(&budget);
+        let mut failure = None;
+        let mut text = serde_json::Deserializer::from_slice(&bytes);
+        let seed = RecordList {
+            table: &mut table,
+            failure: &mut failure,
+        };
+        let parsed = seed.deserialize(&mut text).and_then(|()| text.end());
+        match (failure, parsed) {
+            (Some(failure), _) => Err(failure),
+            (None, Err(e)) => Err(decode_error("not valid JSON", e)),
+            (None, Ok(())) => table.finish(),
+        }
     }
 
     fn encode(&self, data: &Data, _: &WriteSettings) -> Result<Vec<u8>> {
@@ -96,13 +119,14 @@ pub(crate) fn frame_from_held(value: &Value) -> Result<DataFrame> {
 /// A frame from JSON holding a table in one of pandas' layouts: records
 /// (`[{"a": 1}, {"a": 2}]`, `orient="records"`), a dict of columns (`{"a": [1, 2]}`), or a
 /// dict of dicts keyed by row label (`{"a": {"0": 1, "1": 2}}`, pandas' default `to_json`).
+fn not_a_table(why: &str) -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!("this JSON is not a table: {why}"),
+    )
+}
+
 pub(crate) fn frame_from_value(value: &Value, budget: &OutputBudget) -> Result<DataFrame> {
-    let not_a_table = |why: &str| {
-        Error::new(
-            ErrorKind::Unsupported,
-            format!("this JSON is not a table: {why}"),
-        )
-    };
     let mut builder = FrameBuilder::default();
     match value {
         Value::Array(rows) => {
@@ -149,5 +173,262 @@ pub(crate) fn cell(value: &Value) -> Cell<'_> {
         },
         Value::String(s) => Cell::Str(s.as_str().into()),
         nested => Cell::Str(nested.to_string().into()),
+    }
+}
+
+/// The list of records a JSON document holds, parsed straight into `table`.
+struct RecordList<'t, 'de, 'b> {
+    table: &'t mut RecordColumns<'de, 'b>,
+    /// Why parsing stopped, when it was not the JSON text's fault.
+    failure: &'t mut Option<Error>,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordList<'_, 'de, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordList<'_, 'de, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
+        for item in 0.. {
+            let record = Record {
+                table: &mut *self.table,
+                failure: &mut *self.failure,
+                columns: None,
+            };
+            match items.next_element_seed(record) {
+                Ok(Some(())) => {}
+                Ok(None) => break,
+                Err(e) => {
+                    if self.failure.is_none() && is_type_error(&e) {
+                        let why = format!("item {item} of the list is not an object");
+                        *self.failure = Some(not_a_table(&why));
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a parse failed on a value of the wrong type (a list item that is not an object)
+/// rather than on the text.
+pub(crate) fn is_type_error(e: &impl fmt::Display) -> bool {
+    e.to_string().starts_with("invalid type")
+}
+
+/// One record (a JSON object), added to `table` as one row. Keys outside `columns`, when
+/// given, are skipped.
+pub(crate) struct Record<'t, 'de, 'b> {
+    pub(crate) table: &'t mut RecordColumns<'de, 'b>,
+    pub(crate) failure: &'t mut Option<Error>,
+    pub(crate) columns: Option<&'t [String]>,
+}
+
+impl<'de> DeserializeSeed<'de> for Record<'_, 'de, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Record<'_, 'de, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a record (an object)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut record: A) -> Result<(), A::Error> {
+        let mut stop = |e: Error| {
+            let text = e.to_string();
+            *self.failure = Some(e);
+            de::Error::custom(text)
+        };
+        while let Some(Key(name)) = record.next_key()? {
+            if self
+                .columns
+                .is_some_and(|names| !names.iter().any(|n| *n == name))
+            {
+                record.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            let col = self.table.column(&name).map_err(&mut stop)?;
+            let CellValue(cell) = record.next_value()?;
+            self.table.put(col, cell);
+        }
+        self.table.end_row().map_err(stop)
+    }
+}
+
+/// A key, borrowed from the text unless it holds escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+/// One JSON value as a table cell, by the rules of [`cell`]: text borrowed from the input
+/// where it can be, nested lists and objects kept as their JSON text.
+struct CellValue<'de>(Cell<'de>);
+
+impl<'de> Deserialize<'de> for CellValue<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct CellVisitor;
+        impl<'de> Visitor<'de> for CellVisitor {
+            type Value = CellValue<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(CellValue(Cell::Null))
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Self::Value, E> {
+                Ok(CellValue(Cell::Bool(b)))
+            }
+            fn visit_i64<E>(self, i: i64) -> Result<Self::Value, E> {
+                Ok(CellValue(Cell::Int(i)))
+            }
+            fn visit_u64<E>(self, u: u64) -> Result<Self::Value, E> {
+                // Past i64, keep every digit as text rather than round to a float.
+                let cell =
+                    i64::try_from(u).map_or_else(|_| Cell::Str(u.to_string().into()), Cell::Int);
+                Ok(CellValue(cell))
+            }
+            fn visit_f64<E>(self, f: f64) -> Result<Self::Value, E> {
+                Ok(CellValue(Cell::Float(f)))
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(CellValue(Cell::Str(Cow::Borrowed(s))))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(CellValue(Cell::Str(Cow::Owned(s.to_owned()))))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+                Ok(CellValue(Cell::Str(Cow::Owned(s))))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, items: A) -> Result<Self::Value, A::Error> {
+                let nested = Value::deserialize(SeqAccessDeserializer::new(items))?;
+                Ok(CellValue(Cell::Str(nested.to_string().into())))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let nested = Value::deserialize(MapAccessDeserializer::new(map))?;
+                Ok(CellValue(Cell::Str(nested.to_string().into())))
+            }
+        }
+        d.deserialize_any(CellVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::Limits;
+
+    /// The frame the streaming path makes, and the one made through a parsed `Value`.
+    fn both(text: &str) -> (Result<DataFrame>, Result<DataFrame>) {
+        let options = ReadSettings::default();
+        let streamed = Json.decode_frame(Bytes::from(text.to_owned()), &options);
+        let through_value =
+            parse(text.as_bytes()).and_then(|value| frame_from_value(&value, &options.budget()));
+        (streamed, through_value)
+    }
+
+    #[test]
+    fn records_stream_into_the_frame_a_parsed_value_gives() {
+        let texts = [
+            r#"[]"#,
+            " \n\t[{\"a\": 1}]",
+            r#"[{"a": 1, "b": "x"}, {"b": "y", "a": 2}, {"c": null}]"#,
+            r#"[{"a": 1, "a": 2, "b": 3}, {"b": 4, "a": 5, "a": 6}]"#,
+            r#"[{"n": [1, {"k": "v"}], "o": {"z": 1, "a": [true]}}, {"n": "t"}]"#,
+            r#"[{"big": 18446744073709551615, "neg": -9223372036854775808, "f": 1.5e300}]"#,
+            r#"[{"i": 1}, {"i": 2.5}, {"i": null}, {"i": -0}]"#,
+            r#"[{"k\"ey": "tab\there", "\u00e9": "\ud83d\ude00"}, {"k\"ey": "plain"}]"#,
+            r#"[{"b": true}, {"b": false}, {"b": "mixed"}]"#,
+            r#"[{}, {}, {"late": 1}]"#,
+        ];
+        for text in texts {
+            let (streamed, through_value) = both(text);
+            let (streamed, through_value) = (streamed.unwrap(), through_value.unwrap());
+            assert!(
+                streamed.equals_missing(&through_value),
+                "{text}\n{streamed}\n{through_value}"
+            );
+            assert_eq!(streamed.schema(), through_value.schema(), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_list_item_that_is_not_a_record_is_named() {
+        for (text, item) in [
+            (r#"[{"a": 1}, 2]"#, 1),
+            (r#"[[1]]"#, 0),
+            (r#"[{"a":1},{"a":2},"x"]"#, 2),
+        ] {
+            let error = both(text).0.unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::Unsupported, "{text}");
+            let why = format!("item {item} of the list is not an object");
+            assert!(error.to_string().contains(&why), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn bad_text_is_a_decode_error() {
+        for text in [
+            r#"[{"a": 1}"#,
+            r#"[{"a": 1}] x"#,
+            r#"[{"a" 1}]"#,
+            r#"[{1: 2}]"#,
+        ] {
+            let error = both(text).0.unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::Decode, "{text}: {error}");
+            assert!(
+                error.to_string().contains("not valid JSON"),
+                "{text}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn streamed_records_are_charged_before_they_are_made() {
+        // Every record brings one new key: the frame grows with the square of the records.
+        let records: Vec<String> = (0..3000).map(|i| format!("{{\"k{i}\": {i}}}")).collect();
+        let text = format!("[{}]", records.join(","));
+        let options = ReadSettings {
+            limits: Limits::new().max_decoded_size(1 << 20),
+            ..ReadSettings::default()
+        };
+        let error = Json.decode_frame(Bytes::from(text), &options).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::LimitExceeded, "{error}");
     }
 }

@@ -33,17 +33,17 @@ pub(crate) enum Cell<'a> {
     Datetime(i64),
 }
 
-impl Cell<'_> {
+impl<'a> Cell<'a> {
     /// Text for a cell that has to live in a column of strings.
-    fn into_text(self) -> Option<String> {
+    fn into_text(self) -> Option<Cow<'a, str>> {
         match self {
             Cell::Null => None,
-            Cell::Bool(b) => Some(b.to_string()),
-            Cell::Int(i) => Some(i.to_string()),
-            Cell::Float(f) => Some(f.to_string()),
-            Cell::Str(s) => Some(s.into_owned()),
-            Cell::Date(d) => Some(iso_date(d)),
-            Cell::Datetime(us) => Some(iso_datetime(us)),
+            Cell::Bool(b) => Some(b.to_string().into()),
+            Cell::Int(i) => Some(i.to_string().into()),
+            Cell::Float(f) => Some(f.to_string().into()),
+            Cell::Str(s) => Some(s),
+            Cell::Date(d) => Some(iso_date(d).into()),
+            Cell::Datetime(us) => Some(iso_datetime(us).into()),
         }
     }
 }
@@ -162,10 +162,11 @@ fn column_from_cells(name: PlSmallStr, cells: Vec<Cell<'_>>) -> Column {
         )
         .into_datetime(TimeUnit::Microseconds, None)
         .into_series(),
-        Inferred::Null | Inferred::Str | Inferred::Mixed => Series::new(
-            name,
-            it.map(Cell::into_text).collect::<Vec<Option<String>>>(),
-        ),
+        Inferred::Null | Inferred::Str | Inferred::Mixed => it
+            .map(Cell::into_text)
+            .collect::<StringChunked>()
+            .with_name(name)
+            .into_series(),
     };
     series.into()
 }
@@ -347,12 +348,6 @@ impl<'de> Deserialize<'de> for Cell<'static> {
 // A cell takes CELL_BYTES while a frame is built.
 const _: () = assert!(std::mem::size_of::<Cell<'static>>() as u64 <= CELL_BYTES);
 
-/// A frame from records: one list of (column, value) pairs per row. Columns appear in the
-/// order they are first seen; a row without a column has a null there.
-///
-/// Records whose keys differ make a frame of every column by every row, mostly nulls: 30,000
-/// records with one fresh key each make 900 million cells. Every cell, null or not, is
-/// charged to `budget` before it is made.
 /// The columns asked for (polars' and pandas' `columns`/`usecols`), in the order asked for;
 /// the whole frame when none were. A name the frame lacks is the caller's mistake.
 pub(crate) fn in_asked_order(
@@ -371,6 +366,12 @@ pub(crate) fn in_asked_order(
     })
 }
 
+/// A frame from records: one list of (column, value) pairs per row. Columns appear in the
+/// order they are first seen; a row without a column has a null there.
+///
+/// Records whose keys differ make a frame of every column by every row, mostly nulls: 30,000
+/// records with one fresh key each make 900 million cells. Every cell, null or not, is
+/// charged to `budget` before it is made.
 pub(crate) fn frame_from_records<'a, Row>(
     rows: impl IntoIterator<Item = Row>,
     budget: &OutputBudget,
@@ -378,43 +379,100 @@ pub(crate) fn frame_from_records<'a, Row>(
 where
     Row: IntoIterator<Item = (String, Cell<'a>)>,
 {
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    let mut names: Vec<String> = Vec::new();
-    let mut columns: Vec<Vec<Cell<'a>>> = Vec::new();
-    let mut height = 0;
-    let charge = |cells: u64, columns: usize, height: usize| {
-        budget.charge(cells.saturating_mul(CELL_BYTES), || {
-            format!("records whose keys make {columns} columns, at row {height}")
-        })
-    };
+    let mut table = RecordColumns::new(budget);
     for row in rows {
         for (name, cell) in row {
-            let col = match index.get(&name) {
+            let col = table.column(&name)?;
+            table.put(col, cell);
+        }
+        table.end_row()?;
+    }
+    table.finish()
+}
+
+/// Columns being filled from records one (key, value) pair at a time, as
+/// [`frame_from_records`] does; decoders that stream their records fill it directly.
+pub(crate) struct RecordColumns<'a, 'b> {
+    budget: &'b OutputBudget,
+    index: std::collections::HashMap<String, usize>,
+    names: Vec<String>,
+    columns: Vec<Vec<Cell<'a>>>,
+    height: usize,
+    /// The column the next key most likely names: records usually repeat one key order.
+    expected: usize,
+}
+
+impl<'a, 'b> RecordColumns<'a, 'b> {
+    /// No columns yet; every cell made is charged to `budget` first.
+    pub(crate) fn new(budget: &'b OutputBudget) -> Self {
+        RecordColumns {
+            budget,
+            index: std::collections::HashMap::new(),
+            names: Vec::new(),
+            columns: Vec::new(),
+            height: 0,
+            expected: 0,
+        }
+    }
+
+    fn charge(&self, cells: u64) -> crate::error::Result<()> {
+        let (columns, height) = (self.names.len(), self.height);
+        self.budget.charge(cells.saturating_mul(CELL_BYTES), || {
+            format!("records whose keys make {columns} columns, at row {height}")
+        })
+    }
+
+    /// The column named `name`, added (null in every row so far) if it is new.
+    pub(crate) fn column(&mut self, name: &str) -> crate::error::Result<usize> {
+        let col = match self.names.get(self.expected) {
+            Some(expected) if expected == name => self.expected,
+            _ => match self.index.get(name) {
                 Some(&col) => col,
                 None => {
                     // A new column is null in every row before this one.
-                    charge(height as u64, names.len() + 1, height)?;
-                    names.push(name.clone());
-                    columns.push(Vec::new());
-                    index.insert(name, columns.len() - 1);
-                    columns.len() - 1
+                    self.names.push(name.to_owned());
+                    self.charge(self.height as u64)?;
+                    self.columns.push(Vec::new());
+                    self.index.insert(name.to_owned(), self.columns.len() - 1);
+                    self.columns.len() - 1
                 }
-            };
-            let column = &mut columns[col];
-            column.resize(height, Cell::Null);
+            },
+        };
+        self.expected = col + 1;
+        Ok(col)
+    }
+
+    /// Sets the current row's cell in column `col`; a key given twice in one record keeps
+    /// its last value, as a JSON object or a Python dict does.
+    pub(crate) fn put(&mut self, col: usize, cell: Cell<'a>) {
+        let column = &mut self.columns[col];
+        if column.len() > self.height {
+            column[self.height] = cell;
+        } else {
+            column.resize(self.height, Cell::Null);
             column.push(cell);
         }
+    }
+
+    /// Ends the current row.
+    pub(crate) fn end_row(&mut self) -> crate::error::Result<()> {
         // Every column has a cell in this row, by the end.
-        charge(columns.len() as u64, columns.len(), height)?;
-        height += 1;
+        self.charge(self.columns.len() as u64)?;
+        self.height += 1;
+        self.expected = 0;
+        Ok(())
     }
-    let mut builder = FrameBuilder::default();
-    let decode = |m: String| Error::new(ErrorKind::Decode, m);
-    for (name, mut cells) in names.iter().zip(columns) {
-        cells.resize(height, Cell::Null);
-        builder.push(name, cells).map_err(decode)?;
+
+    /// The frame of the rows ended so far.
+    pub(crate) fn finish(self) -> crate::error::Result<DataFrame> {
+        let mut builder = FrameBuilder::default();
+        let decode = |m: String| Error::new(ErrorKind::Decode, m);
+        for (name, mut cells) in self.names.iter().zip(self.columns) {
+            cells.resize(self.height, Cell::Null);
+            builder.push(name, cells).map_err(decode)?;
+        }
+        builder.finish().map_err(decode)
     }
-    builder.finish().map_err(decode)
 }
 
 /// A frame serialized as a list of records, one map per row: pandas'
