@@ -1,6 +1,6 @@
 //! Decoding while the object transfers, and encoding while it uploads.
 //!
-//! A CSV or TSV download hands its parts, in order, to a decoder on the blocking pool as they
+//! A CSV, TSV or NDJSON download hands its parts, in order, to a decoder on the blocking pool as they
 //! arrive ([`transfer::get_parts`]), so that parsing overlaps the transfer instead of
 //! following it, and the whole object is never held in memory at once. The decoder
 //! ([`PartDecoder`](s3io_formats::PartDecoder)) gives the frame the whole-object path gives,

@@ -363,7 +363,8 @@ impl std::fmt::Debug for PartDecoder {
 impl PartDecoder {
     /// A decoder that takes a plain (uncompressed, UTF-8) object at `key`, read with
     /// `options`, in parts as they arrive, when its format and the options allow one: CSV and
-    /// TSV, without `columns`, `n_rows`, `infer_schema_length` or skipped lines.
+    /// TSV without `columns`, `n_rows`, `infer_schema_length` or skipped lines; NDJSON
+    /// without `n_rows`.
     pub fn new(key: &str, options: &ReadOptions) -> Option<PartDecoder> {
         let format = options.plain_format(key)?;
         if !matches!(options.encoding, None | Some(Encoding::Utf8)) {

@@ -5,16 +5,116 @@
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::codec::{Codec, cannot_encode, decode_error, encode_error};
+use super::codec::{Codec, DecodeParts, Fed, cannot_encode, decode_error, encode_error};
 use super::json;
 use super::json::Record;
-use super::table::{FrameCells, RecordColumns, Row, in_asked_order};
+use super::table::{FrameCells, RecordColumns, Row, StackedRecords, in_asked_order};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
 use crate::settings::{ReadSettings, WriteSettings};
+use polars::prelude::DataFrame;
 use serde::de::DeserializeSeed;
 
 pub(crate) struct Ndjson;
+
+/// Reads the records of `text`, whose first line is line `first_line + 1`, into `table`, up
+/// to `limit` records; the lines it began, for the next piece's numbering.
+fn read_lines<'a>(
+    text: &'a [u8],
+    first_line: usize,
+    table: &mut RecordColumns<'a, '_>,
+    columns: Option<&[String]>,
+    limit: usize,
+) -> Result<usize> {
+    let mut rows = 0;
+    let mut lines = 0;
+    for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+        lines = i;
+        if rows >= limit {
+            break;
+        }
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let number = first_line + i + 1;
+        let mut failure = None;
+        let record = Record {
+            table: &mut *table,
+            failure: &mut failure,
+            columns,
+        };
+        let mut json = serde_json::Deserializer::from_slice(line);
+        let parsed = record.deserialize(&mut json).and_then(|()| json.end());
+        match (failure, parsed) {
+            (Some(failure), _) => return Err(failure),
+            (None, Err(e)) if json::is_type_error(&e) => {
+                return Err(Error::new(
+                    ErrorKind::Decode,
+                    format!("line {number} is not a JSON object (a record)"),
+                ));
+            }
+            (None, Err(e)) => {
+                return Err(decode_error(&format!("line {number} is not valid JSON"), e));
+            }
+            (None, Ok(())) => rows += 1,
+        }
+    }
+    Ok(lines)
+}
+
+/// NDJSON decoded from its parts as they arrive: each piece of whole lines (cut at the
+/// last line break of a part) becomes typed columns at once, and the pieces are stacked at
+/// the end ([`StackedRecords`]), which gives up where the stacked frame could differ.
+struct NdjsonParts {
+    settings: ReadSettings,
+    /// The text after the last line break so far.
+    pending: Vec<u8>,
+    /// The lines in the pieces read so far.
+    lines: usize,
+    stacked: StackedRecords,
+}
+
+impl NdjsonParts {
+    fn read_piece(&mut self, piece: &[u8]) -> Result<Fed> {
+        let budget = self.settings.budget();
+        let mut table = RecordColumns::new(&budget);
+        let columns = self.settings.columns.as_deref();
+        self.lines += read_lines(piece, self.lines, &mut table, columns, usize::MAX)?;
+        Ok(if self.stacked.push(table) {
+            Fed::More
+        } else {
+            Fed::WholeObject
+        })
+    }
+}
+
+impl DecodeParts for NdjsonParts {
+    fn push(&mut self, part: Bytes) -> Result<Fed> {
+        let Some(end) = memchr::memrchr(b'\n', &part) else {
+            self.pending.extend_from_slice(&part);
+            return Ok(Fed::More);
+        };
+        let fed = if self.pending.is_empty() {
+            self.read_piece(&part[..=end])?
+        } else {
+            let mut piece = std::mem::take(&mut self.pending);
+            piece.extend_from_slice(&part[..=end]);
+            self.read_piece(&piece)?
+        };
+        self.pending = part[end + 1..].to_vec();
+        Ok(fed)
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<Option<DataFrame>> {
+        let last = std::mem::take(&mut self.pending);
+        if self.read_piece(&last)? == Fed::WholeObject {
+            return Ok(None);
+        }
+        let df = self.stacked.finish(&self.settings.budget())?;
+        in_asked_order(df, self.settings.columns.as_deref()).map(Some)
+    }
+}
 
 impl Codec for Ndjson {
     fn name(&self) -> &'static str {
@@ -45,44 +145,23 @@ impl Codec for Ndjson {
     /// first seen, and a record without a key has a null there.
     fn decode(&self, bytes: Bytes, options: &ReadSettings) -> Result<Data> {
         let budget = options.budget();
-        let columns = options.columns.as_deref();
         let mut table = RecordColumns::new(&budget);
         let limit = options.n_rows.unwrap_or(usize::MAX);
-        let mut rows = 0;
-        for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-            if rows >= limit {
-                break;
-            }
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let mut failure = None;
-            let record = Record {
-                table: &mut table,
-                failure: &mut failure,
-                columns,
-            };
-            let mut text = serde_json::Deserializer::from_slice(line);
-            let parsed = record.deserialize(&mut text).and_then(|()| text.end());
-            match (failure, parsed) {
-                (Some(failure), _) => return Err(failure),
-                (None, Err(e)) if json::is_type_error(&e) => {
-                    return Err(Error::new(
-                        ErrorKind::Decode,
-                        format!("line {} is not a JSON object (a record)", i + 1),
-                    ));
-                }
-                (None, Err(e)) => {
-                    return Err(decode_error(
-                        &format!("line {} is not valid JSON", i + 1),
-                        e,
-                    ));
-                }
-                (None, Ok(())) => rows += 1,
-            }
-        }
-        in_asked_order(table.finish()?, columns).map(Data::Frame)
+        read_lines(&bytes, 0, &mut table, options.columns.as_deref(), limit)?;
+        in_asked_order(table.finish()?, options.columns.as_deref()).map(Data::Frame)
+    }
+
+    /// Lines are whole in every piece cut at a line break: a JSON line holds no raw line
+    /// break. Without `n_rows`.
+    fn part_decoder(&'static self, options: &ReadSettings) -> Option<Box<dyn DecodeParts>> {
+        options.n_rows.is_none().then(|| {
+            Box::new(NdjsonParts {
+                settings: options.clone(),
+                pending: Vec::new(),
+                lines: 0,
+                stacked: StackedRecords::new(),
+            }) as Box<dyn DecodeParts>
+        })
     }
 
     /// A frame writes one record per row; a JSON array writes one line per item.
@@ -164,5 +243,62 @@ mod tests {
             error.to_string().contains("line 3 is not valid JSON"),
             "{error}"
         );
+    }
+
+    /// The frame a part decoder gives for `text` cut into parts of `size` bytes, or `None`
+    /// where it asks for the whole object.
+    fn in_parts(text: &[u8], size: usize) -> Result<Option<polars::prelude::DataFrame>> {
+        let mut decoder = crate::PartDecoder::new("t.ndjson", &crate::ReadOptions::new())
+            .expect("NDJSON decodes in parts");
+        for part in text.chunks(size) {
+            if !decoder.push(Bytes::copy_from_slice(part))? {
+                return Ok(None);
+            }
+        }
+        decoder.finish()
+    }
+
+    #[test]
+    fn parts_cut_anywhere_give_the_whole_frame() {
+        let text = "\u{feff}{\"a\": 1, \"s\": \"\u{e9}t\u{e9} \u{6771}\u{4eac}\"}\r\n\n\
+                    {\"s\": null, \"a\": 2.5, \"late\": true}\n   \n\
+                    {\"a\": null, \"n\": {\"x\": [1, 2]}, \"s\": \"q\\\"\\n\"}\n\
+                    {\"a\": 7, \"late\": null, \"z\": null}\r\n\
+                    {\"s\": \"last\"}";
+        let whole = crate::Format::NDJSON.decode_frame(text).unwrap();
+        assert_eq!(whole.shape(), (5, 5), "{whole}");
+        for size in 1..=text.len() {
+            let df = in_parts(text.as_bytes(), size).unwrap();
+            let df = df.unwrap_or_else(|| panic!("parts of {size} bytes gave up"));
+            assert!(
+                df.equals_missing(&whole),
+                "parts of {size} bytes:\n{df}\n{whole}"
+            );
+            assert_eq!(df.schema(), whole.schema(), "parts of {size} bytes");
+        }
+    }
+
+    #[test]
+    fn parts_give_up_where_numbers_and_text_share_a_column() {
+        let text = "{\"a\": 1}\n{\"a\": 2}\n{\"a\": \"x\"}\n";
+        let whole = crate::Format::NDJSON.decode_frame(text).unwrap();
+        assert_eq!(whole.column("a").unwrap().str().unwrap().get(0), Some("1"));
+        // Cut after the first line, the number and the text are in different pieces.
+        assert!(in_parts(text.as_bytes(), 9).unwrap().is_none());
+        // In one piece, the piece spells its numbers as the whole decode does.
+        let df = in_parts(text.as_bytes(), text.len()).unwrap().unwrap();
+        assert!(df.equals_missing(&whole));
+    }
+
+    #[test]
+    fn errors_in_parts_name_the_line_of_the_object() {
+        let text = "{\"a\": 1}\n{\"a\": 2}\n\n{\"a\": }\n";
+        for size in [1, 4, 10, 100] {
+            let error = in_parts(text.as_bytes(), size).unwrap_err();
+            assert!(
+                error.to_string().contains("line 4 is not valid JSON"),
+                "{size}: {error}"
+            );
+        }
     }
 }

@@ -95,7 +95,7 @@ enum Inferred {
 fn infer(cells: &[Cell<'_>]) -> Inferred {
     use Inferred::*;
     cells.iter().fold(Null, |acc, cell| {
-        let this = match cell {
+        acc.and(match cell {
             Cell::Null => return acc,
             Cell::Bool(_) => Bool,
             Cell::Int(_) => Int,
@@ -103,19 +103,53 @@ fn infer(cells: &[Cell<'_>]) -> Inferred {
             Cell::Str(_) => Str,
             Cell::Date(_) => Date,
             Cell::Datetime(_) => Datetime,
-        };
-        match (acc, this) {
-            (Null, t) => t,
-            (a, t) if a == t => a,
-            (Int | Float, Int | Float) => Float,
-            (Date | Datetime, Date | Datetime) => Datetime,
-            _ => Mixed,
-        }
+        })
     })
 }
 
 fn column_from_cells(name: PlSmallStr, cells: Vec<Cell<'_>>) -> Column {
     let kind = infer(&cells);
+    column_of_kind(name, kind, cells)
+}
+
+impl Inferred {
+    /// The dtype of a column of this kind.
+    fn dtype(self) -> DataType {
+        match self {
+            Inferred::Bool => DataType::Boolean,
+            Inferred::Int => DataType::Int64,
+            Inferred::Float => DataType::Float64,
+            Inferred::Date => DataType::Date,
+            Inferred::Datetime => DataType::Datetime(TimeUnit::Microseconds, None),
+            Inferred::Null | Inferred::Str | Inferred::Mixed => DataType::String,
+        }
+    }
+
+    /// The kind of a column whose cells come in two runs of these kinds, as [`infer`] folds.
+    fn and(self, other: Inferred) -> Inferred {
+        use Inferred::*;
+        match (self, other) {
+            (Null, t) | (t, Null) => t,
+            (a, t) if a == t => a,
+            (Int | Float, Int | Float) => Float,
+            (Date | Datetime, Date | Datetime) => Datetime,
+            _ => Mixed,
+        }
+    }
+
+    /// Whether a column of this kind, cast to `whole`'s dtype, holds what a column of kind
+    /// `whole` made from the same cells holds. Casting numbers or booleans to text would not
+    /// spell them as [`Cell::into_text`] does.
+    fn casts_exactly_to(self, whole: Inferred) -> bool {
+        use Inferred::*;
+        matches!(
+            (self, whole),
+            (Null, _) | (Int, Float) | (Date, Datetime) | (Str, Mixed) | (Mixed, Str)
+        ) || self == whole
+    }
+}
+
+fn column_of_kind(name: PlSmallStr, kind: Inferred, cells: Vec<Cell<'_>>) -> Column {
     let it = cells.into_iter();
     let series = match kind {
         Inferred::Bool => Series::new(
@@ -463,6 +497,19 @@ impl<'a, 'b> RecordColumns<'a, 'b> {
         Ok(())
     }
 
+    /// The rows ended so far, as typed columns with the kind their cells gave.
+    fn into_columns(self) -> (usize, Vec<(String, Inferred, Column)>) {
+        let height = self.height;
+        let columns = self.names.into_iter().zip(self.columns);
+        let typed = columns.map(|(name, mut cells)| {
+            cells.resize(height, Cell::Null);
+            let kind = infer(&cells);
+            let column = column_of_kind(name.as_str().into(), kind, cells);
+            (name, kind, column)
+        });
+        (height, typed.collect())
+    }
+
     /// The frame of the rows ended so far.
     pub(crate) fn finish(self) -> crate::error::Result<DataFrame> {
         let mut builder = FrameBuilder::default();
@@ -473,6 +520,95 @@ impl<'a, 'b> RecordColumns<'a, 'b> {
         }
         builder.finish().map_err(decode)
     }
+}
+
+/// Records read in pieces (the parts of one object, in order), each piece made into typed
+/// columns as soon as it is read, stacked into the frame reading every record at once gives.
+/// Where that frame needs what a piece no longer holds (a column of numbers in one piece
+/// and text in another, which the whole frame spells cell by cell), it gives up.
+pub(crate) struct StackedRecords {
+    names: Vec<String>,
+    index: std::collections::HashMap<String, usize>,
+    /// Each column's kind over every piece so far, and the kinds its pieces had.
+    kinds: Vec<(Inferred, Vec<Inferred>)>,
+    /// Each piece's height and columns, by column number (`None`: not in that piece).
+    pieces: Vec<(usize, Vec<Option<Column>>)>,
+}
+
+impl StackedRecords {
+    /// No pieces yet.
+    pub(crate) fn new() -> Self {
+        StackedRecords {
+            names: Vec::new(),
+            index: std::collections::HashMap::new(),
+            kinds: Vec::new(),
+            pieces: Vec::new(),
+        }
+    }
+
+    /// Adds the next piece; `false` when the stacked frame could no longer be the whole one.
+    pub(crate) fn push(&mut self, piece: RecordColumns<'_, '_>) -> bool {
+        let (height, columns) = piece.into_columns();
+        let mut by_number: Vec<Option<Column>> = vec![None; self.names.len()];
+        for (name, kind, column) in columns {
+            let col = match self.index.get(&name) {
+                Some(&col) => col,
+                None => {
+                    self.index.insert(name.clone(), self.names.len());
+                    self.names.push(name);
+                    self.kinds.push((Inferred::Null, Vec::new()));
+                    by_number.push(None);
+                    self.names.len() - 1
+                }
+            };
+            let (whole, seen) = &mut self.kinds[col];
+            *whole = whole.and(kind);
+            seen.push(kind);
+            by_number[col] = Some(column);
+        }
+        self.pieces.push((height, by_number));
+        let exact = |(whole, seen): &(Inferred, Vec<Inferred>)| {
+            seen.iter().all(|kind| kind.casts_exactly_to(*whole))
+        };
+        self.kinds.iter().all(exact)
+    }
+
+    /// The frame; a column a piece lacks is null there, charged to `budget` first.
+    pub(crate) fn finish(self, budget: &OutputBudget) -> crate::error::Result<DataFrame> {
+        let height: usize = self.pieces.iter().map(|(h, _)| h).sum();
+        let mut columns: Vec<Option<Column>> = vec![None; self.names.len()];
+        for (piece_height, piece) in self.pieces {
+            for (col, (name, (whole, _))) in self.names.iter().zip(&self.kinds).enumerate() {
+                let dtype = whole.dtype();
+                let part = match piece.get(col).cloned().flatten() {
+                    Some(part) if part.dtype() == &dtype => part,
+                    Some(part) if part.null_count() == part.len() => {
+                        Column::full_null(name.as_str().into(), piece_height, &dtype)
+                    }
+                    Some(part) => part.cast(&dtype).map_err(decode_error)?,
+                    None => {
+                        let cells = piece_height as u64;
+                        budget.charge(cells.saturating_mul(CELL_BYTES), || {
+                            format!("records whose keys make {} columns", self.names.len())
+                        })?;
+                        Column::full_null(name.as_str().into(), piece_height, &dtype)
+                    }
+                };
+                match &mut columns[col] {
+                    Some(stacked) => {
+                        stacked.append_owned(part).map_err(decode_error)?;
+                    }
+                    empty => *empty = Some(part),
+                }
+            }
+        }
+        let columns = columns.into_iter().flatten().collect();
+        DataFrame::new(height, columns).map_err(decode_error)
+    }
+}
+
+fn decode_error(e: PolarsError) -> Error {
+    Error::new(ErrorKind::Decode, e.to_string()).with_source(e)
 }
 
 /// A frame serialized as a list of records, one map per row: pandas'

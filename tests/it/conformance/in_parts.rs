@@ -1,4 +1,4 @@
-//! Decoding while the parts arrive: a CSV or TSV object of several parts decodes, part by
+//! Decoding while the parts arrive: a CSV, TSV or NDJSON object of several parts decodes, part by
 //! part, to the frame the whole-object decoder gives, reading the object once; where the
 //! decoder must give up (a later value that does not fit the types of the first rows), the
 //! object is read again whole and gives that frame too. Counted at the logging proxy. A frame
@@ -109,6 +109,52 @@ pub async fn csv_and_tsv_decode_while_their_parts_arrive(t: &Target) {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
     assert_eq!(err.key(), Some("in_parts/t.csv"), "{err}");
+}
+
+pub async fn ndjson_decodes_while_its_parts_arrive(t: &Target) {
+    let (proxy, s3) = t.through_proxy().await;
+    let s3 = s3.with_transfer(small_parts());
+    let df = Format::CSV.decode_frame(table(300_000, ',', None)).unwrap();
+    let text = Bytes::from(Format::NDJSON.encode(&df.into()).unwrap());
+    let size = text.len() as u64;
+    assert!(
+        size > 2 * s3io::TransferConfig::MIN_PART_SIZE,
+        "{size} bytes: several parts"
+    );
+    s3.upload(
+        t.bucket(),
+        "in_parts/t.ndjson",
+        s3io::Data::Bytes(text.clone()),
+    )
+    .await
+    .unwrap();
+    let want = Format::NDJSON.decode_frame(text.clone()).unwrap();
+    proxy.reset();
+    let got = s3
+        .download_frame(t.bucket(), "in_parts/t.ndjson")
+        .await
+        .unwrap();
+    assert_same(&got, &want, "t.ndjson");
+    assert_eq!(proxy.bytes_sent(), size, "t.ndjson: read once");
+
+    // Text in a column of numbers, far from its first part: read again whole, and the
+    // column spells its numbers as the whole-object decoder does.
+    let mut odd = text.to_vec();
+    odd.extend_from_slice(b"{\"id\": \"seven\"}\n");
+    let odd = Bytes::from(odd);
+    s3.upload(
+        t.bucket(),
+        "in_parts/odd.ndjson",
+        s3io::Data::Bytes(odd.clone()),
+    )
+    .await
+    .unwrap();
+    let want = Format::NDJSON.decode_frame(odd.clone()).unwrap();
+    assert_eq!(want.column("id").unwrap().dtype(), &DataType::String);
+    proxy.reset();
+    let got = s3.download_frame(t.bucket(), "in_parts/odd.ndjson").await;
+    assert_same(&got.unwrap(), &want, "odd.ndjson");
+    assert!(proxy.bytes_sent() > odd.len() as u64, "read again whole");
 }
 
 pub async fn csv_and_parquet_uploads_leave_in_parts_while_encoding(t: &Target) {
