@@ -1,11 +1,11 @@
 //! Decoding while the object transfers, and encoding while it uploads.
 //!
-//! A CSV, TSV or NDJSON download hands its parts, in order, to a decoder on the blocking pool as they
-//! arrive ([`transfer::get_parts`]), so that parsing overlaps the transfer instead of
-//! following it, and the whole object is never held in memory at once. The decoder
-//! ([`PartDecoder`](s3io_formats::PartDecoder)) gives the frame the whole-object path gives,
-//! or gives up (a column type to infer again from every row, text it cannot vouch for); the
-//! object is then downloaded and decoded whole, as before.
+//! A CSV, TSV, NDJSON or JSON-list download hands its parts, in order, to a decoder on the
+//! blocking pool as they arrive ([`transfer::get_parts`]), so that parsing overlaps the
+//! transfer instead of following it, and the whole object is never held in memory at once.
+//! The decoder ([`PartDecoder`](s3io_formats::PartDecoder)) gives what the whole-object path
+//! gives, or gives up (a column type to infer again from every row, text it cannot vouch
+//! for); the object is then downloaded and decoded whole, as before.
 //!
 //! A frame uploaded as CSV, TSV or Parquet is encoded on the blocking pool into a
 //! [`PartWriter`], which hands each part to the upload as soon as it is full
@@ -15,7 +15,6 @@
 use std::io::Write;
 
 use bytes::Bytes;
-use polars::prelude::DataFrame;
 use s3io_formats::{
     Data, Error, ErrorKind, ObjectFormat, Operation, PartDecoder, ReadOptions, Result, WriteOptions,
 };
@@ -31,14 +30,19 @@ use crate::transfer::{self, Destination, MadePart};
 const QUEUED_PARTS: usize = 2;
 
 impl S3Object {
-    /// The frame decoded from the object's parts as they arrive, when its format and
-    /// `options` decode in parts; `None` when the object is to be downloaded and decoded
-    /// whole (another format, or the decoder gave up).
-    pub(crate) async fn decode_in_parts(&self, options: &ReadOptions) -> Option<Result<DataFrame>> {
+    /// What the decoder `for_target` makes ([`PartDecoder::new`] for a frame,
+    /// [`PartDecoder::for_data`] for what `download` gives) decodes from the object's parts
+    /// as they arrive, when its format and `options` decode in parts; `None` when the object
+    /// is to be downloaded and decoded whole (another format, or the decoder gave up).
+    pub(crate) async fn decode_in_parts(
+        &self,
+        options: &ReadOptions,
+        for_target: fn(&str, &ReadOptions) -> Option<PartDecoder>,
+    ) -> Option<Result<Data>> {
         let options = options
             .clone()
             .with_fallback_limits(self.connector().limits());
-        let mut decoder = PartDecoder::new(self.key(), &options)?;
+        let mut decoder = for_target(self.key(), &options)?;
         let context = |e| self.context(e, Operation::Download);
         if let Err(e) = check_location(self.bucket(), self.key()) {
             return Some(Err(context(e)));
@@ -51,7 +55,7 @@ impl S3Object {
                     return Ok(None);
                 }
             }
-            decoder.finish()
+            decoder.finish_data()
         });
         let s3 = self.connector();
         let fetched = transfer::get_parts(
@@ -72,7 +76,7 @@ impl S3Object {
         });
         match (fetched, decoded) {
             (Err(e), _) | (Ok(_), Err(e)) => Some(Err(context(e))),
-            (Ok(_), Ok(Some(df))) => Some(Ok(df)),
+            (Ok(_), Ok(Some(data))) => Some(Ok(data)),
             (Ok(_), Ok(None)) => None,
         }
     }

@@ -18,7 +18,7 @@ use crate::transfer::{self, Fetched, UploadInfo};
 use s3io_formats::Data;
 use s3io_formats::{Compression, Format, ObjectFormat};
 use s3io_formats::{Error, ErrorKind, Operation, Result};
-use s3io_formats::{ReadOptions, Sheets, WriteOptions};
+use s3io_formats::{PartDecoder, ReadOptions, Sheets, WriteOptions};
 
 /// An object in a bucket, optionally pinned to one version.
 ///
@@ -112,8 +112,8 @@ impl S3Object {
         if let Some(read) = self.read_less(&options).await {
             return read.map(Data::Frame);
         }
-        if let Some(read) = self.decode_in_parts(&options).await {
-            return read.map(Data::Frame);
+        if let Some(read) = self.decode_in_parts(&options, PartDecoder::for_data).await {
+            return read;
         }
         self.decode_with(options, |layers, bytes, options| {
             layers.decode(bytes, options)
@@ -132,8 +132,11 @@ impl S3Object {
         if let Some(read) = self.read_less(&options).await {
             return read;
         }
-        if let Some(read) = self.decode_in_parts(&options).await {
-            return read;
+        if let Some(read) = self.decode_in_parts(&options, PartDecoder::new).await {
+            return read.and_then(|data| {
+                data.into_frame()
+                    .map_err(|e| self.context(e, Operation::Download))
+            });
         }
         self.decode_with(options, |layers, bytes, options| {
             layers.decode_frame(bytes, options)

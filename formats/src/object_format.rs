@@ -8,7 +8,7 @@ use polars::prelude::DataFrame;
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Operation, Result};
 use crate::format::Format;
-use crate::format::codec::{Codec, DecodeParts, Fed, hand_on};
+use crate::format::codec::{Codec, DecodeParts, Fed, PartsInto, hand_on};
 use crate::format::compression::Compression;
 use crate::format::encoding::{self, Encoding};
 use crate::limits::{Limits, OutputBudget};
@@ -362,10 +362,35 @@ impl std::fmt::Debug for PartDecoder {
 
 impl PartDecoder {
     /// A decoder that takes a plain (uncompressed, UTF-8) object at `key`, read with
-    /// `options`, in parts as they arrive, when its format and the options allow one: CSV and
-    /// TSV without `columns`, `n_rows`, `infer_schema_length` or skipped lines; NDJSON
-    /// without `n_rows`.
+    /// `options`, in parts as they arrive, and gives the frame [`ObjectFormat::decode_frame`]
+    /// gives, when its format and the options allow one: CSV and TSV without `columns`,
+    /// `n_rows`, `infer_schema_length` or skipped lines; NDJSON without `n_rows`; a JSON list
+    /// of records without `columns` or `n_rows`.
     pub fn new(key: &str, options: &ReadOptions) -> Option<PartDecoder> {
+        Self::with_target(key, options, PartsInto::Frame)
+    }
+
+    /// A decoder like [`PartDecoder::new`] that gives what [`ObjectFormat::decode`] gives
+    /// ([`PartDecoder::finish_data`]): for JSON, a top-level list as a
+    /// [`Data::Json`] value.
+    ///
+    /// ```
+    /// use s3io_formats::{Data, PartDecoder, ReadOptions};
+    ///
+    /// let mut decoder = PartDecoder::for_data("t.json", &ReadOptions::new()).expect("a list");
+    /// for part in br#"[{"a": 1}, [2, 3], "x"]"#.chunks(4) {
+    ///     assert!(decoder.push(bytes::Bytes::copy_from_slice(part))?);
+    /// }
+    /// let data = decoder.finish_data()?.expect("no reason to decode it whole");
+    /// let Data::Json(value) = data else { panic!("JSON decodes to a value") };
+    /// assert_eq!(value, serde_json::json!([{"a": 1}, [2, 3], "x"]));
+    /// # Ok::<(), s3io_formats::Error>(())
+    /// ```
+    pub fn for_data(key: &str, options: &ReadOptions) -> Option<PartDecoder> {
+        Self::with_target(key, options, PartsInto::Data)
+    }
+
+    fn with_target(key: &str, options: &ReadOptions, into: PartsInto) -> Option<PartDecoder> {
         let format = options.plain_format(key)?;
         if !matches!(options.encoding, None | Some(Encoding::Utf8)) {
             return None;
@@ -382,7 +407,7 @@ impl PartDecoder {
         };
         Some(PartDecoder {
             format: format.with_compression(None),
-            inner: codec.part_decoder(&settings)?,
+            inner: codec.part_decoder(&settings, into)?,
             budget,
             ratio: codec.output_ratio(),
             limits: options.settings.limits,
@@ -417,7 +442,14 @@ impl PartDecoder {
     }
 
     /// The frame, after the last part; `None` when the whole object is to be decoded instead.
-    pub fn finish(mut self) -> Result<Option<DataFrame>> {
+    pub fn finish(self) -> Result<Option<DataFrame>> {
+        self.finish_data()?.map(Data::into_frame).transpose()
+    }
+
+    /// What the parts decode to, after the last part: a frame from [`PartDecoder::new`],
+    /// what [`ObjectFormat::decode`] gives from [`PartDecoder::for_data`]; `None` when the
+    /// whole object is to be decoded instead.
+    pub fn finish_data(mut self) -> Result<Option<Data>> {
         if let Some(start) = self.start.take() {
             match Self::without_bom(start) {
                 Some(part) => {
@@ -467,4 +499,39 @@ fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
             ),
         ))
     })
+}
+
+/// Part decoders, driven as a download drives them, for the formats' tests.
+#[cfg(test)]
+pub(crate) mod parts_for_tests {
+    use super::*;
+
+    /// The frame a part decoder for `key` gives for `text` cut into parts of `size` bytes,
+    /// or `None` where it asks for the whole object.
+    pub(crate) fn frame_in_parts(key: &str, text: &[u8], size: usize) -> Result<Option<DataFrame>> {
+        let mut decoder =
+            PartDecoder::new(key, &ReadOptions::new()).expect("the format decodes in parts");
+        for part in text.chunks(size) {
+            if !decoder.push(Bytes::copy_from_slice(part))? {
+                return Ok(None);
+            }
+        }
+        decoder.finish()
+    }
+
+    /// Asserts that `text`, cut into parts of every size, gives the frame decoding it whole
+    /// gives, values and schema.
+    pub(crate) fn assert_every_cut_gives_the_whole_frame(key: &str, text: &str) -> DataFrame {
+        let whole = Format::from_key(key).decode_frame(text.to_owned()).unwrap();
+        for size in 1..=text.len() {
+            let df = frame_in_parts(key, text.as_bytes(), size).unwrap();
+            let df = df.unwrap_or_else(|| panic!("{text}: parts of {size} bytes gave up"));
+            assert!(
+                df.equals_missing(&whole),
+                "{text}: parts of {size} bytes:\n{df}\n{whole}"
+            );
+            assert_eq!(df.schema(), whole.schema(), "{text}: parts of {size} bytes");
+        }
+        whole
+    }
 }

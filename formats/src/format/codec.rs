@@ -42,9 +42,14 @@ pub(crate) trait Codec: Sync {
         Err(not_a_workbook(self.name()))
     }
     /// A decoder that takes the object in parts, in order, as they arrive, when this format
-    /// and `options` allow one (see [`DecodeParts`]); `None` when the object is to be decoded
+    /// and `options` allow one (see [`DecodeParts`]), decoding what [`Codec::decode_frame`]
+    /// or [`Codec::decode`] gives, as `into` says; `None` when the object is to be decoded
     /// whole.
-    fn part_decoder(&'static self, _options: &ReadSettings) -> Option<Box<dyn DecodeParts>> {
+    fn part_decoder(
+        &'static self,
+        _options: &ReadSettings,
+        _into: PartsInto,
+    ) -> Option<Box<dyn DecodeParts>> {
         None
     }
     /// Encodes `data` into one buffer.
@@ -95,15 +100,24 @@ pub(crate) fn hand_on(body: &[u8], out: &mut dyn std::io::Write) -> Result<()> {
     })
 }
 
-/// Decodes a table from its object's bytes given in parts, in order, while later parts are
-/// still on their way: what lets a download parse while it transfers. The frame is the one
+/// Decodes an object from its bytes given in parts, in order, while later parts are still
+/// on their way: what lets a download parse while it transfers. What it gives is what
 /// decoding the whole object gives, or nothing: where the parts cannot promise that, the
 /// decoder says so, and the caller decodes the whole object instead.
 pub(crate) trait DecodeParts: Send {
     /// Takes the next part; [`Fed::WholeObject`] when the object is to be decoded whole.
     fn push(&mut self, part: Bytes) -> Result<Fed>;
-    /// The frame, after the last part; `None` when the object is to be decoded whole.
-    fn finish(self: Box<Self>) -> Result<Option<DataFrame>>;
+    /// The decoded object, after the last part; `None` when it is to be decoded whole.
+    fn finish(self: Box<Self>) -> Result<Option<Data>>;
+}
+
+/// What a [`DecodeParts`] is to give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PartsInto {
+    /// A frame, as [`Codec::decode_frame`] gives.
+    Frame,
+    /// What [`Codec::decode`] gives.
+    Data,
 }
 
 /// What a [`DecodeParts`] says after a part.

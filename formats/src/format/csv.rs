@@ -8,7 +8,7 @@ use bytes::Bytes;
 use polars::prelude::*;
 
 use super::codec::{
-    Codec, DecodeParts, cannot_encode, encode_error, encode_into_buffer, read_error,
+    Codec, DecodeParts, PartsInto, cannot_encode, encode_error, encode_into_buffer, read_error,
 };
 use crate::data::Data;
 use crate::error::Result;
@@ -135,7 +135,12 @@ impl Codec for Delimited {
         .map_err(|e| self.read_error(e))
     }
 
-    fn part_decoder(&'static self, options: &ReadSettings) -> Option<Box<dyn DecodeParts>> {
+    /// A frame either way.
+    fn part_decoder(
+        &'static self,
+        options: &ReadSettings,
+        _: PartsInto,
+    ) -> Option<Box<dyn DecodeParts>> {
         parts::DelimitedParts::new(self, options, INFER_ROWS)
             .map(|parts| Box::new(parts) as Box<dyn DecodeParts>)
     }

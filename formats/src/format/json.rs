@@ -9,8 +9,10 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
 
-use super::codec::{Codec, cannot_encode, decode_error, encode_error};
-use super::table::{Cell, FrameBuilder, FrameCells, RecordColumns, Records, frame_from_records};
+use super::codec::{Codec, DecodeParts, Fed, PartsInto, cannot_encode, decode_error, encode_error};
+use super::table::{
+    Cell, FrameBuilder, FrameCells, RecordColumns, Records, StackedRecords, frame_from_records,
+};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::OutputBudget;
@@ -51,18 +53,31 @@ impl Codec for Json {
         }
         // A list of records goes straight into columns, never through a `Value`.
         let mut table = RecordColumns::new(&budget);
-        let mut failure = None;
-        let mut text = serde_json::Deserializer::from_slice(&bytes);
-        let seed = RecordList {
-            table: &mut table,
-            failure: &mut failure,
+        read_records(&bytes, &mut table)?;
+        table.finish()
+    }
+
+    /// A top-level list, cut between its items as the parts arrive: into a frame, a list of
+    /// records; into a value, any list. Without `columns` or `n_rows`, which the
+    /// whole-object decode does not apply either.
+    fn part_decoder(
+        &'static self,
+        options: &ReadSettings,
+        into: PartsInto,
+    ) -> Option<Box<dyn DecodeParts>> {
+        let items = match into {
+            PartsInto::Frame => Items::Records(StackedRecords::new()),
+            PartsInto::Data => Items::Values(Vec::new()),
         };
-        let parsed = seed.deserialize(&mut text).and_then(|()| text.end());
-        match (failure, parsed) {
-            (Some(failure), _) => Err(failure),
-            (None, Err(e)) => Err(decode_error("not valid JSON", e)),
-            (None, Ok(())) => table.finish(),
-        }
+        (options.n_rows.is_none() && options.columns.is_none()).then(|| {
+            Box::new(ListParts {
+                settings: options.clone(),
+                scan: ListScan::default(),
+                pending: Vec::new(),
+                pieces: 0,
+                items,
+            }) as Box<dyn DecodeParts>
+        })
     }
 
     fn encode(&self, data: &Data, _: &WriteSettings) -> Result<Vec<u8>> {
@@ -93,6 +108,191 @@ impl Codec for Json {
             }
         };
         written.map_err(|e| encode_error("cannot write JSON", e))
+    }
+}
+
+/// Reads the list of records `text` holds into `table`.
+fn read_records<'de>(text: &'de [u8], table: &mut RecordColumns<'de, '_>) -> Result<()> {
+    let mut failure = None;
+    let mut json = serde_json::Deserializer::from_slice(text);
+    let seed = RecordList {
+        table,
+        failure: &mut failure,
+    };
+    let parsed = seed.deserialize(&mut json).and_then(|()| json.end());
+    match (failure, parsed) {
+        (Some(failure), _) => Err(failure),
+        (None, Err(e)) => Err(decode_error("not valid JSON", e)),
+        (None, Ok(())) => Ok(()),
+    }
+}
+
+/// Follows a JSON document across its parts to find where the items of its top-level list
+/// part: the commas between them, outside strings, one level deep.
+#[derive(Debug, Default)]
+struct ListScan {
+    /// How deep in brackets and braces: 0 before the list opens, 1 between its items.
+    depth: usize,
+    in_string: bool,
+    /// The last byte was a backslash inside a string.
+    escaped: bool,
+    /// The list has closed; only whitespace may follow.
+    closed: bool,
+}
+
+/// What [`ListScan::scan`] found in a part.
+#[derive(Debug, Default, PartialEq)]
+struct Found {
+    /// The offset just past the list's opening bracket, when it opened in this part.
+    opened: Option<usize>,
+    /// The offset of the last comma between items, or of the closing bracket.
+    cut: Option<usize>,
+}
+
+impl ListScan {
+    /// Scans the next part; `None` when the text is not a list, or not one the scan can
+    /// vouch for (the whole-object decode then says what is wrong).
+    fn scan(&mut self, part: &[u8]) -> Option<Found> {
+        let mut found = Found::default();
+        let mut i = 0;
+        while i < part.len() {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                    i += 1;
+                    continue;
+                }
+                let Some(at) = memchr::memchr2(b'"', b'\\', &part[i..]) else {
+                    break;
+                };
+                i += at;
+                if part[i] == b'\\' {
+                    self.escaped = true;
+                } else {
+                    self.in_string = false;
+                }
+                i += 1;
+                continue;
+            }
+            let byte = part[i];
+            let blank = b" \t\r\n".contains(&byte);
+            if self.closed || self.depth == 0 {
+                match byte {
+                    _ if blank => {}
+                    b'[' if !self.closed => {
+                        self.depth = 1;
+                        found.opened = Some(i + 1);
+                    }
+                    _ => return None,
+                }
+                i += 1;
+                continue;
+            }
+            match byte {
+                b'"' => self.in_string = true,
+                b'[' | b'{' => self.depth += 1,
+                b']' | b'}' => {
+                    self.depth -= 1;
+                    if self.depth == 0 {
+                        self.closed = true;
+                        found.cut = Some(i);
+                    }
+                }
+                b',' if self.depth == 1 => found.cut = Some(i),
+                _ => {}
+            }
+            i += 1;
+        }
+        Some(found)
+    }
+}
+
+/// A JSON list decoded from its parts as they arrive: the text is cut at the last comma
+/// between items of each part, and each piece is parsed at once, into typed columns
+/// stacked at the end ([`StackedRecords`]) or into values. Anything the pieces cannot
+/// vouch for (a piece that does not parse, an empty item, a column typed differently
+/// across pieces) sends the object to the whole-object decode, which gives the answer.
+struct ListParts {
+    settings: ReadSettings,
+    scan: ListScan,
+    /// The list's text since the last cut.
+    pending: Vec<u8>,
+    /// The pieces read so far.
+    pieces: usize,
+    items: Items,
+}
+
+/// What the pieces of a [`ListParts`] become.
+enum Items {
+    /// Records, for a frame.
+    Records(StackedRecords),
+    /// The list's items, for a JSON value.
+    Values(Vec<Value>),
+}
+
+impl ListParts {
+    /// Reads the items between two cuts.
+    fn read_piece(&mut self, items: &[u8]) -> Fed {
+        let blank = items.iter().all(|b| b" \t\r\n".contains(b));
+        // `[,` `,,` and `,]` are not JSON; `[ ]` is the empty list.
+        if blank && (self.pieces > 0 || !self.scan.closed) {
+            return Fed::WholeObject;
+        }
+        self.pieces += 1;
+        let mut text = Vec::with_capacity(items.len() + 2);
+        text.push(b'[');
+        text.extend_from_slice(items);
+        text.push(b']');
+        let read = match &mut self.items {
+            Items::Records(stacked) => {
+                let budget = self.settings.budget();
+                let mut table = RecordColumns::new(&budget);
+                read_records(&text, &mut table).is_ok() && stacked.push(table)
+            }
+            Items::Values(values) => serde_json::from_slice::<Vec<Value>>(&text)
+                .map(|piece| values.extend(piece))
+                .is_ok(),
+        };
+        if read { Fed::More } else { Fed::WholeObject }
+    }
+}
+
+impl DecodeParts for ListParts {
+    fn push(&mut self, part: Bytes) -> Result<Fed> {
+        let was_closed = self.scan.closed;
+        let Some(found) = self.scan.scan(&part) else {
+            return Ok(Fed::WholeObject);
+        };
+        if was_closed || self.scan.depth == 0 && !self.scan.closed {
+            // Whitespace around the list.
+            return Ok(Fed::More);
+        }
+        let start = found.opened.unwrap_or(0);
+        let Some(cut) = found.cut else {
+            self.pending.extend_from_slice(&part[start..]);
+            return Ok(Fed::More);
+        };
+        let fed = if self.pending.is_empty() {
+            self.read_piece(&part[start..cut])
+        } else {
+            let mut items = std::mem::take(&mut self.pending);
+            items.extend_from_slice(&part[start..cut]);
+            self.read_piece(&items)
+        };
+        if !self.scan.closed {
+            self.pending = part[cut + 1..].to_vec();
+        }
+        Ok(fed)
+    }
+
+    fn finish(self: Box<Self>) -> Result<Option<Data>> {
+        if !self.scan.closed {
+            return Ok(None);
+        }
+        Ok(Some(match self.items {
+            Items::Records(stacked) => Data::Frame(stacked.finish(&self.settings.budget())?),
+            Items::Values(values) => Data::Json(Value::Array(values)),
+        }))
     }
 }
 
@@ -353,6 +553,7 @@ impl<'de> Deserialize<'de> for CellValue<'de> {
 mod tests {
     use super::*;
     use crate::limits::Limits;
+    use crate::object_format::parts_for_tests::*;
 
     /// The frame the streaming path makes, and the one made through a parsed `Value`.
     fn both(text: &str) -> (Result<DataFrame>, Result<DataFrame>) {
@@ -416,6 +617,57 @@ mod tests {
                 error.to_string().contains("not valid JSON"),
                 "{text}: {error}"
             );
+        }
+    }
+
+    #[test]
+    fn parts_cut_anywhere_give_the_whole_frame() {
+        let texts = [
+            "\u{feff} \r\n[{\"a\": 1, \"s\": \"\u{e9}t\u{e9}, \u{6771}\u{4eac}]}\"},\n\
+             {\"s\": \"q\\\"],{\\\\\", \"a\": 2.5, \"late\": true} ,\
+             {\"a\": null, \"n\": {\"x\": [1, {\"y\": \",\"}]}, \"s\": \"\\\\\"},\
+             {\"a\": 7, \"late\": null, \"z\": null},{},\
+             {\"s\": \"last\", \"n\": [\"]\"]}\r\n] \n",
+            "[]",
+            " [ ] ",
+            "[{\"only\": \"one\"}]",
+        ];
+        let shapes = [(6, 5), (0, 0), (0, 0), (1, 1)];
+        for (text, shape) in texts.into_iter().zip(shapes) {
+            let whole = assert_every_cut_gives_the_whole_frame("t.json", text);
+            assert_eq!(whole.shape(), shape, "{text}: {whole}");
+        }
+    }
+
+    #[test]
+    fn parts_leave_what_they_cannot_vouch_for_to_the_whole_decode() {
+        let texts = [
+            // Not JSON, or not a list of records: the whole decode names the fault.
+            "[{\"a\": 1},,{\"a\": 2}]",
+            "[,{\"a\": 1}]",
+            "[{\"a\": 1},]",
+            "[{\"a\": 1}] x",
+            "[{\"a\": 1}, {\"a\": 2}",
+            "[{\"a\": 1}, 2]",
+            "[{\"a\": 1]}",
+            "{\"a\": [1, 2]}",
+            // Numbers and text in one column: the whole decode spells the numbers.
+            "[{\"a\": 1}, {\"a\": 2}, {\"a\": \"x\"}]",
+        ];
+        for text in texts {
+            let whole = crate::Format::JSON.decode_frame(text);
+            for size in 1..=text.len() {
+                match frame_in_parts("t.json", text.as_bytes(), size).unwrap() {
+                    None => {}
+                    Some(df) => {
+                        let whole = whole.as_ref().unwrap_or_else(|e| {
+                            panic!("{text}: parts of {size} gave a frame, the whole {e}")
+                        });
+                        assert!(df.equals_missing(whole), "{text}: {size}");
+                        assert_eq!(df.schema(), whole.schema(), "{text}: {size}");
+                    }
+                }
+            }
         }
     }
 

@@ -5,14 +5,13 @@
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::codec::{Codec, DecodeParts, Fed, cannot_encode, decode_error, encode_error};
+use super::codec::{Codec, DecodeParts, Fed, PartsInto, cannot_encode, decode_error, encode_error};
 use super::json;
 use super::json::Record;
 use super::table::{FrameCells, RecordColumns, Row, StackedRecords, in_asked_order};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
 use crate::settings::{ReadSettings, WriteSettings};
-use polars::prelude::DataFrame;
 use serde::de::DeserializeSeed;
 
 pub(crate) struct Ndjson;
@@ -106,13 +105,13 @@ impl DecodeParts for NdjsonParts {
         Ok(fed)
     }
 
-    fn finish(mut self: Box<Self>) -> Result<Option<DataFrame>> {
+    fn finish(mut self: Box<Self>) -> Result<Option<Data>> {
         let last = std::mem::take(&mut self.pending);
         if self.read_piece(&last)? == Fed::WholeObject {
             return Ok(None);
         }
         let df = self.stacked.finish(&self.settings.budget())?;
-        in_asked_order(df, self.settings.columns.as_deref()).map(Some)
+        in_asked_order(df, self.settings.columns.as_deref()).map(|df| Some(Data::Frame(df)))
     }
 }
 
@@ -152,8 +151,12 @@ impl Codec for Ndjson {
     }
 
     /// Lines are whole in every piece cut at a line break: a JSON line holds no raw line
-    /// break. Without `n_rows`.
-    fn part_decoder(&'static self, options: &ReadSettings) -> Option<Box<dyn DecodeParts>> {
+    /// break. Without `n_rows`. A frame either way.
+    fn part_decoder(
+        &'static self,
+        options: &ReadSettings,
+        _: PartsInto,
+    ) -> Option<Box<dyn DecodeParts>> {
         options.n_rows.is_none().then(|| {
             Box::new(NdjsonParts {
                 settings: options.clone(),
@@ -195,6 +198,7 @@ impl Codec for Ndjson {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::object_format::parts_for_tests::*;
 
     fn frame(text: &str, options: &ReadSettings) -> Result<polars::prelude::DataFrame> {
         match Ndjson.decode(Bytes::from(text.to_owned()), options)? {
@@ -245,19 +249,6 @@ mod tests {
         );
     }
 
-    /// The frame a part decoder gives for `text` cut into parts of `size` bytes, or `None`
-    /// where it asks for the whole object.
-    fn in_parts(text: &[u8], size: usize) -> Result<Option<polars::prelude::DataFrame>> {
-        let mut decoder = crate::PartDecoder::new("t.ndjson", &crate::ReadOptions::new())
-            .expect("NDJSON decodes in parts");
-        for part in text.chunks(size) {
-            if !decoder.push(Bytes::copy_from_slice(part))? {
-                return Ok(None);
-            }
-        }
-        decoder.finish()
-    }
-
     #[test]
     fn parts_cut_anywhere_give_the_whole_frame() {
         let text = "\u{feff}{\"a\": 1, \"s\": \"\u{e9}t\u{e9} \u{6771}\u{4eac}\"}\r\n\n\
@@ -265,17 +256,8 @@ mod tests {
                     {\"a\": null, \"n\": {\"x\": [1, 2]}, \"s\": \"q\\\"\\n\"}\n\
                     {\"a\": 7, \"late\": null, \"z\": null}\r\n\
                     {\"s\": \"last\"}";
-        let whole = crate::Format::NDJSON.decode_frame(text).unwrap();
+        let whole = assert_every_cut_gives_the_whole_frame("t.ndjson", text);
         assert_eq!(whole.shape(), (5, 5), "{whole}");
-        for size in 1..=text.len() {
-            let df = in_parts(text.as_bytes(), size).unwrap();
-            let df = df.unwrap_or_else(|| panic!("parts of {size} bytes gave up"));
-            assert!(
-                df.equals_missing(&whole),
-                "parts of {size} bytes:\n{df}\n{whole}"
-            );
-            assert_eq!(df.schema(), whole.schema(), "parts of {size} bytes");
-        }
     }
 
     #[test]
@@ -284,9 +266,15 @@ mod tests {
         let whole = crate::Format::NDJSON.decode_frame(text).unwrap();
         assert_eq!(whole.column("a").unwrap().str().unwrap().get(0), Some("1"));
         // Cut after the first line, the number and the text are in different pieces.
-        assert!(in_parts(text.as_bytes(), 9).unwrap().is_none());
+        assert!(
+            frame_in_parts("t.ndjson", text.as_bytes(), 9)
+                .unwrap()
+                .is_none()
+        );
         // In one piece, the piece spells its numbers as the whole decode does.
-        let df = in_parts(text.as_bytes(), text.len()).unwrap().unwrap();
+        let df = frame_in_parts("t.ndjson", text.as_bytes(), text.len())
+            .unwrap()
+            .unwrap();
         assert!(df.equals_missing(&whole));
     }
 
@@ -294,7 +282,7 @@ mod tests {
     fn errors_in_parts_name_the_line_of_the_object() {
         let text = "{\"a\": 1}\n{\"a\": 2}\n\n{\"a\": }\n";
         for size in [1, 4, 10, 100] {
-            let error = in_parts(text.as_bytes(), size).unwrap_err();
+            let error = frame_in_parts("t.ndjson", text.as_bytes(), size).unwrap_err();
             assert!(
                 error.to_string().contains("line 4 is not valid JSON"),
                 "{size}: {error}"

@@ -1,5 +1,5 @@
-//! Decoding while the parts arrive: a CSV, TSV or NDJSON object of several parts decodes, part by
-//! part, to the frame the whole-object decoder gives, reading the object once; where the
+//! Decoding while the parts arrive: a CSV, TSV, NDJSON or JSON-list object of several parts
+//! decodes, part by part, to what the whole-object decoder gives, reading the object once; where the
 //! decoder must give up (a later value that does not fit the types of the first rows), the
 //! object is read again whole and gives that frame too. Counted at the logging proxy. A frame
 //! uploaded as CSV, TSV or Parquet leaves in parts while it is encoded.
@@ -155,6 +155,62 @@ pub async fn ndjson_decodes_while_its_parts_arrive(t: &Target) {
     let got = s3.download_frame(t.bucket(), "in_parts/odd.ndjson").await;
     assert_same(&got.unwrap(), &want, "odd.ndjson");
     assert!(proxy.bytes_sent() > odd.len() as u64, "read again whole");
+}
+
+pub async fn json_lists_decode_while_their_parts_arrive(t: &Target) {
+    let (proxy, s3) = t.through_proxy().await;
+    let s3 = s3.with_transfer(small_parts());
+    let df = Format::CSV.decode_frame(table(300_000, ',', None)).unwrap();
+    let text = Bytes::from(Format::JSON.encode(&df.into()).unwrap());
+    let size = text.len() as u64;
+    assert!(
+        size > 2 * s3io::TransferConfig::MIN_PART_SIZE,
+        "{size} bytes: several parts"
+    );
+    let key = "in_parts/t.json";
+    s3.upload(t.bucket(), key, s3io::Data::Bytes(text.clone()))
+        .await
+        .unwrap();
+    let want = Format::JSON.decode_frame(text.clone()).unwrap();
+    proxy.reset();
+    let got = s3.download_frame(t.bucket(), key).await.unwrap();
+    assert_same(&got, &want, "t.json");
+    assert_eq!(proxy.bytes_sent(), size, "t.json: read once");
+
+    // `download` gives the JSON value, in parts too.
+    let want: serde_json::Value = serde_json::from_slice(&text).unwrap();
+    proxy.reset();
+    match s3.download(t.bucket(), key).await.unwrap() {
+        s3io::Data::Json(value) => assert!(value == want, "t.json: the value differs"),
+        other => panic!("t.json downloads as a JSON value, not {other:?}"),
+    }
+    assert_eq!(proxy.bytes_sent(), size, "t.json value: read once");
+
+    // Text in a column of numbers, far from its first part: read again whole, and the
+    // column spells its numbers as the whole-object decoder does.
+    let mut odd = text[..text.len() - 1].to_vec();
+    odd.extend_from_slice(b",{\"id\": \"seven\"}]");
+    let odd = Bytes::from(odd);
+    let key = "in_parts/odd.json";
+    s3.upload(t.bucket(), key, s3io::Data::Bytes(odd.clone()))
+        .await
+        .unwrap();
+    let want = Format::JSON.decode_frame(odd.clone()).unwrap();
+    assert_eq!(want.column("id").unwrap().dtype(), &DataType::String);
+    proxy.reset();
+    let got = s3.download_frame(t.bucket(), key).await;
+    assert_same(&got.unwrap(), &want, "odd.json");
+    assert!(proxy.bytes_sent() > odd.len() as u64, "read again whole");
+
+    // A broken list: read again whole, which names the fault.
+    let broken = Bytes::from(odd[..odd.len() - 1].to_vec());
+    let key = "in_parts/broken.json";
+    s3.upload(t.bucket(), key, s3io::Data::Bytes(broken))
+        .await
+        .unwrap();
+    let err = s3.download(t.bucket(), key).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert_eq!(err.key(), Some(key), "{err}");
 }
 
 pub async fn csv_and_parquet_uploads_leave_in_parts_while_encoding(t: &Target) {

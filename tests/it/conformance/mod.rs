@@ -89,6 +89,7 @@ conformance! {
     servers::keys_that_escape_a_download_folder_are_refused,
     in_parts::csv_and_tsv_decode_while_their_parts_arrive,
     in_parts::ndjson_decodes_while_its_parts_arrive,
+    in_parts::json_lists_decode_while_their_parts_arrive,
     in_parts::csv_and_parquet_uploads_leave_in_parts_while_encoding,
     transfer::ranged_parallel_download_and_multipart_upload_are_byte_exact,
     transfer::empty_objects_download_as_empty,

@@ -27,6 +27,7 @@ use bytes::Bytes;
 use polars::prelude::*;
 
 use super::{Delimited, has_lone_quote_field, rows_end};
+use crate::data::Data;
 use crate::error::Result;
 use crate::format::codec::{Codec, DecodeParts, Fed};
 use crate::settings::ReadSettings;
@@ -185,11 +186,12 @@ impl DecodeParts for DelimitedParts {
         self.later_piece(piece, records)
     }
 
-    fn finish(mut self: Box<Self>) -> Result<Option<DataFrame>> {
+    fn finish(mut self: Box<Self>) -> Result<Option<Data>> {
         if self.schema.is_none() {
             // Fewer rows than the types are inferred from: the whole object is here.
             let whole = Bytes::from(std::mem::take(&mut self.pending));
-            return self.format.decode_frame(whole, &self.settings).map(Some);
+            let df = self.format.decode_frame(whole, &self.settings)?;
+            return Ok(Some(Data::Frame(df)));
         }
         self.scan();
         if self.quoted {
@@ -210,7 +212,7 @@ impl DecodeParts for DelimitedParts {
             df.vstack_mut_owned(frame)
                 .map_err(|e| self.format.read_error(e))?;
         }
-        Ok(Some(df))
+        Ok(Some(Data::Frame(df)))
     }
 }
 
@@ -250,7 +252,8 @@ mod tests {
                 return None;
             }
         }
-        decoder.finish().unwrap()
+        let data = decoder.finish().unwrap()?;
+        Some(data.into_frame().unwrap())
     }
 
     fn assert_same(got: &DataFrame, want: &DataFrame, context: &str) {
