@@ -534,4 +534,32 @@ pub(crate) mod parts_for_tests {
         }
         whole
     }
+
+    /// Asserts that `text` (without a byte-order mark), cut into parts of every size and
+    /// read by `decoder(every)` in pieces of about `every` bytes for a few sizes, gives the
+    /// frame decoding it whole gives.
+    pub(crate) fn assert_every_piece_size_gives_the_whole_frame(
+        key: &str,
+        text: &str,
+        decoder: impl Fn(usize) -> Box<dyn DecodeParts>,
+    ) {
+        let whole = Format::from_key(key).decode_frame(text.to_owned()).unwrap();
+        for every in [1, 7, 40] {
+            for size in 1..=text.len() {
+                let mut parts = decoder(every);
+                for part in text.as_bytes().chunks(size) {
+                    let fed = parts.push(Bytes::copy_from_slice(part)).unwrap();
+                    assert_eq!(fed, Fed::More, "{text}: parts of {size}, pieces of {every}");
+                }
+                let Some(Data::Frame(df)) = parts.finish().unwrap() else {
+                    panic!("{text}: parts of {size}, pieces of {every}: no frame");
+                };
+                assert!(
+                    df.equals_missing(&whole),
+                    "{text}: parts of {size}, pieces of {every}:\n{df}\n{whole}"
+                );
+                assert_eq!(df.schema(), whole.schema(), "{text}: {size}, {every}");
+            }
+        }
+    }
 }

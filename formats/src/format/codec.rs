@@ -120,6 +120,55 @@ pub(crate) enum PartsInto {
     Data,
 }
 
+/// About how many bytes of text a part decoder parses as one piece: small enough that the
+/// last part's pieces are parsed on every core, large enough that what each piece costs
+/// (a thread, its own columns to stack) stays small.
+pub(crate) const PIECE_BYTES: usize = 2 << 20;
+
+/// Pieces of one object parsed each on its own thread, as many at once as the machine has
+/// cores, their results taken in the pieces' order: what lets a part decoder parse the
+/// pieces that arrive faster than one core reads them.
+pub(crate) struct PieceWorkers<T> {
+    running: std::collections::VecDeque<std::thread::JoinHandle<T>>,
+    at_once: usize,
+}
+
+impl<T: Send + 'static> PieceWorkers<T> {
+    /// No pieces yet.
+    pub(crate) fn new() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        PieceWorkers {
+            running: std::collections::VecDeque::new(),
+            at_once: cores.max(2),
+        }
+    }
+
+    /// Starts parsing a piece; the oldest piece's result, when as many are already running
+    /// as may run at once.
+    pub(crate) fn start(
+        &mut self,
+        parse: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<Result<T>> {
+        self.running.push_back(std::thread::spawn(parse));
+        (self.running.len() > self.at_once).then(|| self.oldest())
+    }
+
+    /// The results of the pieces still running, in order.
+    pub(crate) fn finish(mut self) -> impl Iterator<Item = Result<T>> {
+        std::iter::from_fn(move || (!self.running.is_empty()).then(|| self.oldest()))
+    }
+
+    fn oldest(&mut self) -> Result<T> {
+        let worker = self.running.pop_front().expect("a piece is running");
+        worker.join().map_err(|_| {
+            Error::new(
+                ErrorKind::Decode,
+                "the decoder failed on this input: a piece's parser panicked",
+            )
+        })
+    }
+}
+
 /// What a [`DecodeParts`] says after a part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Fed {

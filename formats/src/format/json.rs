@@ -9,9 +9,13 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
 
-use super::codec::{Codec, DecodeParts, Fed, PartsInto, cannot_encode, decode_error, encode_error};
+use super::codec::{
+    Codec, DecodeParts, Fed, PIECE_BYTES, PartsInto, PieceWorkers, cannot_encode, decode_error,
+    encode_error,
+};
 use super::table::{
-    Cell, FrameBuilder, FrameCells, RecordColumns, Records, StackedRecords, frame_from_records,
+    Cell, FrameBuilder, FrameCells, RecordColumns, Records, StackedRecords, TypedPiece,
+    frame_from_records,
 };
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
@@ -65,19 +69,8 @@ impl Codec for Json {
         options: &ReadSettings,
         into: PartsInto,
     ) -> Option<Box<dyn DecodeParts>> {
-        let items = match into {
-            PartsInto::Frame => Items::Records(StackedRecords::new()),
-            PartsInto::Data => Items::Values(Vec::new()),
-        };
-        (options.n_rows.is_none() && options.columns.is_none()).then(|| {
-            Box::new(ListParts {
-                settings: options.clone(),
-                scan: ListScan::default(),
-                pending: Vec::new(),
-                pieces: 0,
-                items,
-            }) as Box<dyn DecodeParts>
-        })
+        (options.n_rows.is_none() && options.columns.is_none())
+            .then(|| Box::new(ListParts::new(options, into, PIECE_BYTES)) as Box<dyn DecodeParts>)
     }
 
     fn encode(&self, data: &Data, _: &WriteSettings) -> Result<Vec<u8>> {
@@ -145,15 +138,18 @@ struct ListScan {
 struct Found {
     /// The offset just past the list's opening bracket, when it opened in this part.
     opened: Option<usize>,
-    /// The offset of the last comma between items, or of the closing bracket.
-    cut: Option<usize>,
+    /// Where to cut, in order: a comma between items about every so many bytes, and the
+    /// last comma between items or the closing bracket.
+    cuts: Vec<usize>,
 }
 
 impl ListScan {
-    /// Scans the next part; `None` when the text is not a list, or not one the scan can
-    /// vouch for (the whole-object decode then says what is wrong).
-    fn scan(&mut self, part: &[u8]) -> Option<Found> {
+    /// Scans the next part, to cut it about `every` bytes; `None` when the text is not a
+    /// list, or not one the scan can vouch for (the whole-object decode then says what is
+    /// wrong).
+    fn scan(&mut self, part: &[u8], every: usize) -> Option<Found> {
         let mut found = Found::default();
+        let (mut last, mut next) = (None, every);
         let mut i = 0;
         while i < part.len() {
             if self.in_string {
@@ -195,30 +191,46 @@ impl ListScan {
                     self.depth -= 1;
                     if self.depth == 0 {
                         self.closed = true;
-                        found.cut = Some(i);
+                        last = None;
+                        found.cuts.push(i);
                     }
                 }
-                b',' if self.depth == 1 => found.cut = Some(i),
+                b',' if self.depth == 1 => {
+                    last = Some(i);
+                    if i >= next {
+                        found.cuts.push(i);
+                        next = i + every;
+                    }
+                }
                 _ => {}
             }
             i += 1;
+        }
+        if let Some(last) = last.filter(|&last| found.cuts.last() != Some(&last)) {
+            found.cuts.push(last);
         }
         Some(found)
     }
 }
 
-/// A JSON list decoded from its parts as they arrive: the text is cut at the last comma
-/// between items of each part, and each piece is parsed at once, into typed columns
-/// stacked at the end ([`StackedRecords`]) or into values. Anything the pieces cannot
-/// vouch for (a piece that does not parse, an empty item, a column typed differently
-/// across pieces) sends the object to the whole-object decode, which gives the answer.
+/// A JSON list decoded from its parts as they arrive: the text is cut at commas between
+/// items, about every [`PIECE_BYTES`] and at the last of each part, and each piece is
+/// parsed on its own thread
+/// ([`PieceWorkers`]), into typed columns stacked at the end ([`StackedRecords`]) or into
+/// values. Anything the pieces cannot vouch for (a piece that does not parse, an empty
+/// item, a column typed differently across pieces) sends the object to the whole-object
+/// decode, which gives the answer.
 struct ListParts {
     settings: ReadSettings,
+    into: PartsInto,
     scan: ListScan,
     /// The list's text since the last cut.
     pending: Vec<u8>,
-    /// The pieces read so far.
+    /// The pieces cut so far.
     pieces: usize,
+    /// About how many bytes a piece holds.
+    every: usize,
+    workers: PieceWorkers<Option<Piece>>,
     items: Items,
 }
 
@@ -230,8 +242,42 @@ enum Items {
     Values(Vec<Value>),
 }
 
+/// One piece, parsed.
+enum Piece {
+    Records(TypedPiece),
+    Values(Vec<Value>),
+}
+
+/// Parses `text`, a list holding one piece's items; `None` when it does not parse.
+fn parse_piece(text: &[u8], into: PartsInto, budget: &OutputBudget) -> Option<Piece> {
+    match into {
+        PartsInto::Frame => {
+            let mut table = RecordColumns::new(budget);
+            read_records(text, &mut table).ok()?;
+            Some(Piece::Records(table.into_piece()))
+        }
+        PartsInto::Data => serde_json::from_slice(text).ok().map(Piece::Values),
+    }
+}
+
 impl ListParts {
-    /// Reads the items between two cuts.
+    fn new(settings: &ReadSettings, into: PartsInto, every: usize) -> Self {
+        ListParts {
+            every,
+            settings: settings.clone(),
+            into,
+            scan: ListScan::default(),
+            pending: Vec::new(),
+            pieces: 0,
+            workers: PieceWorkers::new(),
+            items: match into {
+                PartsInto::Frame => Items::Records(StackedRecords::new()),
+                PartsInto::Data => Items::Values(Vec::new()),
+            },
+        }
+    }
+
+    /// Starts reading the items between two cuts.
     fn read_piece(&mut self, items: &[u8]) -> Fed {
         let blank = items.iter().all(|b| b" \t\r\n".contains(b));
         // `[,` `,,` and `,]` are not JSON; `[ ]` is the empty list.
@@ -243,51 +289,69 @@ impl ListParts {
         text.push(b'[');
         text.extend_from_slice(items);
         text.push(b']');
-        let read = match &mut self.items {
-            Items::Records(stacked) => {
-                let budget = self.settings.budget();
-                let mut table = RecordColumns::new(&budget);
-                read_records(&text, &mut table).is_ok() && stacked.push(table)
+        let (into, budget) = (self.into, self.settings.budget());
+        match self
+            .workers
+            .start(move || parse_piece(&text, into, &budget))
+        {
+            Some(done) => self.take(done),
+            None => Fed::More,
+        }
+    }
+
+    /// Adds a parsed piece to the items, in order.
+    fn take(&mut self, parsed: Result<Option<Piece>>) -> Fed {
+        let added = match (&mut self.items, parsed) {
+            (Items::Records(stacked), Ok(Some(Piece::Records(piece)))) => stacked.push(piece),
+            (Items::Values(values), Ok(Some(Piece::Values(piece)))) => {
+                values.extend(piece);
+                true
             }
-            Items::Values(values) => serde_json::from_slice::<Vec<Value>>(&text)
-                .map(|piece| values.extend(piece))
-                .is_ok(),
+            _ => false,
         };
-        if read { Fed::More } else { Fed::WholeObject }
+        if added { Fed::More } else { Fed::WholeObject }
     }
 }
 
 impl DecodeParts for ListParts {
     fn push(&mut self, part: Bytes) -> Result<Fed> {
         let was_closed = self.scan.closed;
-        let Some(found) = self.scan.scan(&part) else {
+        let Some(found) = self.scan.scan(&part, self.every) else {
             return Ok(Fed::WholeObject);
         };
         if was_closed || self.scan.depth == 0 && !self.scan.closed {
             // Whitespace around the list.
             return Ok(Fed::More);
         }
-        let start = found.opened.unwrap_or(0);
-        let Some(cut) = found.cut else {
-            self.pending.extend_from_slice(&part[start..]);
-            return Ok(Fed::More);
-        };
-        let fed = if self.pending.is_empty() {
-            self.read_piece(&part[start..cut])
-        } else {
-            let mut items = std::mem::take(&mut self.pending);
-            items.extend_from_slice(&part[start..cut]);
-            self.read_piece(&items)
-        };
-        if !self.scan.closed {
-            self.pending = part[cut + 1..].to_vec();
+        let mut start = found.opened.unwrap_or(0);
+        for cut in found.cuts {
+            let fed = if self.pending.is_empty() {
+                self.read_piece(&part[start..cut])
+            } else {
+                let mut items = std::mem::take(&mut self.pending);
+                items.extend_from_slice(&part[start..cut]);
+                self.read_piece(&items)
+            };
+            if fed == Fed::WholeObject {
+                return Ok(fed);
+            }
+            start = cut + 1;
         }
-        Ok(fed)
+        if !self.scan.closed {
+            self.pending.extend_from_slice(&part[start..]);
+        }
+        Ok(Fed::More)
     }
 
-    fn finish(self: Box<Self>) -> Result<Option<Data>> {
+    fn finish(mut self: Box<Self>) -> Result<Option<Data>> {
         if !self.scan.closed {
             return Ok(None);
+        }
+        let workers = std::mem::replace(&mut self.workers, PieceWorkers::new());
+        for parsed in workers.finish() {
+            if self.take(parsed) == Fed::WholeObject {
+                return Ok(None);
+            }
         }
         Ok(Some(match self.items {
             Items::Records(stacked) => Data::Frame(stacked.finish(&self.settings.budget())?),
@@ -633,9 +697,53 @@ mod tests {
             "[{\"only\": \"one\"}]",
         ];
         let shapes = [(6, 5), (0, 0), (0, 0), (1, 1)];
+        let settings = ReadSettings::default();
         for (text, shape) in texts.into_iter().zip(shapes) {
             let whole = assert_every_cut_gives_the_whole_frame("t.json", text);
             assert_eq!(whole.shape(), shape, "{text}: {whole}");
+            let text = text.trim_start_matches('\u{feff}');
+            assert_every_piece_size_gives_the_whole_frame("t.json", text, |every| {
+                Box::new(ListParts::new(&settings, PartsInto::Frame, every))
+            });
+        }
+    }
+
+    #[test]
+    fn parts_of_any_list_give_its_value() {
+        let settings = ReadSettings::default();
+        let texts = [
+            " [1, \"x,]\\\"\", [2, [3]], {\"a\": {\"b\": [\"}\"]}}, null, -0, 18446744073709551616] ",
+            "[1, 2, 1e400, 3]",
+            "[]",
+            "[{\"z\": 1, \"a\": 2}, {\"a\": 1, \"z\": 2}]",
+        ];
+        for text in texts {
+            // Numbers past f64 fail in both, or both keep them.
+            let whole = parse(text.as_bytes());
+            for every in [1, 7, 40] {
+                for size in 1..=text.len() {
+                    let mut parts = ListParts::new(&settings, PartsInto::Data, every);
+                    let fed = text.as_bytes().chunks(size).try_for_each(|part| {
+                        match parts.push(Bytes::copy_from_slice(part)).unwrap() {
+                            Fed::More => Ok(()),
+                            Fed::WholeObject => Err(()),
+                        }
+                    });
+                    if fed.is_err() {
+                        assert!(whole.is_err(), "{text}: {size}, {every} gave up");
+                        continue;
+                    }
+                    match (Box::new(parts).finish().unwrap(), &whole) {
+                        (Some(Data::Json(value)), Ok(whole)) => {
+                            assert_eq!(&value, whole, "{text}: {size}, {every}");
+                            let keys = |v: &Value| serde_json::to_string(v).unwrap();
+                            assert_eq!(keys(&value), keys(whole), "key order: {size}, {every}");
+                        }
+                        (None, Err(_)) => {}
+                        (got, whole) => panic!("{text}: {size}, {every}: {got:?} / {whole:?}"),
+                    }
+                }
+            }
         }
     }
 

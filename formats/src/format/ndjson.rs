@@ -5,10 +5,13 @@
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::codec::{Codec, DecodeParts, Fed, PartsInto, cannot_encode, decode_error, encode_error};
+use super::codec::{
+    Codec, DecodeParts, Fed, PIECE_BYTES, PartsInto, PieceWorkers, cannot_encode, decode_error,
+    encode_error,
+};
 use super::json;
 use super::json::Record;
-use super::table::{FrameCells, RecordColumns, Row, StackedRecords, in_asked_order};
+use super::table::{FrameCells, RecordColumns, Row, StackedRecords, TypedPiece, in_asked_order};
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
 use crate::settings::{ReadSettings, WriteSettings};
@@ -62,25 +65,60 @@ fn read_lines<'a>(
     Ok(lines)
 }
 
-/// NDJSON decoded from its parts as they arrive: each piece of whole lines (cut at the
-/// last line break of a part) becomes typed columns at once, and the pieces are stacked at
-/// the end ([`StackedRecords`]), which gives up where the stacked frame could differ.
+/// NDJSON decoded from its parts as they arrive: each piece of whole lines (cut at a line
+/// break about every [`PIECE_BYTES`] and at the last of each part) becomes typed columns
+/// on its own thread ([`PieceWorkers`]),
+/// and the pieces are stacked at the end ([`StackedRecords`]), which gives up where the
+/// stacked frame could differ.
 struct NdjsonParts {
     settings: ReadSettings,
     /// The text after the last line break so far.
     pending: Vec<u8>,
-    /// The lines in the pieces read so far.
+    /// The lines in the pieces cut so far.
     lines: usize,
+    /// About how many bytes a piece holds.
+    every: usize,
+    workers: PieceWorkers<Result<TypedPiece>>,
     stacked: StackedRecords,
 }
 
 impl NdjsonParts {
-    fn read_piece(&mut self, piece: &[u8]) -> Result<Fed> {
-        let budget = self.settings.budget();
-        let mut table = RecordColumns::new(&budget);
-        let columns = self.settings.columns.as_deref();
-        self.lines += read_lines(piece, self.lines, &mut table, columns, usize::MAX)?;
-        Ok(if self.stacked.push(table) {
+    fn new(settings: &ReadSettings, every: usize) -> Self {
+        NdjsonParts {
+            settings: settings.clone(),
+            pending: Vec::new(),
+            lines: 0,
+            every,
+            workers: PieceWorkers::new(),
+            stacked: StackedRecords::new(),
+        }
+    }
+
+    /// Starts reading a piece of whole lines.
+    fn read_piece(&mut self, piece: Bytes) -> Result<Fed> {
+        let (budget, first_line) = (self.settings.budget(), self.lines);
+        let columns = self.settings.columns.clone();
+        self.lines += memchr::memchr_iter(b'\n', &piece).count();
+        let parse = move || {
+            let mut table = RecordColumns::new(&budget);
+            read_lines(
+                &piece,
+                first_line,
+                &mut table,
+                columns.as_deref(),
+                usize::MAX,
+            )?;
+            Ok(table.into_piece())
+        };
+        match self.workers.start(parse) {
+            Some(done) => self.take(done),
+            None => Ok(Fed::More),
+        }
+    }
+
+    /// Stacks a parsed piece, in order.
+    fn take(&mut self, parsed: Result<Result<TypedPiece>>) -> Result<Fed> {
+        Ok(if self.stacked.push(parsed??) {
             Fed::More
         } else {
             Fed::WholeObject
@@ -94,21 +132,37 @@ impl DecodeParts for NdjsonParts {
             self.pending.extend_from_slice(&part);
             return Ok(Fed::More);
         };
-        let fed = if self.pending.is_empty() {
-            self.read_piece(&part[..=end])?
-        } else {
-            let mut piece = std::mem::take(&mut self.pending);
-            piece.extend_from_slice(&part[..=end]);
-            self.read_piece(&piece)?
-        };
+        let mut start = 0;
+        while start <= end {
+            // The first line break `every` bytes on, or the part's last.
+            let on = part.get(start + self.every..=end).unwrap_or_default();
+            let cut = memchr::memchr(b'\n', on).map_or(end, |at| start + self.every + at);
+            let piece = if self.pending.is_empty() {
+                part.slice(start..=cut)
+            } else {
+                let mut piece = std::mem::take(&mut self.pending);
+                piece.extend_from_slice(&part[start..=cut]);
+                Bytes::from(piece)
+            };
+            if self.read_piece(piece)? == Fed::WholeObject {
+                return Ok(Fed::WholeObject);
+            }
+            start = cut + 1;
+        }
         self.pending = part[end + 1..].to_vec();
-        Ok(fed)
+        Ok(Fed::More)
     }
 
     fn finish(mut self: Box<Self>) -> Result<Option<Data>> {
-        let last = std::mem::take(&mut self.pending);
-        if self.read_piece(&last)? == Fed::WholeObject {
+        let last = Bytes::from(std::mem::take(&mut self.pending));
+        if self.read_piece(last)? == Fed::WholeObject {
             return Ok(None);
+        }
+        let workers = std::mem::replace(&mut self.workers, PieceWorkers::new());
+        for parsed in workers.finish() {
+            if self.take(parsed)? == Fed::WholeObject {
+                return Ok(None);
+            }
         }
         let df = self.stacked.finish(&self.settings.budget())?;
         in_asked_order(df, self.settings.columns.as_deref()).map(|df| Some(Data::Frame(df)))
@@ -157,14 +211,10 @@ impl Codec for Ndjson {
         options: &ReadSettings,
         _: PartsInto,
     ) -> Option<Box<dyn DecodeParts>> {
-        options.n_rows.is_none().then(|| {
-            Box::new(NdjsonParts {
-                settings: options.clone(),
-                pending: Vec::new(),
-                lines: 0,
-                stacked: StackedRecords::new(),
-            }) as Box<dyn DecodeParts>
-        })
+        options
+            .n_rows
+            .is_none()
+            .then(|| Box::new(NdjsonParts::new(options, PIECE_BYTES)) as Box<dyn DecodeParts>)
     }
 
     /// A frame writes one record per row; a JSON array writes one line per item.
@@ -258,6 +308,11 @@ mod tests {
                     {\"s\": \"last\"}";
         let whole = assert_every_cut_gives_the_whole_frame("t.ndjson", text);
         assert_eq!(whole.shape(), (5, 5), "{whole}");
+        let settings = ReadSettings::default();
+        let text = text.trim_start_matches('\u{feff}');
+        assert_every_piece_size_gives_the_whole_frame("t.ndjson", text, |every| {
+            Box::new(NdjsonParts::new(&settings, every))
+        });
     }
 
     #[test]

@@ -497,8 +497,9 @@ impl<'a, 'b> RecordColumns<'a, 'b> {
         Ok(())
     }
 
-    /// The rows ended so far, as typed columns with the kind their cells gave.
-    fn into_columns(self) -> (usize, Vec<(String, Inferred, Column)>) {
+    /// The rows ended so far, as typed columns with the kind their cells gave: one piece of
+    /// a [`StackedRecords`].
+    pub(crate) fn into_piece(self) -> TypedPiece {
         let height = self.height;
         let columns = self.names.into_iter().zip(self.columns);
         let typed = columns.map(|(name, mut cells)| {
@@ -507,7 +508,10 @@ impl<'a, 'b> RecordColumns<'a, 'b> {
             let column = column_of_kind(name.as_str().into(), kind, cells);
             (name, kind, column)
         });
-        (height, typed.collect())
+        TypedPiece {
+            height,
+            columns: typed.collect(),
+        }
     }
 
     /// The frame of the rows ended so far.
@@ -520,6 +524,13 @@ impl<'a, 'b> RecordColumns<'a, 'b> {
         }
         builder.finish().map_err(decode)
     }
+}
+
+/// The records of one piece of an object as typed columns, each with the kind its cells
+/// gave ([`RecordColumns::into_piece`]).
+pub(crate) struct TypedPiece {
+    height: usize,
+    columns: Vec<(String, Inferred, Column)>,
 }
 
 /// Records read in pieces (the parts of one object, in order), each piece made into typed
@@ -547,8 +558,8 @@ impl StackedRecords {
     }
 
     /// Adds the next piece; `false` when the stacked frame could no longer be the whole one.
-    pub(crate) fn push(&mut self, piece: RecordColumns<'_, '_>) -> bool {
-        let (height, columns) = piece.into_columns();
+    pub(crate) fn push(&mut self, piece: TypedPiece) -> bool {
+        let TypedPiece { height, columns } = piece;
         let mut by_number: Vec<Option<Column>> = vec![None; self.names.len()];
         for (name, kind, column) in columns {
             let col = match self.index.get(&name) {
