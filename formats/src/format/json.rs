@@ -256,7 +256,10 @@ fn parse_piece(text: &[u8], into: PartsInto, budget: &OutputBudget) -> Option<Pi
             read_records(text, &mut table).ok()?;
             Some(Piece::Records(table.into_piece()))
         }
-        PartsInto::Data => serde_json::from_slice(text).ok().map(Piece::Values),
+        PartsInto::Data => match parse(text).ok()? {
+            Value::Array(items) => Some(Piece::Values(items)),
+            _ => None,
+        },
     }
 }
 
@@ -363,7 +366,92 @@ impl DecodeParts for ListParts {
 /// A JSON document. serde_json's recursion limit (128) stays on: deep documents fail, never
 /// overflow.
 fn parse(bytes: &[u8]) -> Result<Value> {
-    serde_json::from_slice(bytes).map_err(|e| decode_error("not valid JSON", e))
+    let mut json = serde_json::Deserializer::from_slice(bytes);
+    let value = SizedValue::new(&mut [0; SIZE_HINTS])
+        .deserialize(&mut json)
+        .and_then(|value| json.end().map(|()| value));
+    value.map_err(|e| decode_error("not valid JSON", e))
+}
+
+/// How many levels of nesting [`SizedValue`] remembers an object's size for.
+const SIZE_HINTS: usize = 4;
+
+/// A JSON value, the one `serde_json::Value`'s own deserializer makes, with each object's
+/// map made at once as large as the last object at its depth: the records of a table
+/// repeat their keys, and a map grown key by key spends more on growing than on its keys.
+struct SizedValue<'h> {
+    /// The key count of the last object seen at each depth.
+    hints: &'h mut [usize; SIZE_HINTS],
+    depth: usize,
+}
+
+impl<'h> SizedValue<'h> {
+    fn new(hints: &'h mut [usize; SIZE_HINTS]) -> Self {
+        SizedValue { hints, depth: 0 }
+    }
+
+    fn deeper(&mut self) -> SizedValue<'_> {
+        SizedValue {
+            hints: self.hints,
+            depth: self.depth + 1,
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for SizedValue<'_> {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SizedValue<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
+        Ok(Value::Number(i.into()))
+    }
+    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
+        Ok(Value::Number(u.into()))
+    }
+    fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_owned()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut items: A) -> Result<Value, A::Error> {
+        let mut list = Vec::with_capacity(items.size_hint().unwrap_or(0));
+        while let Some(item) = items.next_element_seed(self.deeper())? {
+            list.push(item);
+        }
+        Ok(Value::Array(list))
+    }
+    fn visit_map<A: MapAccess<'de>>(mut self, mut entries: A) -> Result<Value, A::Error> {
+        let hint = self.hints.get(self.depth).copied().unwrap_or(0);
+        let mut map = serde_json::Map::with_capacity(hint);
+        while let Some(key) = entries.next_key::<String>()? {
+            let value = entries.next_value_seed(self.deeper())?;
+            map.insert(key, value);
+        }
+        if let Some(hint) = self.hints.get_mut(self.depth) {
+            *hint = map.len();
+        }
+        Ok(Value::Object(map))
+    }
 }
 
 /// A frame from a JSON value already in memory, which may make up to
@@ -626,6 +714,38 @@ mod tests {
         let through_value =
             parse(text.as_bytes()).and_then(|value| frame_from_value(&value, &options.budget()));
         (streamed, through_value)
+    }
+
+    #[test]
+    fn sized_values_are_serde_json_values() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let texts = [
+            r#"[{"a": 1, "b": [1, 2.5, -3, 18446744073709551615], "c": {"z": null, "a": true}}]"#,
+            r#"[{"k": 1, "k": 2, "j": 3}, {}, {"x": {"y": {"z": {"w": {"v": [{}]}}}}}]"#,
+            r#"{"b": "\u00e9\ud83d\ude00\n", "a": [], "": 1e-7, "n": -0, "f": 1.0}"#,
+            r#""text""#,
+            "12",
+            "[1, 2,]",
+            "{\"a\": 1} x",
+            "1e400",
+            &deep,
+        ];
+        for text in texts {
+            let ours = parse(text.as_bytes());
+            let theirs = serde_json::from_str::<Value>(text);
+            match (ours, theirs) {
+                (Ok(ours), Ok(theirs)) => {
+                    assert_eq!(ours, theirs, "{text}");
+                    let text_of = |v: &Value| serde_json::to_string(v).unwrap();
+                    assert_eq!(text_of(&ours), text_of(&theirs), "key order: {text}");
+                }
+                (Err(ours), Err(theirs)) => {
+                    assert_eq!(ours.kind(), ErrorKind::Decode, "{text}");
+                    assert!(ours.to_string().contains(&theirs.to_string()), "{ours}");
+                }
+                (ours, theirs) => panic!("{text}: {ours:?} / {theirs:?}"),
+            }
+        }
     }
 
     #[test]
