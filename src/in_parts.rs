@@ -29,33 +29,74 @@ use crate::transfer::{self, Destination, MadePart};
 /// the next arrives, few enough to bound memory.
 const QUEUED_PARTS: usize = 2;
 
+/// What a download decodes to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Target {
+    /// A frame, as `download_frame` gives.
+    Frame,
+    /// What `download` gives.
+    Data,
+}
+
+impl Target {
+    fn decoder(self, key: &str, options: &ReadOptions) -> Option<PartDecoder> {
+        match self {
+            Target::Frame => PartDecoder::new(key, options),
+            Target::Data => PartDecoder::for_data(key, options),
+        }
+    }
+
+    /// Decodes an object that is here whole, as the whole-object path does.
+    fn decode_whole(self, key: &str, bytes: Bytes, options: &ReadOptions) -> Result<Data> {
+        let layers = ObjectFormat::for_read(key, None, options)?;
+        match self {
+            Target::Frame => layers.decode_frame(bytes, options).map(Data::Frame),
+            Target::Data => layers.decode(bytes, options),
+        }
+    }
+}
+
 impl S3Object {
-    /// What the decoder `for_target` makes ([`PartDecoder::new`] for a frame,
-    /// [`PartDecoder::for_data`] for what `download` gives) decodes from the object's parts
-    /// as they arrive, when its format and `options` decode in parts; `None` when the object
-    /// is to be downloaded and decoded whole (another format, or the decoder gave up).
+    /// What `target` decodes from the object's parts as they arrive, when its format and
+    /// `options` decode in parts; `None` when the object is to be downloaded and decoded
+    /// whole (another format, or the decoder gave up on an object of several parts). An
+    /// object that came whole in its first part is decoded from it when the decoder gives
+    /// up, not downloaded again.
     pub(crate) async fn decode_in_parts(
         &self,
         options: &ReadOptions,
-        for_target: fn(&str, &ReadOptions) -> Option<PartDecoder>,
+        target: Target,
     ) -> Option<Result<Data>> {
         let options = options
             .clone()
             .with_fallback_limits(self.connector().limits());
-        let mut decoder = for_target(self.key(), &options)?;
+        let mut decoder = target.decoder(self.key(), &options)?;
         let context = |e| self.context(e, Operation::Download);
         if let Err(e) = check_location(self.bucket(), self.key()) {
             return Some(Err(context(e)));
         }
         let limits = options.limits_in_effect();
         let (sink, mut parts) = tokio::sync::mpsc::channel::<Bytes>(QUEUED_PARTS);
+        let key = self.key().to_owned();
         let worker = tokio::task::spawn_blocking(move || {
+            // The first part, while no other has come.
+            let mut only = None;
+            let mut count = 0;
             while let Some(part) = parts.blocking_recv() {
+                count += 1;
+                only = (count == 1).then(|| part.clone());
                 if !decoder.push(part)? {
-                    return Ok(None);
+                    return match (only, parts.blocking_recv()) {
+                        (Some(whole), None) => target.decode_whole(&key, whole, &options).map(Some),
+                        _ => Ok(None),
+                    };
                 }
             }
-            decoder.finish_data()
+            match (decoder.finish_data()?, only) {
+                (Some(data), _) => Ok(Some(data)),
+                (None, Some(whole)) => target.decode_whole(&key, whole, &options).map(Some),
+                (None, None) => Ok(None),
+            }
         });
         let s3 = self.connector();
         let fetched = transfer::get_parts(

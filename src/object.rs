@@ -13,12 +13,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::connector::{S3Connector, check_location, off_runtime};
+use crate::in_parts::Target;
 use crate::location::S3Uri;
 use crate::transfer::{self, Fetched, UploadInfo};
 use s3io_formats::Data;
 use s3io_formats::{Compression, Format, ObjectFormat};
 use s3io_formats::{Error, ErrorKind, Operation, Result};
-use s3io_formats::{PartDecoder, ReadOptions, Sheets, WriteOptions};
+use s3io_formats::{ReadOptions, Sheets, WriteOptions};
 
 /// An object in a bucket, optionally pinned to one version.
 ///
@@ -112,7 +113,7 @@ impl S3Object {
         if let Some(read) = self.read_less(&options).await {
             return read.map(Data::Frame);
         }
-        if let Some(read) = self.decode_in_parts(&options, PartDecoder::for_data).await {
+        if let Some(read) = self.decode_in_parts(&options, Target::Data).await {
             return read;
         }
         self.decode_with(options, |layers, bytes, options| {
@@ -132,7 +133,7 @@ impl S3Object {
         if let Some(read) = self.read_less(&options).await {
             return read;
         }
-        if let Some(read) = self.decode_in_parts(&options, PartDecoder::new).await {
+        if let Some(read) = self.decode_in_parts(&options, Target::Frame).await {
             return read.and_then(|data| {
                 data.into_frame()
                     .map_err(|e| self.context(e, Operation::Download))

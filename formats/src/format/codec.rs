@@ -251,3 +251,75 @@ pub(crate) mod testing {
         assert!(err.message().contains(says), "should say {says:?}: {err}");
     }
 }
+
+/// Part decoders, driven as a download drives them, for the formats' tests.
+#[cfg(test)]
+pub(crate) mod parts_for_tests {
+    use super::{DecodeParts, Fed};
+    use crate::data::Data;
+    use crate::format::Format;
+    use crate::{PartDecoder, ReadOptions};
+    use bytes::Bytes;
+    use polars::prelude::DataFrame;
+
+    /// The frame a part decoder for `key` gives for `text` cut into parts of `size` bytes,
+    /// or `None` where it asks for the whole object.
+    pub(crate) fn frame_in_parts(
+        key: &str,
+        text: &[u8],
+        size: usize,
+    ) -> crate::Result<Option<DataFrame>> {
+        let mut decoder =
+            PartDecoder::new(key, &ReadOptions::new()).expect("the format decodes in parts");
+        for part in text.chunks(size) {
+            if !decoder.push(Bytes::copy_from_slice(part))? {
+                return Ok(None);
+            }
+        }
+        decoder.finish()
+    }
+
+    /// Asserts that `text`, cut into parts of every size, gives the frame decoding it whole
+    /// gives, values and schema.
+    pub(crate) fn assert_every_cut_gives_the_whole_frame(key: &str, text: &str) -> DataFrame {
+        let whole = Format::from_key(key).decode_frame(text.to_owned()).unwrap();
+        for size in 1..=text.len() {
+            let df = frame_in_parts(key, text.as_bytes(), size).unwrap();
+            let df = df.unwrap_or_else(|| panic!("{text}: parts of {size} bytes gave up"));
+            assert!(
+                df.equals_missing(&whole),
+                "{text}: parts of {size} bytes:\n{df}\n{whole}"
+            );
+            assert_eq!(df.schema(), whole.schema(), "{text}: parts of {size} bytes");
+        }
+        whole
+    }
+
+    /// Asserts that `text` (without a byte-order mark), cut into parts of every size and
+    /// read by `decoder(every)` in pieces of about `every` bytes for a few sizes, gives the
+    /// frame decoding it whole gives.
+    pub(crate) fn assert_every_piece_size_gives_the_whole_frame(
+        key: &str,
+        text: &str,
+        decoder: impl Fn(usize) -> Box<dyn DecodeParts>,
+    ) {
+        let whole = Format::from_key(key).decode_frame(text.to_owned()).unwrap();
+        for every in [1, 7, 40] {
+            for size in 1..=text.len() {
+                let mut parts = decoder(every);
+                for part in text.as_bytes().chunks(size) {
+                    let fed = parts.push(Bytes::copy_from_slice(part)).unwrap();
+                    assert_eq!(fed, Fed::More, "{text}: parts of {size}, pieces of {every}");
+                }
+                let Some(Data::Frame(df)) = parts.finish().unwrap() else {
+                    panic!("{text}: parts of {size}, pieces of {every}: no frame");
+                };
+                assert!(
+                    df.equals_missing(&whole),
+                    "{text}: parts of {size}, pieces of {every}:\n{df}\n{whole}"
+                );
+                assert_eq!(df.schema(), whole.schema(), "{text}: {size}, {every}");
+            }
+        }
+    }
+}

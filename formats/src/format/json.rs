@@ -704,8 +704,8 @@ impl<'de> Deserialize<'de> for CellValue<'de> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::codec::parts_for_tests::*;
     use crate::limits::Limits;
-    use crate::object_format::parts_for_tests::*;
 
     /// The frame the streaming path makes, and the one made through a parsed `Value`.
     fn both(text: &str) -> (Result<DataFrame>, Result<DataFrame>) {

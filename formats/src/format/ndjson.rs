@@ -248,7 +248,7 @@ impl Codec for Ndjson {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::object_format::parts_for_tests::*;
+    use crate::format::codec::parts_for_tests::*;
 
     fn frame(text: &str, options: &ReadSettings) -> Result<polars::prelude::DataFrame> {
         match Ndjson.decode(Bytes::from(text.to_owned()), options)? {

@@ -211,6 +211,46 @@ pub async fn json_lists_decode_while_their_parts_arrive(t: &Target) {
     let err = s3.download(t.bucket(), key).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
     assert_eq!(err.key(), Some(key), "{err}");
+
+    // A document that is not a list, whole in its first part: decoded from that part, not
+    // read again.
+    let columns = Bytes::from_static(br#"{"a": [1, 2], "b": ["x", "y"]}"#);
+    let key = "in_parts/columns.json";
+    s3.upload(t.bucket(), key, s3io::Data::Bytes(columns.clone()))
+        .await
+        .unwrap();
+    proxy.reset();
+    let df = s3.download_frame(t.bucket(), key).await.unwrap();
+    assert_eq!(df.shape(), (2, 2), "{df}");
+    assert_eq!(
+        proxy.bytes_sent(),
+        columns.len() as u64,
+        "columns.json: read once"
+    );
+    proxy.reset();
+    match s3.download(t.bucket(), key).await.unwrap() {
+        s3io::Data::Json(value) => {
+            assert_eq!(value, serde_json::json!({"a": [1, 2], "b": ["x", "y"]}))
+        }
+        other => panic!("columns.json downloads as a JSON value, not {other:?}"),
+    }
+    assert_eq!(
+        proxy.bytes_sent(),
+        columns.len() as u64,
+        "columns.json value: read once"
+    );
+    let key = "in_parts/bad.json";
+    s3.upload(
+        t.bucket(),
+        key,
+        s3io::Data::Bytes(Bytes::from_static(b"{\"a\": ")),
+    )
+    .await
+    .unwrap();
+    proxy.reset();
+    let err = s3.download(t.bucket(), key).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert_eq!(proxy.bytes_sent(), 6, "bad.json: read once");
 }
 
 pub async fn csv_and_parquet_uploads_leave_in_parts_while_encoding(t: &Target) {
