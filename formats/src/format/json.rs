@@ -106,15 +106,20 @@ impl Codec for Json {
 
 /// Reads the list of records `text` holds into `table`.
 fn read_records<'de>(text: &'de [u8], table: &mut RecordColumns<'de, '_>) -> Result<()> {
-    let mut failure = None;
+    let (mut failure, mut item) = (None, 0);
     let mut json = serde_json::Deserializer::from_slice(text);
     let seed = RecordList {
         table,
         failure: &mut failure,
+        item: &mut item,
     };
     let parsed = seed.deserialize(&mut json).and_then(|()| json.end());
     match (failure, parsed) {
         (Some(failure), _) => Err(failure),
+        // Text that parses, of the wrong type: a list item that is not an object.
+        (None, Err(e)) if is_type_error(&e) => Err(not_a_table(&format!(
+            "item {item} of the list is not an object"
+        ))),
         (None, Err(e)) => Err(decode_error("not valid JSON", e)),
         (None, Ok(())) => Ok(()),
     }
@@ -533,6 +538,8 @@ struct RecordList<'t, 'de, 'b> {
     table: &'t mut RecordColumns<'de, 'b>,
     /// Why parsing stopped, when it was not the JSON text's fault.
     failure: &'t mut Option<Error>,
+    /// The item being read, counted from 0.
+    item: &'t mut usize,
 }
 
 impl<'de> DeserializeSeed<'de> for RecordList<'_, 'de, '_> {
@@ -551,32 +558,25 @@ impl<'de> Visitor<'de> for RecordList<'_, 'de, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
-        for item in 0.. {
+        loop {
             let record = Record {
                 table: &mut *self.table,
                 failure: &mut *self.failure,
                 columns: None,
             };
-            match items.next_element_seed(record) {
-                Ok(Some(())) => {}
-                Ok(None) => break,
-                Err(e) => {
-                    if self.failure.is_none() && is_type_error(&e) {
-                        let why = format!("item {item} of the list is not an object");
-                        *self.failure = Some(not_a_table(&why));
-                    }
-                    return Err(e);
-                }
+            if items.next_element_seed(record)?.is_none() {
+                return Ok(());
             }
+            *self.item += 1;
         }
-        Ok(())
     }
 }
 
-/// Whether a parse failed on a value of the wrong type (a list item that is not an object)
-/// rather than on the text.
-pub(crate) fn is_type_error(e: &impl fmt::Display) -> bool {
-    e.to_string().starts_with("invalid type")
+/// Whether a parse failed on a value of the wrong type (a list item or a line that is not
+/// an object) rather than on the text: serde_json's data category, which also holds the
+/// errors a visitor raises itself (those leave their own `failure`, read first).
+pub(crate) fn is_type_error(e: &serde_json::Error) -> bool {
+    e.classify() == serde_json::error::Category::Data
 }
 
 /// One record (a JSON object), added to `table` as one row. Keys outside `columns`, when
