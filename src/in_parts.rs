@@ -15,6 +15,7 @@
 use std::io::Write;
 
 use bytes::Bytes;
+use polars::prelude::DataFrame;
 use s3io_formats::{
     Data, Error, ErrorKind, ObjectFormat, Operation, PartDecoder, ReadOptions, Result, WriteOptions,
 };
@@ -31,7 +32,7 @@ const QUEUED_PARTS: usize = 2;
 
 /// What a download decodes to.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Target {
+enum Target {
     /// A frame, as `download_frame` gives.
     Frame,
     /// What `download` gives.
@@ -57,16 +58,28 @@ impl Target {
 }
 
 impl S3Object {
+    /// The frame decoded from the object's parts as they arrive; see
+    /// [`S3Object::decode_in_parts`].
+    pub(crate) async fn frame_in_parts(&self, options: &ReadOptions) -> Option<Result<DataFrame>> {
+        let read = self.decode_in_parts(options, Target::Frame).await?;
+        Some(read.and_then(|data| {
+            data.into_frame()
+                .map_err(|e| self.context(e, Operation::Download))
+        }))
+    }
+
+    /// What `download` gives, decoded from the object's parts as they arrive; see
+    /// [`S3Object::decode_in_parts`].
+    pub(crate) async fn data_in_parts(&self, options: &ReadOptions) -> Option<Result<Data>> {
+        self.decode_in_parts(options, Target::Data).await
+    }
+
     /// What `target` decodes from the object's parts as they arrive, when its format and
     /// `options` decode in parts; `None` when the object is to be downloaded and decoded
     /// whole (another format, or the decoder gave up on an object of several parts). An
     /// object that came whole in its first part is decoded from it when the decoder gives
     /// up, not downloaded again.
-    pub(crate) async fn decode_in_parts(
-        &self,
-        options: &ReadOptions,
-        target: Target,
-    ) -> Option<Result<Data>> {
+    async fn decode_in_parts(&self, options: &ReadOptions, target: Target) -> Option<Result<Data>> {
         let options = options
             .clone()
             .with_fallback_limits(self.connector().limits());

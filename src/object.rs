@@ -13,7 +13,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::connector::{S3Connector, check_location, off_runtime};
-use crate::in_parts::Target;
 use crate::location::S3Uri;
 use crate::transfer::{self, Fetched, UploadInfo};
 use s3io_formats::Data;
@@ -113,7 +112,7 @@ impl S3Object {
         if let Some(read) = self.read_less(&options).await {
             return read.map(Data::Frame);
         }
-        if let Some(read) = self.decode_in_parts(&options, Target::Data).await {
+        if let Some(read) = self.data_in_parts(&options).await {
             return read;
         }
         self.decode_with(options, |layers, bytes, options| {
@@ -133,11 +132,8 @@ impl S3Object {
         if let Some(read) = self.read_less(&options).await {
             return read;
         }
-        if let Some(read) = self.decode_in_parts(&options, Target::Frame).await {
-            return read.and_then(|data| {
-                data.into_frame()
-                    .map_err(|e| self.context(e, Operation::Download))
-            });
+        if let Some(read) = self.frame_in_parts(&options).await {
+            return read;
         }
         self.decode_with(options, |layers, bytes, options| {
             layers.decode_frame(bytes, options)

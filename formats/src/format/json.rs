@@ -285,17 +285,19 @@ impl ListParts {
         }
     }
 
-    /// Starts reading the items between two cuts.
-    fn read_piece(&mut self, items: &[u8]) -> Fed {
-        let blank = items.iter().all(|b| b" \t\r\n".contains(b));
+    /// Starts reading the items between two cuts: `head`, the text held from earlier parts,
+    /// then `tail`.
+    fn read_piece(&mut self, head: &[u8], tail: &[u8]) -> Fed {
+        let blank = |text: &[u8]| text.iter().all(|b| b" \t\r\n".contains(b));
         // `[,` `,,` and `,]` are not JSON; `[ ]` is the empty list.
-        if blank && (self.pieces > 0 || !self.scan.closed) {
+        if blank(head) && blank(tail) && (self.pieces > 0 || !self.scan.closed) {
             return Fed::WholeObject;
         }
         self.pieces += 1;
-        let mut text = Vec::with_capacity(items.len() + 2);
+        let mut text = Vec::with_capacity(head.len() + tail.len() + 2);
         text.push(b'[');
-        text.extend_from_slice(items);
+        text.extend_from_slice(head);
+        text.extend_from_slice(tail);
         text.push(b']');
         let (into, budget) = (self.into, self.settings.budget());
         match self
@@ -333,15 +335,9 @@ impl DecodeParts for ListParts {
         }
         let mut start = found.opened.unwrap_or(0);
         for cut in found.cuts {
-            let fed = if self.pending.is_empty() {
-                self.read_piece(&part[start..cut])
-            } else {
-                let mut items = std::mem::take(&mut self.pending);
-                items.extend_from_slice(&part[start..cut]);
-                self.read_piece(&items)
-            };
-            if fed == Fed::WholeObject {
-                return Ok(fed);
+            let head = std::mem::take(&mut self.pending);
+            if self.read_piece(&head, &part[start..cut]) == Fed::WholeObject {
+                return Ok(Fed::WholeObject);
             }
             start = cut + 1;
         }
