@@ -884,16 +884,18 @@ impl<'g> Reader<'g> {
                 }
             }};
         }
+        // The values' vector becomes the column's buffer (`from_vec`): `Series::new` would
+        // copy it, holding a block's column twice at the peak.
         Ok(match (d.kind, d.size) {
             (b'b', 1) => Series::new(name, sel.iter().map(|i| raw[i] != 0).collect::<Vec<_>>()),
-            (b'i', 1) => Series::new(name, num!(i8)),
-            (b'i', 2) => Series::new(name, num!(i16)),
-            (b'i', 4) => Series::new(name, num!(i32)),
-            (b'i', 8) => Series::new(name, num!(i64)),
-            (b'u', 1) => Series::new(name, num!(u8)),
-            (b'u', 2) => Series::new(name, num!(u16)),
-            (b'u', 4) => Series::new(name, num!(u32)),
-            (b'u', 8) => Series::new(name, num!(u64)),
+            (b'i', 1) => Int8Chunked::from_vec(name, num!(i8)).into_series(),
+            (b'i', 2) => Int16Chunked::from_vec(name, num!(i16)).into_series(),
+            (b'i', 4) => Int32Chunked::from_vec(name, num!(i32)).into_series(),
+            (b'i', 8) => Int64Chunked::from_vec(name, num!(i64)).into_series(),
+            (b'u', 1) => UInt8Chunked::from_vec(name, num!(u8)).into_series(),
+            (b'u', 2) => UInt16Chunked::from_vec(name, num!(u16)).into_series(),
+            (b'u', 4) => UInt32Chunked::from_vec(name, num!(u32)).into_series(),
+            (b'u', 8) => UInt64Chunked::from_vec(name, num!(u64)).into_series(),
             (b'f', 4) => float!(f32, Float32Chunked),
             (b'f', 8) => float!(f64, Float64Chunked),
             (b'M' | b'm', 8) => {
