@@ -365,6 +365,11 @@ fn hostile_pandas_and_numpy_pickles_give_typed_errors() {
             "pyarrow offsets 3..99",
         ),
         (
+            "pickle_arrow_not_utf8.pkl",
+            Decode,
+            "a pyarrow string that is not UTF-8",
+        ),
+        (
             "pickle_blocks_overlap.pkl",
             Decode,
             "two blocks are placed at column 0",

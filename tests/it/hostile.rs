@@ -208,6 +208,11 @@ const CORPUS: &[Case] = &[
         "pyarrow offsets 5..2",
     ),
     case(
+        "pickle_arrow_not_utf8.pkl",
+        Decode,
+        "a pyarrow string that is not UTF-8",
+    ),
+    case(
         "pickle_arrow_offsets_past_data.pkl",
         Decode,
         "pyarrow offsets 3..99",
