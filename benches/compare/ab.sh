@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # s3io against an older s3io, same run, same server: the 100 MB CSV download + decode and
-# encode + upload, interleaved (old, new, old, new, ...), medians of REPS runs each. This is
+# encode + upload, interleaved (old, new, new, old, ...), medians of REPS runs each. This is
 # how issue #14's rule "beat s3io's own 2026-11-22 times by at least 25%" is checked: two
 # builds on one machine in one run, not figures from two days on two machines.
 #
@@ -19,23 +19,16 @@ new=$(cat target/compare-bin)
 key=csv100.csv
 file=target/compare-data/$key
 root=target/compare-ab
-rm -rf "$root" && mkdir -p "$root/bench/warmup"
 port=39998
-target/compare-tools/bin/s3s-fs --host 127.0.0.1 --port $port --access-key bench-access-key \
-    --secret-key bench-secret-key-0123456789 "$root" 2>/dev/null &
-server=$!
-trap 'kill $server' EXIT
-sleep 1
-export S3_ENDPOINT=http://127.0.0.1:$port S3_BUCKET=bench S3_ACCESS_KEY=bench-access-key \
-    S3_SECRET_KEY=bench-secret-key-0123456789 S3_WARMUP_KEY=warmup/tiny.csv \
-    AWS_EC2_METADATA_DISABLED=true
-printf 'a,b\n1,2\n' > "$root/bench/warmup/tiny.csv"
+. benches/compare/s3s-fs-server.sh
 # Uploaded through the server, as compare.py does (s3s-fs keeps its ETag then).
 "$new" put-bytes --key "$key" --file "$file" > /dev/null
 out=$root/runs.tsv
 : > "$out"
+# Each pair in turn order: old first in odd runs, new first in even ones.
 for rep in $(seq "$reps"); do
-    for side in old new; do
+    sides="old new" && [ $((rep % 2)) = 0 ] && sides="new old"
+    for side in $sides; do
         bin=$old && [ $side = new ] && bin=$new
         get=$("$bin" get --key "$key" --frame)
         put=$("$bin" put --key ab-put.csv --file "$file" --frame)

@@ -21,18 +21,9 @@ case $direction in
     *) echo "usage: $0 [KEY] [get|put]" >&2; exit 2 ;;
 esac
 root=target/compare-profile
-rm -rf "$root" && mkdir -p "$root/bench"
 port=39999
-target/compare-tools/bin/s3s-fs --host 127.0.0.1 --port $port --access-key bench-access-key \
-    --secret-key bench-secret-key-0123456789 "$root" 2>/dev/null &
-server=$!
-trap 'kill $server' EXIT
-sleep 1
-export S3_ENDPOINT=http://127.0.0.1:$port S3_BUCKET=bench S3_ACCESS_KEY=bench-access-key \
-    S3_SECRET_KEY=bench-secret-key-0123456789 S3_WARMUP_KEY=warmup/tiny.csv \
-    AWS_EC2_METADATA_DISABLED=true
+. benches/compare/s3s-fs-server.sh
 bin=$(cat target/compare-bin)
-mkdir -p "$root/bench/warmup" && printf 'a,b\n1,2\n' > "$root/bench/warmup/tiny.csv"
 "$bin" put-bytes --key "$key" --file "target/compare-data/$key" > /dev/null
 server_cpu_ms() { awk '{print ($14 + $15) * 10}' "/proc/$server/stat"; }
 for op in "${ops[@]}"; do
