@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! compare <op> --key KEY [--file PATH] [--frame]      with S3_ENDPOINT, S3_BUCKET,
-//!              [--concurrency N]                      S3_ACCESS_KEY, S3_SECRET_KEY,
+//!              [--concurrency N] [--part-size BYTES]  S3_ACCESS_KEY, S3_SECRET_KEY,
 //!                                                     S3_WARMUP_KEY set
 //! compare serve --root DIR                            an embedded s3s-fs server (fallback)
 //! ```
@@ -19,7 +19,9 @@
 //! - `noop`        connect and warm up only: the baseline peak RSS
 //!
 //! `--concurrency N` builds the connector with `TransferConfig::new().concurrency(N)` (parts
-//! in flight; the default config has 8): the scaling sweep of compare.py.
+//! in flight; the default config has 8): the scaling sweep of compare.py. `--part-size BYTES`
+//! sets `part_size` and `multipart_threshold` to BYTES (the default config: 8 MiB), to see
+//! what part size costs a server.
 //!
 //! Before the clock, as for the Python contenders (contenders.py): the connector is built and
 //! warmed with one tiny GET (`download_bytes` of S3_WARMUP_KEY) and one tiny PUT, so that the
@@ -39,7 +41,7 @@ use s3io::{Data, Format, S3Connector, TransferConfig};
 fn usage<T>() -> T {
     eprintln!(
         "usage: compare <get|put|get-bytes|put-bytes|decode|encode|noop> --key KEY [--file PATH] \
-         [--frame] [--concurrency N]\n       compare serve --root DIR"
+         [--frame] [--concurrency N] [--part-size BYTES]\n       compare serve --root DIR"
     );
     std::process::exit(2)
 }
@@ -50,6 +52,7 @@ struct Args {
     file: Option<String>,
     frame: bool,
     concurrency: Option<usize>,
+    part_size: Option<u64>,
     root: Option<String>,
 }
 
@@ -66,6 +69,7 @@ fn args() -> Args {
         file: None,
         frame: false,
         concurrency: None,
+        part_size: None,
         root: None,
     };
     while let Some(flag) = it.next() {
@@ -77,6 +81,10 @@ fn args() -> Args {
             "--concurrency" => {
                 let n = it.next().unwrap_or_else(usage);
                 args.concurrency = Some(n.parse().unwrap_or_else(|_| usage()));
+            }
+            "--part-size" => {
+                let n = it.next().unwrap_or_else(usage);
+                args.part_size = Some(n.parse().unwrap_or_else(|_| usage()));
             }
             _ => usage(),
         }
@@ -151,8 +159,15 @@ async fn connect(args: &Args) -> s3io::Result<S3Connector> {
         .endpoint_url(env("S3_ENDPOINT"))
         .credentials(env("S3_ACCESS_KEY"), env("S3_SECRET_KEY"))
         .force_path_style(true);
-    if let Some(n) = args.concurrency {
-        builder = builder.transfer(TransferConfig::new().concurrency(n));
+    if args.concurrency.is_some() || args.part_size.is_some() {
+        let mut config = TransferConfig::new();
+        if let Some(n) = args.concurrency {
+            config = config.concurrency(n);
+        }
+        if let Some(bytes) = args.part_size {
+            config = config.part_size(bytes).multipart_threshold(bytes);
+        }
+        builder = builder.transfer(config);
     }
     let s3 = builder.build().await?;
     let bucket = env("S3_BUCKET");
