@@ -368,6 +368,7 @@ impl S3Connector {
             content_type,
             options: self.upload_options(),
             checksum: None,
+            payload_signing: crate::PayloadSigning::Always,
         };
         crate::transfer::multipart(&to, parts, concurrency, part).await
     }

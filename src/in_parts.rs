@@ -166,6 +166,7 @@ impl S3Object {
             content_type: Some(layers.content_type()),
             options: s3.upload_options(),
             checksum: s3.upload_options().checksum,
+            payload_signing: config.payload_signing,
         };
         let uploaded = transfer::put_stream(&to, config, parts).await;
         // Once the upload stops taking parts, the encoder stops too.

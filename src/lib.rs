@@ -243,8 +243,8 @@ pub use many::ManyOptions;
 pub use object::S3Object;
 pub use session::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_REGION, S3ConnectorBuilder};
 pub use transfer::{
-    Checksum, Encryption, FolderProgress, Progress, ProgressFn, TransferConfig, UploadInfo,
-    UploadOptions,
+    Checksum, Encryption, FolderProgress, PayloadSigning, Progress, ProgressFn, TransferConfig,
+    UploadInfo, UploadOptions,
 };
 
 /// The formats, on their own: the crate `s3io-formats`, which knows nothing about S3.

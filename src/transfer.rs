@@ -124,6 +124,7 @@ pub struct TransferConfig {
     pub(crate) multipart_threshold: u64,
     pub(crate) resume_attempts: u32,
     pub(crate) read_idle_timeout: Duration,
+    pub(crate) payload_signing: PayloadSigning,
     pub(crate) progress: Option<ProgressFn>,
     /// The folder transfer whose files this config moves, set by `upload_dir` and
     /// `download_dir` on a config of their own.
@@ -138,6 +139,7 @@ impl Default for TransferConfig {
             multipart_threshold: 16 << 20,
             resume_attempts: 5,
             read_idle_timeout: Duration::from_secs(60),
+            payload_signing: PayloadSigning::Auto,
             progress: None,
             folder: None,
         }
@@ -149,7 +151,8 @@ impl TransferConfig {
     pub const MIN_PART_SIZE: u64 = 5 << 20;
 
     /// The defaults: 8 MiB parts, 8 in flight, multipart uploads above 16 MiB, 5 resumes
-    /// per part, and 60 s of silence before a body read counts as stalled.
+    /// per part, 60 s of silence before a body read counts as stalled, and upload bodies
+    /// signed over plain HTTP only ([`PayloadSigning::Auto`]).
     pub fn new() -> Self {
         Self::default()
     }
@@ -182,6 +185,12 @@ impl TransferConfig {
     /// How long a body may send nothing before the read counts as stalled and is resumed.
     pub fn read_idle_timeout(mut self, timeout: Duration) -> Self {
         self.read_idle_timeout = timeout;
+        self
+    }
+
+    /// Whether upload bodies are part of their requests' signatures; see [`PayloadSigning`].
+    pub fn payload_signing(mut self, signing: PayloadSigning) -> Self {
+        self.payload_signing = signing;
         self
     }
 
@@ -258,8 +267,76 @@ impl fmt::Debug for TransferConfig {
             .field("multipart_threshold", &self.multipart_threshold)
             .field("resume_attempts", &self.resume_attempts)
             .field("read_idle_timeout", &self.read_idle_timeout)
+            .field("payload_signing", &self.payload_signing)
             .field("progress", &self.progress.as_ref().map(|_| "callback"))
             .finish()
+    }
+}
+
+/// Whether an upload's body is part of its SigV4 signature: the SHA-256 of every byte in the
+/// `x-amz-content-sha256` header, which s3io computes and the server computes again. Either
+/// way each body (each part) carries a checksum header the server checks it against
+/// ([`Checksum`]).
+///
+/// ```
+/// use s3io::{PayloadSigning, TransferConfig};
+///
+/// // As polars sends uploads: unsigned even over plain HTTP, to a trusted local server.
+/// let config = TransferConfig::new().payload_signing(PayloadSigning::Never);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum PayloadSigning {
+    /// As boto3 and the AWS CLI do: signed over plain HTTP; unsigned (`UNSIGNED-PAYLOAD`)
+    /// over HTTPS, where TLS guards the body in transit and the checksum guards it at rest.
+    #[default]
+    Auto,
+    /// Always signed, as the AWS SDK for Rust does by default.
+    Always,
+    /// Never signed, as polars sends uploads. Over plain HTTP the checksum still catches
+    /// corruption, but nothing stops someone on the path from changing body and checksum
+    /// together.
+    Never,
+}
+
+impl PayloadSigning {
+    /// Whether a body sent to `url` is signed.
+    pub(crate) fn signs(self, url: &str) -> bool {
+        let https = url
+            .get(..6)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https:"));
+        match self {
+            PayloadSigning::Auto => !https,
+            PayloadSigning::Always => true,
+            PayloadSigning::Never => false,
+        }
+    }
+}
+
+/// Leaves the body of a PutObject or UploadPart out of its signature where the
+/// [`PayloadSigning`] says so, decided on the request as it goes out (its URL says whether
+/// TLS carries it, whoever made the client). Bodies s3io sends are in memory, so their
+/// checksum goes in a header, signed.
+#[derive(Debug)]
+pub(crate) struct SignBody(pub(crate) PayloadSigning);
+
+impl aws_sdk_s3::config::Intercept for SignBody {
+    fn name(&self) -> &'static str {
+        "s3io::SignBody"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextMut<'_>,
+        _runtime: &aws_sdk_s3::config::RuntimeComponents,
+        cfg: &mut aws_sdk_s3::config::ConfigBag,
+    ) -> std::result::Result<(), aws_sdk_s3::error::BoxError> {
+        let request = context.request();
+        if !self.0.signs(request.uri()) && request.body().bytes().is_some() {
+            cfg.interceptor_state()
+                .store_put(aws_runtime::auth::PayloadSigningOverride::unsigned_payload());
+        }
+        Ok(())
     }
 }
 
@@ -362,5 +439,21 @@ impl Meter {
                 folder: self.folder.as_deref().map(FolderMeter::now),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PayloadSigning;
+
+    #[test]
+    fn bodies_are_signed_over_http_only_by_default_as_boto3_signs_them() {
+        let (http, https) = ("http://127.0.0.1:9000/b/k", "https://s3.amazonaws.com/b/k");
+        assert!(PayloadSigning::Auto.signs(http));
+        assert!(PayloadSigning::Auto.signs("HTTP://minio:9000/b/k"));
+        assert!(!PayloadSigning::Auto.signs(https));
+        assert!(!PayloadSigning::Auto.signs("HTTPS://S3.AMAZONAWS.COM/b/k"));
+        assert!(PayloadSigning::Always.signs(https));
+        assert!(!PayloadSigning::Never.signs(http));
     }
 }

@@ -399,6 +399,14 @@ def plan(args, data_dir, o):
             ("limit: encode only", [rust, "encode", "--key", out, "--file", f(source)]),
         ]  # fmt: skip
         if key.endswith(".csv"):
+            # polars sends upload bodies unsigned even over this plain-HTTP server; s3io and
+            # boto3 sign them there by default (PayloadSigning::Auto). The same setting as a
+            # row beside the default, which stays the one the targets use.
+            rows.append(
+                ("s3io, unsigned body (as polars)",
+                 [rust, "put", "--key", f"out/unsigned/{key}", "--file", f(source),
+                  "--unsigned-payload"])
+            )  # fmt: skip
             rows.append(
                 ("limit: boto3 multipart PUT",
                  py + ["python", "put-bytes", "--key", f"out/boto3/{key}", "--file", f(key)])

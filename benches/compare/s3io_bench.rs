@@ -5,7 +5,7 @@
 //! ```text
 //! compare <op> --key KEY [--file PATH] [--frame]      with S3_ENDPOINT, S3_BUCKET,
 //!              [--concurrency N] [--part-size BYTES]  S3_ACCESS_KEY, S3_SECRET_KEY,
-//!                                                     S3_WARMUP_KEY set
+//!              [--unsigned-payload]                   S3_WARMUP_KEY set
 //! compare serve --root DIR                            an embedded s3s-fs server (fallback)
 //! ```
 //!
@@ -21,7 +21,8 @@
 //! `--concurrency N` builds the connector with `TransferConfig::new().concurrency(N)` (parts
 //! in flight; the default config has 8): the scaling sweep of compare.py. `--part-size BYTES`
 //! sets `part_size` and `multipart_threshold` to BYTES (the default config: 8 MiB), to see
-//! what part size costs a server.
+//! what part size costs a server. `--unsigned-payload` sends upload bodies unsigned
+//! (`PayloadSigning::Never`), as polars does over plain HTTP; the default signs them there.
 //!
 //! Before the clock, as for the Python contenders (contenders.py): the connector is built and
 //! warmed with one tiny GET (`download_bytes` of S3_WARMUP_KEY) and one tiny PUT, so that the
@@ -41,7 +42,8 @@ use s3io::{Data, Format, S3Connector, TransferConfig};
 fn usage<T>() -> T {
     eprintln!(
         "usage: compare <get|put|get-bytes|put-bytes|decode|encode|noop> --key KEY [--file PATH] \
-         [--frame] [--concurrency N] [--part-size BYTES]\n       compare serve --root DIR"
+         [--frame] [--concurrency N] [--part-size BYTES] [--unsigned-payload]\n       \
+         compare serve --root DIR"
     );
     std::process::exit(2)
 }
@@ -53,6 +55,7 @@ struct Args {
     frame: bool,
     concurrency: Option<usize>,
     part_size: Option<u64>,
+    unsigned_payload: bool,
     root: Option<String>,
 }
 
@@ -70,6 +73,7 @@ fn args() -> Args {
         frame: false,
         concurrency: None,
         part_size: None,
+        unsigned_payload: false,
         root: None,
     };
     while let Some(flag) = it.next() {
@@ -78,6 +82,7 @@ fn args() -> Args {
             "--file" => args.file = Some(it.next().unwrap_or_else(usage)),
             "--root" => args.root = Some(it.next().unwrap_or_else(usage)),
             "--frame" => args.frame = true,
+            "--unsigned-payload" => args.unsigned_payload = true,
             "--concurrency" => {
                 let n = it.next().unwrap_or_else(usage);
                 args.concurrency = Some(n.parse().unwrap_or_else(|_| usage()));
@@ -159,8 +164,11 @@ async fn connect(args: &Args) -> s3io::Result<S3Connector> {
         .endpoint_url(env("S3_ENDPOINT"))
         .credentials(env("S3_ACCESS_KEY"), env("S3_SECRET_KEY"))
         .force_path_style(true);
-    if args.concurrency.is_some() || args.part_size.is_some() {
+    if args.concurrency.is_some() || args.part_size.is_some() || args.unsigned_payload {
         let mut config = TransferConfig::new();
+        if args.unsigned_payload {
+            config = config.payload_signing(s3io::PayloadSigning::Never);
+        }
         if let Some(n) = args.concurrency {
             config = config.concurrency(n);
         }

@@ -11,7 +11,10 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 
 use super::get::local_file_error;
 use super::upload_options::Checksum;
-use super::{Meter, TransferConfig, UploadInfo, UploadOptions, apply_upload_options};
+use super::{
+    Meter, PayloadSigning, SignBody, TransferConfig, UploadInfo, UploadOptions,
+    apply_upload_options,
+};
 use s3io_formats::{Error, ErrorKind, Result};
 
 /// Where an upload or copy goes, and what S3 stores with it.
@@ -23,6 +26,8 @@ pub(crate) struct Destination<'a> {
     pub(crate) options: &'a UploadOptions,
     /// The checksum the parts carry, for an upload; `None` for a copy, whose parts S3 makes.
     pub(crate) checksum: Option<Checksum>,
+    /// Whether the bodies sent are signed; a copy sends none.
+    pub(crate) payload_signing: PayloadSigning,
 }
 
 /// Uploads one buffer: a single PutObject up to the multipart threshold, parallel parts above.
@@ -42,6 +47,7 @@ pub(crate) async fn put_bytes(
         content_type: Some(content_type),
         options,
         checksum: options.checksum,
+        payload_signing: config.payload_signing,
     };
     let meter = Meter::new(config, bucket, key, None);
     let size = body.len() as u64;
@@ -97,6 +103,7 @@ pub(crate) async fn put_from_path(
         content_type: Some(content_type),
         options,
         checksum: options.checksum,
+        payload_signing: config.payload_signing,
     };
     let meter = Meter::new(config, bucket, key, Some(path));
     meter.set_total(size);
@@ -118,6 +125,8 @@ impl Destination<'_> {
             .set_checksum_algorithm(self.options.checksum.map(|c| c.algorithm()));
         let response = apply_upload_options!(request, self.options)
             .body(ByteStream::from(body))
+            .customize()
+            .interceptor(SignBody(self.payload_signing))
             .send()
             .await
             .map_err(crate::sdk_error::from_sdk)?;
@@ -170,6 +179,8 @@ impl Destination<'_> {
             .part_number(number)
             .set_checksum_algorithm(self.options.checksum.map(|c| c.algorithm()))
             .body(ByteStream::from(body))
+            .customize()
+            .interceptor(SignBody(self.payload_signing))
             .send()
             .await
             .map_err(crate::sdk_error::from_sdk)?;

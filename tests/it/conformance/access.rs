@@ -462,3 +462,50 @@ pub async fn checksums_are_chosen_and_corrupt_bodies_are_caught(t: &Target) {
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
 }
+
+/// Upload bodies are in their signatures or not, as `PayloadSigning` says: over the plain
+/// HTTP of these servers the default signs them (as boto3 does); `Never` sends
+/// `UNSIGNED-PAYLOAD` (as polars does), still signed in its headers and still with a checksum
+/// header; and the server stores the same bytes either way, whole and in parts.
+pub async fn upload_bodies_are_signed_as_asked_and_the_server_takes_them(t: &Target) {
+    use s3io::PayloadSigning;
+    let proxy = FaultProxy::start(t.endpoint_url());
+    let s3 = t
+        .builder()
+        .endpoint_url(proxy.endpoint_url())
+        .build()
+        .await
+        .unwrap();
+    let big = crate::support::patterned((11 << 20) + 5);
+    for signing in [
+        PayloadSigning::Auto,
+        PayloadSigning::Always,
+        PayloadSigning::Never,
+    ] {
+        let s3 = s3.with_transfer(super::transfer::small_parts().payload_signing(signing));
+        let key = format!("signing/{signing:?}");
+        proxy.reset();
+        s3.upload(t.bucket(), &format!("{key}.txt"), "small")
+            .await
+            .unwrap();
+        s3.upload(t.bucket(), &format!("{key}.bin"), big.clone())
+            .await
+            .unwrap();
+        let seen = proxy.seen();
+        let puts: Vec<&Seen> = seen.iter().filter(|s| s.method == "PUT").collect();
+        assert!(puts.len() >= 4, "a PutObject and 3 parts: {seen:#?}");
+        for put in puts {
+            let sha = put.header("x-amz-content-sha256").unwrap_or_default();
+            let hex = sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit());
+            match signing {
+                PayloadSigning::Never => assert_eq!(sha, "UNSIGNED-PAYLOAD", "{put:#?}"),
+                _ => assert!(hex, "{signing:?} over http signs the body: {put:#?}"),
+            }
+            assert!(put.signed(), "{put:#?}");
+            assert!(put.header("x-amz-checksum-crc32").is_some(), "{put:#?}");
+        }
+        let (small, bin) = (format!("{key}.txt"), format!("{key}.bin"));
+        assert_eq!(s3.download_text(t.bucket(), &small).await.unwrap(), "small");
+        assert!(s3.download_bytes(t.bucket(), &bin).await.unwrap() == big);
+    }
+}

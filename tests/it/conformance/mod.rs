@@ -58,6 +58,7 @@ conformance! {
     access::unsigned_requests_carry_no_signature,
     access::requester_pays_is_sent_with_every_request,
     access::checksums_are_chosen_and_corrupt_bodies_are_caught,
+    access::upload_bodies_are_signed_as_asked_and_the_server_takes_them,
     dataset::datasets_round_trip_with_escaped_hive_partitions,
     dataset::dataset_overwrites_replace_only_their_own_prefix,
     dataset::dataset_overwrite_failing_part_way_leaves_the_old_data,
