@@ -12,8 +12,9 @@ and warms it with one tiny GET and one tiny PUT through the same API it is then 
 the same storage options, which polars caches its object store by; awswrangler:
 wr.s3.read_csv / to_csv with the same boto3 session; pyarrow: a tiny read and write through
 its S3FileSystem). The input of a `put` or `put-bytes` is loaded from the local file untimed,
-and then the peak RSS is reset to the current RSS (`5` into /proc/self/clear_refs, as
-s3io_bench.rs does), so that a put's peak is the operation's with its input in memory.
+and then the peak RSS is reset to the current RSS (after glibc's malloc_trim(0); `5` into
+/proc/self/clear_refs, as s3io_bench.rs does), so that a put's peak is the operation's with
+its input in memory.
 Prints one JSON line:
 {"wall_s": ..., "amount": ..., "vm_hwm_kb": peak RSS of the process, "engine": xlsx engine}.
 
@@ -138,7 +139,15 @@ def read_file(path):
 
 def reset_peak_rss():
     """Resets VmHWM to the current RSS (Linux 4.0 and later): after a put's untimed input
-    load, so that the peak is the operation's."""
+    load, so that the peak is the operation's. First hands the memory the load freed back to
+    the OS (glibc's malloc_trim(0), as s3io_bench.rs does): glibc keeps freed arena pages
+    resident otherwise."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")

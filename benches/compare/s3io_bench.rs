@@ -27,12 +27,15 @@
 //! Before the clock, as for the Python contenders (contenders.py): the connector is built and
 //! warmed with one tiny GET (`download_bytes` of S3_WARMUP_KEY) and one tiny PUT, so that the
 //! SDK's first-request set-up and a pooled connection are ready when the timed call starts.
-//! `put`, `put-bytes` and `encode` load their input from `--file` first, then reset the peak
-//! RSS to the current RSS (`5` into /proc/self/clear_refs), so that their peak is the
-//! operation's with its input in memory, not the decoding of the input file.
+//! `put`, `put-bytes` and `encode` load their input from `--file` first, hand the memory the
+//! loading freed back to the OS (glibc's `malloc_trim(0)`), then reset the peak RSS to the
+//! current RSS (`5` into /proc/self/clear_refs), so that their peak is the operation's with
+//! its input in memory, not the decoding of the input file. `S3IO_COMPARE_SHOW_RSS=1` prints
+//! the RSS at the reset to stderr.
 //!
 //! Prints one JSON line: `{"wall_s": .., "amount": .., "vm_hwm_kb": ..}`, and
-//! `"frame_bytes": ..` (the frame's `estimated_size()`) where the operation holds a frame.
+//! `"frame_bytes": ..` (the frame's `estimated_size()`) and `"frame_views": ..` (the 16-byte
+//! string views that estimate leaves out) where the operation holds a frame.
 
 use std::time::Instant;
 
@@ -118,7 +121,26 @@ fn vm_hwm_kb() -> u64 {
 
 /// Resets the peak RSS to the current RSS (Linux 4.0 and later), after an untimed set-up.
 fn reset_peak_rss() {
+    // The input's decoding freed its scratch memory, but glibc's allocator keeps freed pages
+    // of its arenas resident; handing them back first keeps them out of the peak (the Python
+    // contenders do the same through ctypes).
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
+        }
+        // SAFETY: malloc_trim only returns free memory to the OS; it takes no pointers.
+        unsafe { malloc_trim(0) };
+    }
     let _ = std::fs::write("/proc/self/clear_refs", "5");
+    if std::env::var_os("S3IO_COMPARE_SHOW_RSS").is_some() {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let rss = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS"))
+            .unwrap_or("");
+        eprintln!("compare: at the peak's reset, {rss}");
+    }
 }
 
 fn read_file(args: &Args) -> Bytes {
@@ -146,6 +168,28 @@ fn frame_bytes(data: &Data) -> Option<usize> {
         Data::Frame(df) => Some(df.estimated_size()),
         _ => None,
     }
+}
+
+/// What `estimated_size()` misses of a frame: polars counts a string column as the sum of its
+/// strings' lengths, but holds a 16-byte view per row, with strings of up to 12 bytes inside
+/// it and longer ones in buffers besides. The frame's resident size is larger by this: the
+/// views, less the short strings the estimate counted that live in them.
+fn frame_views(data: &Data) -> Option<usize> {
+    let Data::Frame(df) = data else { return None };
+    let string_columns = df.columns().iter().filter_map(|c| c.str().ok());
+    Some(
+        string_columns
+            .map(|strings| {
+                let inline: usize = strings
+                    .downcast_iter()
+                    .flat_map(|array| array.views().iter())
+                    .map(|view| view.length as usize)
+                    .filter(|&n| n <= 12)
+                    .sum();
+                16 * strings.len() - inline
+            })
+            .sum(),
+    )
 }
 
 fn size_of(data: &Data) -> usize {
@@ -212,7 +256,7 @@ async fn main() -> s3io::Result<()> {
     }
     let format = Format::from_key(&args.key);
     let bucket = env("S3_BUCKET");
-    let mut frame = None;
+    let (mut frame, mut views) = (None, None);
     let (wall, amount) = match args.op.as_str() {
         "get" => {
             let s3 = connect(&args).await?;
@@ -223,7 +267,7 @@ async fn main() -> s3io::Result<()> {
                 s3.download(&bucket, &args.key).await?
             };
             let wall = t.elapsed();
-            frame = frame_bytes(&data);
+            (frame, views) = (frame_bytes(&data), frame_views(&data));
             (wall, size_of(&data))
         }
         "get-bytes" => {
@@ -234,7 +278,7 @@ async fn main() -> s3io::Result<()> {
         }
         "put" => {
             let data = load_data(&args)?;
-            frame = frame_bytes(&data);
+            (frame, views) = (frame_bytes(&data), frame_views(&data));
             let s3 = connect(&args).await?;
             reset_peak_rss();
             let t = Instant::now();
@@ -258,7 +302,7 @@ async fn main() -> s3io::Result<()> {
                 format.decode(bytes)?
             };
             let wall = t.elapsed();
-            frame = frame_bytes(&data);
+            (frame, views) = (frame_bytes(&data), frame_views(&data));
             (wall, size_of(&data))
         }
         "noop" => {
@@ -267,7 +311,7 @@ async fn main() -> s3io::Result<()> {
         }
         "encode" => {
             let data = load_data(&args)?;
-            frame = frame_bytes(&data);
+            (frame, views) = (frame_bytes(&data), frame_views(&data));
             reset_peak_rss();
             let t = Instant::now();
             let bytes = format.encode(&data)?;
@@ -276,7 +320,10 @@ async fn main() -> s3io::Result<()> {
         _ => usage(),
     };
     let peak = vm_hwm_kb();
-    let frame = frame.map_or(String::new(), |b| format!(", \"frame_bytes\": {b}"));
+    let frame = match (frame, views) {
+        (Some(b), Some(v)) => format!(", \"frame_bytes\": {b}, \"frame_views\": {v}"),
+        _ => String::new(),
+    };
     println!(
         "{{\"wall_s\": {:.6}, \"amount\": {amount}, \"vm_hwm_kb\": {peak}{frame}}}",
         wall.as_secs_f64(),
