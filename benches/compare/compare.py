@@ -564,7 +564,8 @@ def report(cases, results, errors, meta, engines):
     )
     lines.append(
         "Peak RSS: each process's VmHWM; a put, put-bytes or encode loads its input from the "
-        "local file first and then resets the peak to the current RSS (/proc/self/clear_refs),"
+        "local file first, hands freed memory back (glibc malloc_trim) and then resets the peak "
+        "to the current RSS (/proc/self/clear_refs),"
         " so its peak is the operation's with the input in memory"
     )
     lines.append("")
