@@ -327,7 +327,6 @@ pub async fn checksums_are_chosen_and_corrupt_bodies_are_caught(t: &Target) {
             .upload_options(UploadOptions::new().checksum(checksum))
             .build()
     };
-    let big = crate::support::patterned((11 << 20) + 5);
     for (checksum, header) in [
         (Checksum::Crc32c, "x-amz-checksum-crc32c"),
         (Checksum::Crc64Nvme, "x-amz-checksum-crc64nvme"),
@@ -337,28 +336,11 @@ pub async fn checksums_are_chosen_and_corrupt_bodies_are_caught(t: &Target) {
             .await
             .unwrap()
             .with_transfer(super::transfer::small_parts());
-        let key = format!("sum/{header}");
-        proxy.reset();
-        s3.upload(t.bucket(), &format!("{key}.txt"), "checked")
-            .await
-            .unwrap();
-        s3.upload(t.bucket(), &format!("{key}.bin"), big.clone())
-            .await
-            .unwrap();
-        let seen = proxy.seen();
-        let puts: Vec<&Seen> = seen.iter().filter(|s| s.method == "PUT").collect();
-        assert!(puts.len() >= 3, "a PutObject and parts: {seen:#?}");
-        for put in puts {
+        for put in small_and_parted_upload(t, &s3, &proxy, &format!("sum/{header}")).await {
             // The SDK sends the checksum as a header, or as a trailer it announces.
             let named = put.header(header).is_some() || put.header("x-amz-trailer") == Some(header);
             assert!(named, "{checksum:?}: {put:#?}");
         }
-        assert!(
-            s3.download_bytes(t.bucket(), &format!("{key}.bin"))
-                .await
-                .unwrap()
-                == big
-        );
     }
 
     // A body changed on the way is caught by its checksum: once, and the part is fetched
@@ -469,14 +451,7 @@ pub async fn checksums_are_chosen_and_corrupt_bodies_are_caught(t: &Target) {
 /// header; and the server stores the same bytes either way, whole and in parts.
 pub async fn upload_bodies_are_signed_as_asked_and_the_server_takes_them(t: &Target) {
     use s3io::PayloadSigning;
-    let proxy = FaultProxy::start(t.endpoint_url());
-    let s3 = t
-        .builder()
-        .endpoint_url(proxy.endpoint_url())
-        .build()
-        .await
-        .unwrap();
-    let big = crate::support::patterned((11 << 20) + 5);
+    let (proxy, s3) = t.through_proxy().await;
     for signing in [
         PayloadSigning::Auto,
         PayloadSigning::Always,
@@ -484,17 +459,7 @@ pub async fn upload_bodies_are_signed_as_asked_and_the_server_takes_them(t: &Tar
     ] {
         let s3 = s3.with_transfer(super::transfer::small_parts().payload_signing(signing));
         let key = format!("signing/{signing:?}");
-        proxy.reset();
-        s3.upload(t.bucket(), &format!("{key}.txt"), "small")
-            .await
-            .unwrap();
-        s3.upload(t.bucket(), &format!("{key}.bin"), big.clone())
-            .await
-            .unwrap();
-        let seen = proxy.seen();
-        let puts: Vec<&Seen> = seen.iter().filter(|s| s.method == "PUT").collect();
-        assert!(puts.len() >= 4, "a PutObject and 3 parts: {seen:#?}");
-        for put in puts {
+        for put in small_and_parted_upload(t, &s3, &proxy, &key).await {
             let sha = put.header("x-amz-content-sha256").unwrap_or_default();
             let hex = sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit());
             match signing {
@@ -504,8 +469,30 @@ pub async fn upload_bodies_are_signed_as_asked_and_the_server_takes_them(t: &Tar
             assert!(put.signed(), "{put:#?}");
             assert!(put.header("x-amz-checksum-crc32").is_some(), "{put:#?}");
         }
-        let (small, bin) = (format!("{key}.txt"), format!("{key}.bin"));
-        assert_eq!(s3.download_text(t.bucket(), &small).await.unwrap(), "small");
-        assert!(s3.download_bytes(t.bucket(), &bin).await.unwrap() == big);
     }
+}
+
+/// Uploads `key.txt` (one PutObject) and an 11 MiB `key.bin` (a multipart upload, with a
+/// connector of 5 MiB parts) through `proxy`, checks that both read back as sent, and returns
+/// the PUTs the proxy saw: the PutObject and the three parts.
+async fn small_and_parted_upload(
+    t: &Target,
+    s3: &s3io::S3Connector,
+    proxy: &FaultProxy,
+    key: &str,
+) -> Vec<Seen> {
+    let big = crate::support::patterned((11 << 20) + 5);
+    let (small, parted) = (format!("{key}.txt"), format!("{key}.bin"));
+    proxy.reset();
+    s3.upload(t.bucket(), &small, "small").await.unwrap();
+    s3.upload(t.bucket(), &parted, big.clone()).await.unwrap();
+    let puts: Vec<Seen> = proxy
+        .seen()
+        .into_iter()
+        .filter(|s| s.method == "PUT")
+        .collect();
+    assert!(puts.len() >= 4, "a PutObject and 3 parts: {puts:#?}");
+    assert_eq!(s3.download_text(t.bucket(), &small).await.unwrap(), "small");
+    assert!(s3.download_bytes(t.bucket(), &parted).await.unwrap() == big);
+    puts
 }
