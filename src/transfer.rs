@@ -456,4 +456,63 @@ mod tests {
         assert!(PayloadSigning::Always.signs(https));
         assert!(!PayloadSigning::Never.signs(http));
     }
+
+    /// Stops a request once it is signed, keeping its `x-amz-content-sha256`.
+    #[derive(Debug, Default, Clone)]
+    struct SignedAs(std::sync::Arc<std::sync::Mutex<Option<String>>>);
+
+    impl aws_sdk_s3::config::Intercept for SignedAs {
+        fn name(&self) -> &'static str {
+            "SignedAs"
+        }
+
+        fn read_before_transmit(
+            &self,
+            context: &aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+            _runtime: &aws_sdk_s3::config::RuntimeComponents,
+            _cfg: &mut aws_sdk_s3::config::ConfigBag,
+        ) -> std::result::Result<(), aws_sdk_s3::error::BoxError> {
+            let sent = context.request().headers().get("x-amz-content-sha256");
+            *self.0.lock().unwrap() = sent.map(str::to_owned);
+            Err("signed; not sent".into())
+        }
+    }
+
+    /// The header a PutObject to `endpoint` is signed with under `signing`, as the SDK sends
+    /// it: the endpoint is resolved and the request signed before the interceptor stops it,
+    /// so no server (and no TLS) is needed.
+    async fn content_sha256(endpoint: &str, signing: PayloadSigning) -> String {
+        use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("id", "secret", None, None, "test"))
+            .endpoint_url(endpoint)
+            .force_path_style(true)
+            .build();
+        let seen = SignedAs::default();
+        let put = aws_sdk_s3::Client::from_conf(config)
+            .put_object()
+            .bucket("b")
+            .key("k")
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(b"hello"))
+            .customize()
+            .interceptor(super::SignBody(signing))
+            .interceptor(seen.clone())
+            .send();
+        assert!(put.await.is_err(), "the interceptor stops every request");
+        let header = seen.0.lock().unwrap().clone();
+        header.expect("the request was signed before it was stopped")
+    }
+
+    #[tokio::test]
+    async fn https_bodies_go_unsigned_by_default_and_http_ones_signed() {
+        let hash = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+        let unsigned = "UNSIGNED-PAYLOAD";
+        let (http, https) = ("http://127.0.0.1:9", "https://127.0.0.1:9");
+        assert_eq!(content_sha256(https, PayloadSigning::Auto).await, unsigned);
+        assert_eq!(content_sha256(http, PayloadSigning::Auto).await, hash);
+        assert_eq!(content_sha256(https, PayloadSigning::Always).await, hash);
+        assert_eq!(content_sha256(http, PayloadSigning::Never).await, unsigned);
+    }
 }
