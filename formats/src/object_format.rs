@@ -348,7 +348,7 @@ pub struct PartDecoder {
     limits: Limits,
     /// The bytes received so far, held to the limits' largest object.
     received: u64,
-    /// The object's first bytes, held until there are enough to see a byte-order mark.
+    /// The first bytes of a text object, held until there are enough to see a byte-order mark.
     start: Option<Vec<u8>>,
 }
 
@@ -412,7 +412,7 @@ impl PartDecoder {
             ratio: codec.output_ratio(),
             limits: options.settings.limits,
             received: 0,
-            start: Some(Vec::new()),
+            start: codec.is_text().then(Vec::new),
         })
     }
 

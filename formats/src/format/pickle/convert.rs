@@ -318,6 +318,58 @@ struct Reader<'g> {
 impl<'g> Reader<'g> {
     // ---- the graph ----
 
+    /// Held payload `id` ([`V::Held`]).
+    fn held(&self, id: u32) -> Result<Bytes> {
+        self.g
+            .held(id)
+            .ok_or_else(|| bad("a bytes payload read again after its last use"))
+    }
+
+    /// For each block of `blocks` (values and placement), the held payloads it is the last
+    /// block to use, found by walking the graph once from the last block back.
+    fn last_uses(&self, blocks: &[(V, V)]) -> Vec<Vec<u32>> {
+        let mut seen_nodes = vec![false; self.g.nodes.len()];
+        let mut seen_tuples = std::collections::HashSet::new();
+        let mut seen_held = std::collections::HashSet::new();
+        let mut out = vec![Vec::new(); blocks.len()];
+        for (k, (values, placement)) in blocks.iter().enumerate().rev() {
+            let mut todo: Vec<&V> = vec![values, placement];
+            while let Some(v) = todo.pop() {
+                match v {
+                    V::Held(id) if seen_held.insert(*id) => out[k].push(*id),
+                    V::Tuple(items)
+                        if seen_tuples.insert(std::rc::Rc::as_ptr(items).cast::<V>()) =>
+                    {
+                        todo.extend(items.iter())
+                    }
+                    V::Node(id) => {
+                        let Some(seen) = seen_nodes.get_mut(*id as usize) else {
+                            continue;
+                        };
+                        if std::mem::replace(seen, true) {
+                            continue;
+                        }
+                        match &self.g.nodes[*id as usize] {
+                            Node::List(items) | Node::Set { items, .. } => todo.extend(items),
+                            Node::Dict(pairs) => {
+                                todo.extend(pairs.iter().flat_map(|(a, b)| [a, b]))
+                            }
+                            Node::Object {
+                                args, state, items, ..
+                            } => {
+                                todo.push(args);
+                                todo.extend(state);
+                                todo.extend(items.iter().flat_map(|(a, b)| [a, b]));
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+
     /// Enters node `v` (if it is one) for `f`, refusing one already being read (an object
     /// inside itself) and nesting deeper than the limit.
     fn enter<T>(&mut self, v: &V, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
@@ -434,6 +486,7 @@ impl<'g> Reader<'g> {
             V::Float(f) => PickleValue::F64(*f),
             V::Str(s) => PickleValue::String(s.to_string()),
             V::Bytes(b) => PickleValue::Bytes(b.to_vec()),
+            V::Held(id) => PickleValue::Bytes(self.held(*id)?.to_vec()),
             V::Tuple(items) => PickleValue::Tuple(self.values(items)?),
             V::Global("NA") => PickleValue::None,
             V::Global(g) => {
@@ -523,6 +576,7 @@ impl<'g> Reader<'g> {
                     self.dtype(arg(0).ok_or_else(|| bad("a numpy scalar without dtype"))?)?;
                 match arg(1) {
                     Some(V::Bytes(raw)) => scalar(&dtype, raw)?,
+                    Some(V::Held(id)) => scalar(&dtype, &self.held(*id)?)?,
                     Some(V::Str(text)) => scalar(&dtype, &latin1(text)?)?,
                     Some(other) if dtype.kind == b'O' => self.value(other)?,
                     _ => return Err(bad("a numpy scalar without its bytes")),
@@ -783,6 +837,7 @@ impl<'g> Reader<'g> {
         } else {
             let raw = match data_v {
                 V::Bytes(b) => b.clone(),
+                V::Held(id) => self.held(*id)?,
                 V::Str(s) => Bytes::from(latin1(s)?),
                 _ => return Err(bad("a numpy array without its bytes")),
             };
@@ -1304,6 +1359,7 @@ impl<'g> Reader<'g> {
                 Some(b) => match self.obj(b) {
                     Some(p) if p.class == "pa.py_buffer" => match p.args.first() {
                         Some(V::Bytes(b)) => Ok(Some(b.clone())),
+                        Some(V::Held(id)) => self.held(*id).map(Some),
                         _ => Err(bad("a pyarrow buffer without bytes")),
                     },
                     _ => Err(bad("a pyarrow buffer that is not a py_buffer")),
@@ -1597,7 +1653,13 @@ impl<'g> Reader<'g> {
             let nrows = index.len();
             let ncols = labels.len();
             let mut columns: Vec<Option<Series>> = vec![None; ncols];
-            for (values, placement) in &blocks {
+            // The frame is the pickle's root: nothing reads a payload after its last block.
+            let last_uses = if r.depth == 1 {
+                r.last_uses(&blocks)
+            } else {
+                vec![Vec::new(); blocks.len()]
+            };
+            for ((values, placement), done) in blocks.iter().zip(last_uses) {
                 let places = r.placement(placement, ncols)?;
                 let names: Vec<String> = places.iter().map(|&p| labels[p].clone()).collect();
                 let series = r.columns_of(values, &names)?;
@@ -1619,6 +1681,9 @@ impl<'g> Reader<'g> {
                         )));
                     }
                     columns[p] = Some(s);
+                }
+                for id in done {
+                    r.g.release(id);
                 }
             }
             let mut out: Vec<Column> = Vec::with_capacity(ncols + 1);

@@ -18,6 +18,7 @@ use std::rc::Rc;
 use bytes::Bytes;
 use num_bigint::BigInt;
 
+use super::parts::Lifted;
 use super::{Memo, Opcodes};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -35,6 +36,8 @@ pub(crate) enum V {
     Str(Rc<str>),
     /// bytes, bytearray, and protocol 5's in-band buffers; a slice of the pickle itself.
     Bytes(Bytes),
+    /// A bytes payload lifted out of the pickle as it arrived ([`Graph::held`]).
+    Held(u32),
     Tuple(Rc<[V]>),
     /// A container or object in the arena.
     Node(u32),
@@ -63,6 +66,25 @@ pub(crate) enum Node {
 pub(crate) struct Graph {
     pub(crate) nodes: Vec<Node>,
     pub(crate) root: V,
+    /// The payloads [`V::Held`] names, each until [`Graph::release`] lets it go.
+    pub(crate) held: Vec<std::cell::Cell<Option<Bytes>>>,
+}
+
+impl Graph {
+    /// Held payload `id`, unless it was let go.
+    pub(crate) fn held(&self, id: u32) -> Option<Bytes> {
+        let cell = self.held.get(id as usize)?;
+        let bytes = cell.take();
+        cell.set(bytes.clone());
+        bytes
+    }
+
+    /// Lets held payload `id` go: nothing will read it again.
+    pub(crate) fn release(&self, id: u32) {
+        if let Some(cell) = self.held.get(id as usize) {
+            cell.set(None);
+        }
+    }
 }
 
 /// The canonical name of an allowed global, or `None`.
@@ -181,24 +203,35 @@ fn malformed(why: impl std::fmt::Display, at: usize) -> Error {
 }
 
 /// Runs the pickle's opcodes and returns the graph they build.
+#[cfg(test)]
 pub(crate) fn run(bytes: &Bytes) -> Result<Graph> {
+    run_lifted(Lifted::whole(bytes.clone()))
+}
+
+/// Runs the opcodes of a pickle whose large payloads may have been lifted out: each opcode
+/// left with a count of zero where one was reads as its payload, held in the graph.
+pub(crate) fn run_lifted(input: Lifted) -> Result<Graph> {
     let mut m = Machine::default();
+    let bytes = &input.skeleton;
     let mut ops = Opcodes { bytes, pos: 0 };
     loop {
         let at = ops.pos;
         let Some(op) = ops.byte() else {
+            let at = input.origin(at);
             return Err(malformed("the pickle ends before its STOP opcode", at));
         };
-        match m.step(op, &mut ops, bytes) {
+        match m.step(op, &mut ops, &input) {
             Ok(Some(root)) => {
+                let held = input.payloads.into_iter().map(|p| Some(p.bytes).into());
                 return Ok(Graph {
                     nodes: m.nodes,
                     root,
+                    held: held.collect(),
                 });
             }
             Ok(None) => {}
             Err(Step::Refused(e)) => return Err(e),
-            Err(Step::Bad(why)) => return Err(malformed(why, at)),
+            Err(Step::Bad(why)) => return Err(malformed(why, input.origin(at))),
         }
     }
 }
@@ -231,7 +264,8 @@ struct Machine {
 type StepResult = std::result::Result<Option<V>, Step>;
 
 impl Machine {
-    fn step(&mut self, op: u8, ops: &mut Opcodes<'_>, whole: &Bytes) -> StepResult {
+    fn step(&mut self, op: u8, ops: &mut Opcodes<'_>, input: &Lifted) -> StepResult {
+        let whole = &input.skeleton;
         let eof = || Step::Bad("the pickle ends inside an opcode's argument".into());
         if let Some(made) = leaf(op, ops) {
             let v = match made? {
@@ -244,7 +278,10 @@ impl Machine {
                 Leaf::Text(text) => V::Str(text.into()),
                 Leaf::Bytes(raw) => {
                     let start = raw.as_ptr() as usize - whole.as_ptr() as usize;
-                    V::Bytes(whole.slice(start..start + raw.len()))
+                    match input.payload_at(start).filter(|_| raw.is_empty()) {
+                        Some(id) => V::Held(id as u32),
+                        None => V::Bytes(whole.slice(start..start + raw.len())),
+                    }
                 }
                 Leaf::OwnedBytes(raw) => V::Bytes(Bytes::from(raw)),
             };
@@ -516,6 +553,7 @@ impl Machine {
             }
             ("bytes" | "bytearray", []) => return Ok(V::Bytes(Bytes::new())),
             ("bytes" | "bytearray", [V::Bytes(b)]) => return Ok(V::Bytes(b.clone())),
+            ("bytes" | "bytearray", [V::Held(id)]) => return Ok(V::Held(*id)),
             ("set" | "frozenset" | "list", rest) => {
                 let items = match rest {
                     [] => Vec::new(),

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use polars::prelude::DataFrame;
 use serde_pickle::SerOptions;
 
-use super::codec::{Codec, encode_error};
+use super::codec::{Codec, DecodeParts, Fed, PartsInto, encode_error};
 use super::table::{Cell, Columns, FrameBuilder, FrameCells, frame_from_records};
 use crate::data::{Data, PickleValue};
 use crate::error::{Error, ErrorKind, Result};
@@ -24,11 +24,13 @@ use crate::settings::{PickleLayout, ReadSettings, WriteSettings};
 
 mod convert;
 mod machine;
+mod parts;
 mod scan;
 mod tree;
 mod write;
 
 use convert::Decoded;
+use parts::{Lifted, Lifter};
 
 /// Stack size of the thread that decodes pickles, at least. Reading the object graph recurses
 /// once per nesting level; the depth limit keeps it far inside.
@@ -54,19 +56,27 @@ impl Codec for Pickle {
 
     /// A pickled DataFrame, Series or numpy array is a frame; anything else a value.
     fn decode(&self, bytes: Bytes, options: &ReadSettings) -> Result<Data> {
-        Ok(match unpickle(bytes, options)? {
-            Decoded::Frame(df) => Data::Frame(df),
-            Decoded::Value(value) => Data::Pickle(value),
-        })
+        decoded_data(unpickle(Lifted::whole(bytes), options)?)
     }
 
     /// A pickled DataFrame, Series or numpy array, or a table of builtins: a dict of
     /// equal-length lists or a list of dicts, in the pickle's own order.
     fn decode_frame(&self, bytes: Bytes, options: &ReadSettings) -> Result<DataFrame> {
-        match unpickle(bytes, options)? {
-            Decoded::Frame(df) => Ok(df),
-            Decoded::Value(value) => frame_from_value(&value, &options.budget()),
-        }
+        decoded_frame(unpickle(Lifted::whole(bytes), options)?, options)
+    }
+
+    /// Every pickle: its large bytes payloads are lifted into buffers of their own as the
+    /// parts arrive ([`parts`]), so a pickled DataFrame is never held whole beside its frame.
+    fn part_decoder(
+        &'static self,
+        options: &ReadSettings,
+        into: PartsInto,
+    ) -> Option<Box<dyn DecodeParts>> {
+        Some(Box::new(PickleParts {
+            lifter: Lifter::default(),
+            options: options.clone(),
+            into,
+        }))
     }
 
     /// A frame as a pandas DataFrame (or a dict of lists, as the settings say); any other
@@ -97,6 +107,45 @@ impl Codec for Pickle {
     }
 }
 
+/// What [`Codec::decode`] gives for what the pickle decoded to.
+fn decoded_data(decoded: Decoded) -> Result<Data> {
+    Ok(match decoded {
+        Decoded::Frame(df) => Data::Frame(df),
+        Decoded::Value(value) => Data::Pickle(value),
+    })
+}
+
+/// What [`Codec::decode_frame`] gives for what the pickle decoded to.
+fn decoded_frame(decoded: Decoded, options: &ReadSettings) -> Result<DataFrame> {
+    match decoded {
+        Decoded::Frame(df) => Ok(df),
+        Decoded::Value(value) => frame_from_value(&value, &options.budget()),
+    }
+}
+
+/// A pickle decoded from its parts: lifted as they arrive, decoded after the last.
+struct PickleParts {
+    lifter: Lifter,
+    options: ReadSettings,
+    into: PartsInto,
+}
+
+impl DecodeParts for PickleParts {
+    fn push(&mut self, part: Bytes) -> Result<Fed> {
+        self.lifter.push(&part);
+        Ok(Fed::More)
+    }
+
+    fn finish(self: Box<Self>) -> Result<Option<Data>> {
+        let decoded = unpickle(self.lifter.finish(), &self.options)?;
+        match self.into {
+            PartsInto::Data => decoded_data(decoded),
+            PartsInto::Frame => decoded_frame(decoded, &self.options).map(Data::Frame),
+        }
+        .map(Some)
+    }
+}
+
 /// A frame from a pickled value already in memory, which may make up to
 /// [`DECODED_MAX_RATIO`](crate::Limits::DECODED_MAX_RATIO) times the cells it holds.
 pub(crate) fn frame_from_held(value: &PickleValue) -> Result<DataFrame> {
@@ -117,12 +166,14 @@ pub(crate) fn frame_from_held(value: &PickleValue) -> Result<DataFrame> {
 /// stack sized for the depth allowed. A pickle of builtin values is then read in one pass by
 /// [`tree`]; any other (or one `tree` leaves) is run by [`machine`], which refuses any global
 /// it names outside the allow-list, and read by [`convert`].
-fn unpickle(bytes: Bytes, options: &ReadSettings) -> Result<Decoded> {
+fn unpickle(input: Lifted, options: &ReadSettings) -> Result<Decoded> {
+    // Lifted payloads count as what they are: bytes the values hold.
+    let lifted = input.payload_len();
     let bounds = scan::Bounds {
         max_depth: options.limits.pickle_depth(),
-        max_memory: options.output_remaining(),
+        max_memory: options.output_remaining().saturating_sub(lifted),
     };
-    let memory = scan::check(&bytes, bounds)?;
+    let memory = scan::check_at(&input.skeleton, bounds, |at| input.origin(at))? + lifted;
     options.charge_output(memory, || "the pickle's values".into())?;
     let stack = DECODE_STACK + STACK_PER_LEVEL * bounds.max_depth as usize;
     let decoded = std::thread::scope(|scope| {
@@ -130,10 +181,13 @@ fn unpickle(bytes: Bytes, options: &ReadSettings) -> Result<Decoded> {
             .name("s3io-unpickle".into())
             .stack_size(stack)
             .spawn_scoped(scope, || {
-                if let Some(value) = tree::build(&bytes, bounds.max_depth, bounds.max_memory) {
+                if input.payloads.is_empty()
+                    && let Some(value) =
+                        tree::build(&input.skeleton, bounds.max_depth, bounds.max_memory)
+                {
                     return Ok(Decoded::Value(value));
                 }
-                let graph = machine::run(&bytes)?;
+                let graph = machine::run_lifted(input)?;
                 convert::read(&graph, options)
             })
             .map(|thread| thread.join())
@@ -396,6 +450,72 @@ mod tests {
         // Builtins pass.
         assert_eq!(refused(b"c__builtin__\nset\n(]tR."), None);
         assert_eq!(refused(b"\x80\x02]q\x00K\x01a."), None);
+    }
+
+    /// Every pickle fixture, and every pickle of the hostile corpus, decodes from its parts,
+    /// with its payloads lifted, to what the whole object decodes to, errors alike: parts
+    /// of several sizes, every bytes payload lifted or only the longer ones.
+    #[test]
+    fn lifted_parts_decode_as_the_whole_pickle_does() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+        let mut files = Vec::new();
+        let environments = std::fs::read_dir(root.join("pandas-pickles")).unwrap();
+        for dir in ["pickle", "hostile"].iter().map(|d| root.join(d)).chain(
+            environments
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.is_dir()),
+        ) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path
+                    .extension()
+                    .is_some_and(|e| e == "pkl" || e == "pickle")
+                {
+                    files.push(path);
+                }
+            }
+        }
+        assert!(files.len() > 350, "{} pickles", files.len());
+        let options = ReadSettings::default();
+        // Frames compare by schema and values (their Debug text needs polars' timezones).
+        let outcome = |input: Lifted| match unpickle(input, &options) {
+            Ok(Decoded::Frame(df)) => Ok((Some(df), None)),
+            Ok(Decoded::Value(v)) => Ok((None, Some(v))),
+            Err(e) => Err(format!("{:?}: {}", e.kind(), e.message())),
+        };
+        let alike = |a: &std::result::Result<(Option<DataFrame>, Option<PickleValue>), String>,
+                     b: &std::result::Result<(Option<DataFrame>, Option<PickleValue>), String>| {
+            match (a, b) {
+                (Ok((Some(x), _)), Ok((Some(y), _))) => {
+                    x.schema() == y.schema() && x.equals_missing(y)
+                }
+                (Ok((None, x)), Ok((None, y))) => x == y,
+                (Err(x), Err(y)) => x == y,
+                _ => false,
+            }
+        };
+        let mut lifted = 0;
+        for path in files {
+            let bytes = std::fs::read(&path).unwrap();
+            let whole = outcome(Lifted::whole(Bytes::from(bytes.clone())));
+            for (lift, part) in [(1, 7), (1, 4096), (64, 1000)] {
+                let mut lifter = parts::Lifter::lifting(lift);
+                for chunk in bytes.chunks(part) {
+                    lifter.push(chunk);
+                }
+                let input = lifter.finish();
+                lifted += input.payloads.len();
+                let got = outcome(input);
+                assert!(
+                    alike(&got, &whole),
+                    "{} lifting from {lift}: {:?} / {:?}",
+                    path.display(),
+                    got.as_ref().err(),
+                    whole.as_ref().err()
+                );
+            }
+        }
+        assert!(lifted > 300, "{lifted} payloads lifted");
     }
 
     #[test]

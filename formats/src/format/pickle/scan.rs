@@ -74,18 +74,32 @@ struct Node {
 /// `bounds.max_memory` bytes to decode. Streams serde-pickle could not decode give an
 /// [`ErrorKind::Decode`] error naming the byte where they go wrong. Returns the memory the
 /// decoded values take, as estimated.
+#[cfg(test)]
 pub(crate) fn check(bytes: &[u8], bounds: Bounds) -> Result<u64> {
+    check_at(bytes, bounds, |at| at)
+}
+
+/// [`check`], naming the byte where the stream goes wrong by `origin(offset)`: where it lay
+/// in the pickle as sent, when `bytes` is a [`Lifted`](super::parts::Lifted) skeleton.
+pub(crate) fn check_at(
+    bytes: &[u8],
+    bounds: Bounds,
+    origin: impl Fn(usize) -> usize,
+) -> Result<u64> {
     let mut machine = Machine::default();
     let mut ops = Opcodes { bytes, pos: 0 };
     let root = loop {
         let at = ops.pos;
         let Some(op) = ops.byte() else {
-            return Err(malformed("the pickle ends before its STOP opcode", at));
+            return Err(malformed(
+                "the pickle ends before its STOP opcode",
+                origin(at),
+            ));
         };
         match machine.step(op, &mut ops) {
             Ok(Some(root)) => break root,
             Ok(None) => {}
-            Err(why) => return Err(malformed(&why, at)),
+            Err(why) => return Err(malformed(&why, origin(at))),
         }
     };
     machine.bound(root, bounds)
