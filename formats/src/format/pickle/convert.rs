@@ -11,6 +11,10 @@ use std::borrow::Cow;
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 use polars::prelude::*;
+use polars_arrow::array::PrimitiveArray;
+use polars_arrow::bitmap::Bitmap;
+use polars_arrow::types::NativeType;
+use polars_buffer::Buffer;
 
 use super::machine::{Global, Graph, Node, V};
 use crate::data::{PickleValue, PyTimeZone};
@@ -150,6 +154,10 @@ struct Array<'g> {
     shape: Vec<usize>,
     fortran: bool,
     data: Elements<'g>,
+    /// The bytes are a lifted payload ([`V::Held`]): a buffer of their own, aligned to 8
+    /// bytes, which columns may share instead of copying. (A slice of a whole pickle is
+    /// copied: sharing it would keep the whole pickle for as long as the frame.)
+    own: bool,
 }
 
 impl Array<'_> {
@@ -293,6 +301,45 @@ impl Index {
             }
         }
     }
+}
+
+/// Elements `sel` of `a` read in place, sharing its bytes: the contiguous little-endian
+/// elements of a lifted payload (`a.own`), whose buffer is aligned for any of them. `None`
+/// where they must be copied.
+fn in_place<T: bytemuck::Pod>(a: &Array<'_>, raw: &Bytes, sel: Sel) -> Option<Buffer<T>> {
+    let n = std::mem::size_of::<T>();
+    let native = cfg!(target_endian = "little") && !a.dtype.big_endian;
+    if !a.own || !native || sel.stride != 1 || a.dtype.size != n {
+        return None;
+    }
+    let bytes = raw.slice(sel.start * n..(sel.start + sel.len) * n);
+    bytemuck::try_cast_slice::<u8, T>(&bytes).ok()?;
+    Some(Buffer::from_owner(InPlace::<T> {
+        bytes,
+        of: std::marker::PhantomData,
+    }))
+}
+
+/// Bytes read as elements of `T`, for a column's buffer ([`in_place`]).
+struct InPlace<T> {
+    bytes: Bytes,
+    of: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: bytemuck::Pod> AsRef<[T]> for InPlace<T> {
+    fn as_ref(&self) -> &[T] {
+        bytemuck::cast_slice(&self.bytes)
+    }
+}
+
+/// A numeric column of `values`, null where `validity` says.
+fn numbers<T: PolarsNumericType>(
+    name: PlSmallStr,
+    values: Buffer<T::Native>,
+    validity: Option<Bitmap>,
+) -> ChunkedArray<T> {
+    let dtype = <T::Native as NativeType>::PRIMITIVE.into();
+    ChunkedArray::with_chunk(name, PrimitiveArray::new(dtype, values, validity))
 }
 
 fn label_texts(column: &Series) -> Result<Vec<String>> {
@@ -823,6 +870,7 @@ impl<'g> Reader<'g> {
                 char::from(dtype.kind)
             )));
         }
+        let own = matches!(data_v, V::Held(_));
         let data = if dtype.kind == b'O' {
             let items = self
                 .list(data_v)
@@ -873,6 +921,7 @@ impl<'g> Reader<'g> {
             shape,
             fortran,
             data,
+            own,
         })
     }
 
@@ -908,7 +957,9 @@ impl<'g> Reader<'g> {
                         <$t>::from_le_bytes(b)
                     }
                 };
-                let values: Vec<$t> = if sel.stride == 1 {
+                if let Some(values) = in_place::<$t>(a, &raw, sel) {
+                    values
+                } else if sel.stride == 1 {
                     let bytes = &raw[sel.start * N..(sel.start + n) * N];
                     if d.big_endian {
                         bytes.chunks_exact(N).map(from).collect()
@@ -920,49 +971,48 @@ impl<'g> Reader<'g> {
                     }
                 } else {
                     sel.iter().map(|i| from(at(i))).collect()
-                };
-                values
+                }
             }};
         }
         // Floats: NaN is null, with a validity mask only when there is one.
         macro_rules! float {
             ($t:ty, $ca:ty) => {{
                 let values = num!($t);
-                if values.iter().any(|f| f.is_nan()) {
-                    <$ca>::from_iter_options(
-                        name,
-                        values.into_iter().map(|f| (!f.is_nan()).then_some(f)),
-                    )
-                    .into_series()
-                } else {
-                    <$ca>::from_vec(name, values).into_series()
-                }
+                let validity = values
+                    .iter()
+                    .any(|f| f.is_nan())
+                    .then(|| values.iter().map(|f| !f.is_nan()).collect());
+                numbers::<$ca>(name, values, validity).into_series()
             }};
         }
-        // The values' vector becomes the column's buffer (`from_vec`): `Series::new` would
-        // copy it, holding a block's column twice at the peak.
+        // The values' buffer becomes the column's: `Series::new` would copy it, holding a
+        // block's column twice at the peak.
         Ok(match (d.kind, d.size) {
             (b'b', 1) => Series::new(name, sel.iter().map(|i| raw[i] != 0).collect::<Vec<_>>()),
-            (b'i', 1) => Int8Chunked::from_vec(name, num!(i8)).into_series(),
-            (b'i', 2) => Int16Chunked::from_vec(name, num!(i16)).into_series(),
-            (b'i', 4) => Int32Chunked::from_vec(name, num!(i32)).into_series(),
-            (b'i', 8) => Int64Chunked::from_vec(name, num!(i64)).into_series(),
-            (b'u', 1) => UInt8Chunked::from_vec(name, num!(u8)).into_series(),
-            (b'u', 2) => UInt16Chunked::from_vec(name, num!(u16)).into_series(),
-            (b'u', 4) => UInt32Chunked::from_vec(name, num!(u32)).into_series(),
-            (b'u', 8) => UInt64Chunked::from_vec(name, num!(u64)).into_series(),
-            (b'f', 4) => float!(f32, Float32Chunked),
-            (b'f', 8) => float!(f64, Float64Chunked),
+            (b'i', 1) => numbers::<Int8Type>(name, num!(i8), None).into_series(),
+            (b'i', 2) => numbers::<Int16Type>(name, num!(i16), None).into_series(),
+            (b'i', 4) => numbers::<Int32Type>(name, num!(i32), None).into_series(),
+            (b'i', 8) => numbers::<Int64Type>(name, num!(i64), None).into_series(),
+            (b'u', 1) => numbers::<UInt8Type>(name, num!(u8), None).into_series(),
+            (b'u', 2) => numbers::<UInt16Type>(name, num!(u16), None).into_series(),
+            (b'u', 4) => numbers::<UInt32Type>(name, num!(u32), None).into_series(),
+            (b'u', 8) => numbers::<UInt64Type>(name, num!(u64), None).into_series(),
+            (b'f', 4) => float!(f32, Float32Type),
+            (b'f', 8) => float!(f64, Float64Type),
             (b'M' | b'm', 8) => {
                 let unit = d.unit.ok_or_else(|| bad("a datetime64 without a unit"))?;
                 let (tu, factor) = unit.polars();
                 let values = num!(i64);
-                let ca = if factor == 1 && !values.contains(&i64::MIN) {
-                    Int64Chunked::from_vec(name, values)
+                let ca = if factor == 1 {
+                    // NaT is i64::MIN: null, over the value it keeps.
+                    let validity = values
+                        .contains(&i64::MIN)
+                        .then(|| values.iter().map(|v| *v != i64::MIN).collect());
+                    numbers::<Int64Type>(name, values, validity)
                 } else {
                     Int64Chunked::from_iter_options(
                         name,
-                        values.into_iter().map(|v| {
+                        values.iter().map(|&v| {
                             if v == i64::MIN {
                                 None
                             } else {

@@ -38,7 +38,7 @@ pub(crate) struct Lifted {
     pub(crate) payloads: Vec<Payload>,
 }
 
-/// A lifted payload.
+/// A lifted payload, in a buffer of its own aligned to 8 bytes.
 pub(crate) struct Payload {
     /// Where it was in the skeleton: right after its opcode's zero count.
     pub(crate) at: usize,
@@ -150,7 +150,56 @@ fn extent(buf: &[u8], lift: u64) -> Extent {
 struct Filling {
     header: Vec<u8>,
     count: u64,
-    bytes: Vec<u8>,
+    bytes: Words,
+}
+
+/// Bytes kept in 8-byte words, so that numbers of any width can be read in place: a lifted
+/// numpy block becomes its columns' buffers without a copy.
+pub(crate) struct Words {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl Words {
+    /// Room for `bytes` bytes, in address space only (see [`RESERVE_MAX`]); a refusal
+    /// leaves the buffer to grow as it fills.
+    fn reserving(bytes: u64) -> Words {
+        let mut words = Vec::new();
+        let _ = words.try_reserve_exact(bytes.min(RESERVE_MAX).div_ceil(8) as usize);
+        Words { words, len: 0 }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Appends `more`, word by word (no zeroing first: only what arrives is written).
+    fn extend(&mut self, mut more: &[u8]) {
+        let used = self.len % 8;
+        if used > 0 {
+            let last = self.words.last_mut().expect("a partly filled word");
+            let n = more.len().min(8 - used);
+            bytemuck::bytes_of_mut(last)[used..used + n].copy_from_slice(&more[..n]);
+            self.len += n;
+            more = &more[n..];
+        }
+        let whole = more.chunks_exact(8);
+        let tail = whole.remainder();
+        self.words
+            .extend(whole.map(|w| u64::from_ne_bytes(w.try_into().expect("8 bytes"))));
+        if !tail.is_empty() {
+            let mut last = [0u8; 8];
+            last[..tail.len()].copy_from_slice(tail);
+            self.words.push(u64::from_ne_bytes(last));
+        }
+        self.len += more.len();
+    }
+}
+
+impl AsRef<[u8]> for Words {
+    fn as_ref(&self) -> &[u8] {
+        &bytemuck::cast_slice::<u64, u8>(&self.words)[..self.len]
+    }
 }
 
 /// Splits a pickle, part by part, into a skeleton and its lifted payloads.
@@ -210,7 +259,7 @@ impl Lifter {
     pub(crate) fn finish(mut self) -> Lifted {
         if let Some(cut) = self.filling.take() {
             self.skeleton.extend_from_slice(&cut.header);
-            self.skeleton.extend_from_slice(&cut.bytes);
+            self.skeleton.extend_from_slice(cut.bytes.as_ref());
         }
         self.skeleton.extend_from_slice(&self.carry);
         Lifted {
@@ -232,7 +281,7 @@ impl Lifter {
                 let n = left
                     .len()
                     .min(usize::try_from(wanted).unwrap_or(usize::MAX));
-                fill.bytes.extend_from_slice(&left[..n]);
+                fill.bytes.extend(&left[..n]);
                 pos += n;
                 if (fill.bytes.len() as u64) < fill.count {
                     return pos;
@@ -243,7 +292,7 @@ impl Lifter {
                     .resize(self.skeleton.len() + done.header.len() - 1, 0);
                 self.payloads.push(Payload {
                     at: self.skeleton.len(),
-                    bytes: Bytes::from(done.bytes),
+                    bytes: Bytes::from_owner(done.bytes),
                 });
                 run = pos;
                 continue;
@@ -277,13 +326,10 @@ impl Lifter {
                     lift: true,
                 } => {
                     self.skeleton.extend_from_slice(&buf[run..pos]);
-                    let mut bytes = Vec::new();
-                    // Address space only; a refusal leaves the buffer to grow as it fills.
-                    let _ = bytes.try_reserve_exact(count.min(RESERVE_MAX) as usize);
                     self.filling = Some(Filling {
                         header: left[..header].to_vec(),
                         count,
-                        bytes,
+                        bytes: Words::reserving(count),
                     });
                     pos += header;
                 }
@@ -300,15 +346,16 @@ impl Lifter {
 mod tests {
     use super::*;
 
-    /// A protocol 5 pickle of a list holding a short and two long bytes payloads.
-    fn sample() -> Vec<u8> {
+    /// A protocol 5 pickle of a list holding a short and two longer bytes payloads, of
+    /// `long` and `long + 30` bytes.
+    fn sample(long: u32) -> Vec<u8> {
         let mut p = b"\x80\x05\x95\x05\x00\x00\x00\x00\x00\x00\x00](C\x03abc".to_vec();
         p.push(b'B');
-        p.extend(70_000u32.to_le_bytes());
-        p.extend((0..70_000u32).map(|i| i as u8));
+        p.extend(long.to_le_bytes());
+        p.extend((0..long).map(|i| i as u8));
         p.push(0x96);
-        p.extend(100_000u64.to_le_bytes());
-        p.extend((0..100_000u32).map(|i| (i * 7) as u8));
+        p.extend(u64::from(long + 30).to_le_bytes());
+        p.extend((0..long + 30).map(|i| (i * 7) as u8));
         p.extend(b"\x98X\x02\x00\x00\x00\xc3\xa9e.");
         p
     }
@@ -333,7 +380,11 @@ mod tests {
     }
 
     fn lift(parts: &[&[u8]]) -> Lifted {
-        let mut lifter = Lifter::default();
+        lift_from(LIFT, parts)
+    }
+
+    fn lift_from(lift: u64, parts: &[&[u8]]) -> Lifted {
+        let mut lifter = Lifter::lifting(lift);
         for part in parts {
             lifter.push(part);
         }
@@ -342,26 +393,37 @@ mod tests {
 
     #[test]
     fn payloads_are_lifted_whole_wherever_the_parts_are_cut() {
-        let p = sample();
+        // Payloads past LIFT, cut in a few places.
+        let p = sample(70_000);
         let whole = lift(&[&p]);
         assert_eq!(whole.payloads.len(), 2);
-        assert_eq!(whole.payload_len(), 170_000);
+        assert_eq!(whole.payload_len(), 140_030);
+        assert_eq!(rebuilt(&whole), p);
+        for cut in [1, 17, 21, 70_021, 70_022, 70_031, p.len() - 3] {
+            let two = lift(&[&p[..cut], &p[cut..]]);
+            assert_eq!(two.skeleton, whole.skeleton, "cut at {cut}");
+            assert_eq!(two.payloads.len(), 2, "cut at {cut}");
+        }
+        // Short payloads lifted from 16 bytes up, the pickle cut in two at every byte.
+        let p = sample(40);
+        let whole = lift_from(16, &[&p]);
+        assert_eq!(whole.payloads.len(), 2);
         assert_eq!(rebuilt(&whole), p);
         for cut in 0..=p.len() {
-            let two = lift(&[&p[..cut], &p[cut..]]);
+            let two = lift_from(16, &[&p[..cut], &p[cut..]]);
             assert_eq!(two.skeleton, whole.skeleton, "cut at {cut}");
             assert_eq!(two.payloads.len(), 2, "cut at {cut}");
             for (a, b) in two.payloads.iter().zip(&whole.payloads) {
                 assert_eq!((a.at, &a.bytes), (b.at, &b.bytes), "cut at {cut}");
             }
         }
-        let bytewise: Vec<&[u8]> = p[..200].chunks(1).chain([&p[200..]]).collect();
-        assert_eq!(rebuilt(&lift(&bytewise)), p);
+        let bytewise: Vec<&[u8]> = p.chunks(1).collect();
+        assert_eq!(rebuilt(&lift_from(16, &bytewise)), p);
     }
 
     #[test]
     fn offsets_in_the_skeleton_map_back_to_the_pickle() {
-        let p = sample();
+        let p = sample(70_000);
         let lifted = lift(&[&p]);
         let stop = lifted.skeleton.len() - 1;
         assert_eq!(lifted.origin(stop), p.len() - 1);
@@ -371,7 +433,7 @@ mod tests {
     #[test]
     fn what_cannot_be_followed_is_kept_as_it_came() {
         // A payload cut short by the end of the object.
-        let p = sample();
+        let p = sample(70_000);
         let cut = &p[..p.len() - 50_000];
         let lifted = lift(&[&cut[..100], &cut[100..]]);
         assert_eq!(rebuilt(&lifted), cut);
