@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 use polars::prelude::*;
-use polars_arrow::array::PrimitiveArray;
+use polars_arrow::array::{PrimitiveArray, Utf8ViewArray, View};
 use polars_arrow::bitmap::Bitmap;
 use polars_arrow::types::NativeType;
 use polars_buffer::Buffer;
@@ -1403,22 +1403,24 @@ impl<'g> Reader<'g> {
         let buffers = self
             .list(buffers)
             .ok_or_else(|| bad("pyarrow buffers that are not a list"))?;
-        let buffer = |i: usize| -> Result<Option<Bytes>> {
+        // Each buffer, and whether it is a lifted payload (a buffer of its own).
+        let buffer = |i: usize| -> Result<Option<(Bytes, bool)>> {
             match buffers.get(i) {
                 None | Some(V::None) => Ok(None),
                 Some(b) => match self.obj(b) {
                     Some(p) if p.class == "pa.py_buffer" => match p.args.first() {
-                        Some(V::Bytes(b)) => Ok(Some(b.clone())),
-                        Some(V::Held(id)) => self.held(*id).map(Some),
+                        Some(V::Bytes(b)) => Ok(Some((b.clone(), false))),
+                        Some(V::Held(id)) => self.held(*id).map(|b| Some((b, true))),
                         _ => Err(bad("a pyarrow buffer without bytes")),
                     },
                     _ => Err(bad("a pyarrow buffer that is not a py_buffer")),
                 },
             }
         };
-        let validity = buffer(0)?;
-        let offsets = buffer(1)?.ok_or_else(|| bad("a pyarrow string array without offsets"))?;
-        let data = buffer(2)?.unwrap_or_default();
+        let validity = buffer(0)?.map(|(bits, _)| bits);
+        let (offsets, _) =
+            buffer(1)?.ok_or_else(|| bad("a pyarrow string array without offsets"))?;
+        let (data, own_data) = buffer(2)?.unwrap_or_default();
         let end = offset
             .checked_add(len)
             .ok_or_else(|| bad("a pyarrow array past any size"))?;
@@ -1468,6 +1470,37 @@ impl<'g> Reader<'g> {
                 )));
             }
         }
+        let valid = |i: usize| {
+            validity
+                .as_ref()
+                .is_none_or(|bits| bits[i / 8] >> (i % 8) & 1 == 1)
+        };
+        // A lifted data buffer becomes the column's: each string a view into it.
+        if own_data && u32::try_from(data.len()).is_ok() {
+            let views: Vec<View> = (offset..)
+                .zip(bounds())
+                .map(|(i, (a, b))| match valid(i) {
+                    true => View::new_from_bytes(&data[a as usize..b as usize], 0, a as u32),
+                    false => View::default(),
+                })
+                .collect();
+            let nulls = validity
+                .is_some()
+                .then(|| (offset..end).map(valid).collect());
+            let strings = Buffer::from_owner(InPlace::<u8> {
+                bytes: data,
+                of: std::marker::PhantomData,
+            });
+            // Checks every string that is not null as UTF-8.
+            let array = Utf8ViewArray::try_new(
+                ArrowDataType::Utf8View,
+                views.into(),
+                Buffer::from(vec![strings]),
+                nulls,
+            )
+            .map_err(|_| bad("a pyarrow string that is not UTF-8"))?;
+            return Ok(StringChunked::with_chunk(name.into(), array).into_series());
+        }
         // The strings' bytes are checked as UTF-8 in one go, and each string must then start
         // and end on a character boundary: the same as checking each string on its own. Where
         // the whole is not UTF-8 (a null entry may cover bytes that are not), each string that
@@ -1490,8 +1523,7 @@ impl<'g> Reader<'g> {
         };
         let ca = match &validity {
             None => StringChunked::from_iter_values(name.into(), bounds().map(&mut text)),
-            Some(bits) => {
-                let valid = |i: usize| bits[i / 8] >> (i % 8) & 1 == 1;
+            Some(_) => {
                 let texts = (offset..)
                     .zip(bounds())
                     .map(|(i, ab)| valid(i).then(|| text(ab)));
