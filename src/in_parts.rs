@@ -3,6 +3,8 @@
 //! A CSV, TSV, NDJSON or JSON-list download hands its parts, in order, to a decoder on the
 //! blocking pool as they arrive ([`transfer::get_parts`]), so that parsing overlaps the
 //! transfer instead of following it, and the whole object is never held in memory at once.
+//! A pickle's parts are taken the same way: its large payloads are lifted into buffers of
+//! their own, which the frame shares or lets go block by block.
 //! The decoder ([`PartDecoder`](s3io_formats::PartDecoder)) gives what the whole-object path
 //! gives, or gives up (a column type to infer again from every row, text it cannot vouch
 //! for); the object is then downloaded and decoded whole, as before.

@@ -365,7 +365,8 @@ impl PartDecoder {
     /// `options`, in parts as they arrive, and gives the frame [`ObjectFormat::decode_frame`]
     /// gives, when its format and the options allow one: CSV and TSV without `columns`,
     /// `n_rows`, `infer_schema_length` or skipped lines; NDJSON without `n_rows`; a JSON list
-    /// of records without `columns` or `n_rows`.
+    /// of records without `columns` or `n_rows`; any pickle (its large payloads are kept
+    /// in buffers of their own as they arrive, and the parts let go).
     pub fn new(key: &str, options: &ReadOptions) -> Option<PartDecoder> {
         Self::with_target(key, options, PartsInto::Frame)
     }
