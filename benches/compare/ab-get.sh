@@ -23,13 +23,11 @@ port=39996
 "$new" put-bytes --key "$key" --file "target/compare-data/$key" > /dev/null
 out=$root/runs.tsv
 : > "$out"
-for rep in $(seq "$reps"); do
-    sides="old new" && [ $((rep % 2)) = 0 ] && sides="new old"
-    for side in $sides; do
-        bin=$old && [ $side = new ] && bin=$new
-        printf '%s\t%s\n' $side "$("$bin" get --key "$key" "${frame[@]}")" | tee -a "$out"
-    done
-done
+measure() { # side bin
+    printf '%s\t%s\n' "$1" "$("$2" get --key "$key" "${frame[@]}")"
+}
+. benches/compare/ab-interleave.sh
+interleave "$reps"
 python3 - "$out" "$reps" "$key" <<'PY'
 import json, statistics, sys
 t = {}

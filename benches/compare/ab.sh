@@ -25,16 +25,14 @@ port=39998
 "$new" put-bytes --key "$key" --file "$file" > /dev/null
 out=$root/runs.tsv
 : > "$out"
-# Each pair in turn order: old first in odd runs, new first in even ones.
-for rep in $(seq "$reps"); do
-    sides="old new" && [ $((rep % 2)) = 0 ] && sides="new old"
-    for side in $sides; do
-        bin=$old && [ $side = new ] && bin=$new
-        get=$("$bin" get --key "$key" --frame)
-        put=$("$bin" put --key ab-put.csv --file "$file" --frame)
-        printf '%s\tget\t%s\n%s\tput\t%s\n' $side "$get" $side "$put" | tee -a "$out"
-    done
-done
+measure() { # side bin
+    local get put
+    get=$("$2" get --key "$key" --frame)
+    put=$("$2" put --key ab-put.csv --file "$file" --frame)
+    printf '%s\tget\t%s\n%s\tput\t%s\n' "$1" "$get" "$1" "$put"
+}
+. benches/compare/ab-interleave.sh
+interleave "$reps"
 python3 - "$out" "$reps" <<'EOF'
 import json, statistics, sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
