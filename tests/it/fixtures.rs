@@ -390,6 +390,44 @@ async fn pickled_pandas_frames_and_numpy_arrays_download_as_frames() {
     }
 }
 
+/// A pickled frame of several parts, with blocks far past the 64 KiB from which a download
+/// lifts them into buffers of their own (and shares them with the frame's columns), downloads
+/// cell for cell as the frame it was written from, and as decoding the whole object gives.
+#[tokio::test]
+async fn a_pickled_frame_of_many_parts_downloads_as_written() {
+    use s3io::TransferConfig;
+    use s3io::polars::prelude::*;
+    let t = start().await;
+    let rows = 700_000i64;
+    let df = df!(
+        "id" => (0..rows).collect::<Vec<_>>(),
+        "score" => (0..rows).map(|i| (i % 7 != 0).then_some(i as f64 / 4.0)).collect::<Vec<_>>(),
+        "small" => (0..rows).map(|i| (i % 100) as i32).collect::<Vec<_>>(),
+        "word" => (0..rows).map(|i| (i % 5 != 0).then(|| format!("w{}", i % 13))).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let s3 = t
+        .server
+        .builder()
+        .transfer(TransferConfig::new().part_size(TransferConfig::MIN_PART_SIZE))
+        .build()
+        .await
+        .unwrap();
+    s3.upload(BUCKET, "big.pkl", &df).await.unwrap();
+    let bytes = s3.download_bytes(BUCKET, "big.pkl").await.unwrap();
+    assert!(
+        bytes.len() as u64 > 2 * TransferConfig::MIN_PART_SIZE,
+        "{} bytes: not several parts",
+        bytes.len()
+    );
+    let got = s3.download_frame(BUCKET, "big.pkl").await.unwrap();
+    assert_eq!(got.schema(), df.schema());
+    assert!(got.equals_missing(&df), "{got}\n!=\n{df}");
+    assert_eq!(floats(&got, "score")[6..9], [Some(1.5), None, Some(2.0)]);
+    let whole = s3io::Format::PICKLE.decode_frame(bytes).unwrap();
+    assert!(whole.equals_missing(&got));
+}
+
 #[tokio::test]
 async fn pickles_that_name_code_are_refused_by_name() {
     let t = start().await;
