@@ -181,7 +181,16 @@ impl Codec for Spreadsheet {
         for (name, df) in sheets {
             let cells = FrameCells::new(df)
                 .map_err(|m| Error::new(ErrorKind::Unsupported, format!("sheet {name:?}: {m}")))?;
-            let sheet = workbook.add_worksheet();
+            // rust_xlsxwriter's low-memory mode sends each finished row to a temporary file
+            // and keeps only the shared strings, where its standard mode keeps every cell
+            // in a map until the end (about 170 bytes a cell). The file is the same. Where
+            // no temporary file can be made, the sheet is kept in memory.
+            if workbook.add_worksheet_with_low_memory().is_err() {
+                workbook.add_worksheet();
+            }
+            let sheet = workbook.worksheets_mut().last_mut().ok_or_else(|| {
+                Error::new(ErrorKind::Encode, "rust_xlsxwriter added no worksheet")
+            })?;
             write_sheet(sheet, name, &cells, options)
                 .map_err(|e| encode_error(&format!("cannot write the xlsx sheet {name:?}"), e))?;
         }
@@ -600,8 +609,10 @@ fn iso_cell(text: &str) -> Option<Cell<'static>> {
     })
 }
 
-/// Writes a header row (bold unless turned off), then the cells; dates are numbers with a
-/// date format, as Excel stores them.
+/// Writes a header row (bold unless turned off), then the cells row by row, as rust_xlsxwriter's
+/// low-memory mode needs them; dates are numbers with a date format, as Excel stores them.
+/// Columns are autofitted as rust_xlsxwriter's `autofit` would, from widths measured while
+/// the cells are written (`autofit` itself sees only the last row in low-memory mode).
 fn write_sheet(
     sheet: &mut Worksheet,
     name: &str,
@@ -614,61 +625,123 @@ fn write_sheet(
     } else {
         CellFormat::new()
     };
-    let date = CellFormat::new().set_num_format("yyyy-mm-dd");
-    let datetime = CellFormat::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    let formats = DateFormats {
+        date: CellFormat::new().set_num_format("yyyy-mm-dd"),
+        datetime: CellFormat::new().set_num_format("yyyy-mm-dd hh:mm:ss"),
+    };
+    let width = cells.names().len();
+    column_index(width.saturating_sub(1))?;
+    let mut widths = vec![0u32; width];
     for (col, name) in cells.names().iter().enumerate() {
-        let col = column_index(col)?;
-        sheet.write_string_with_format(0, col, name, &bold)?;
-        for row in 0..cells.height() {
-            let at = u32::try_from(row + 1).map_err(|_| XlsxError::RowColumnLimitError)?;
-            match cells.get(col.into(), row) {
-                Cell::Null => {}
-                Cell::Bool(b) => {
-                    sheet.write_boolean(at, col, b)?;
-                }
-                Cell::Int(i) if i.abs() <= MAX_EXACT_INT => {
-                    sheet.write_number(at, col, i as f64)?;
-                }
-                Cell::Int(i) => {
-                    sheet.write_string(at, col, i.to_string())?;
-                }
-                Cell::Float(f) if f.is_nan() => {}
-                Cell::Float(f) if f.is_infinite() => {
-                    // pandas' to_excel writes infinities as the text inf / -inf.
-                    sheet.write_string(at, col, if f > 0.0 { "inf" } else { "-inf" })?;
-                }
-                Cell::Float(f) => {
-                    sheet.write_number(at, col, f)?;
-                }
-                Cell::Str(s) => {
-                    sheet.write_string(at, col, s.as_ref())?;
-                }
-                Cell::Date(d) => match excel_serial(i64::from(d) * MICROS_PER_DAY) {
-                    Some(serial) => {
-                        sheet.write_number_with_format(at, col, serial, &date)?;
-                    }
-                    None => {
-                        sheet.write_string(at, col, iso_date(d))?;
-                    }
-                },
-                Cell::Datetime(us) => match excel_serial(us) {
-                    Some(serial) => {
-                        sheet.write_number_with_format(at, col, serial, &datetime)?;
-                    }
-                    None => {
-                        sheet.write_string(at, col, super::table::iso_datetime(us))?;
-                    }
-                },
-            }
+        sheet.write_string_with_format(0, col as u16, name, &bold)?;
+        widths[col] = text_width(name);
+    }
+    let mut scratch = String::new();
+    for row in 0..cells.height() {
+        let at = u32::try_from(row + 1).map_err(|_| XlsxError::RowColumnLimitError)?;
+        for (col, widest) in widths.iter_mut().enumerate() {
+            let cell = cells.get(col, row);
+            let fitted = write_cell(sheet, (at, col as u16), cell, &formats, &mut scratch)?;
+            *widest = (*widest).max(fitted);
         }
     }
     if options.freeze_header.unwrap_or(true) {
         sheet.set_freeze_panes(1, 0)?;
     }
     if options.autofit.unwrap_or(true) {
-        sheet.autofit();
+        for (col, &widest) in widths.iter().enumerate() {
+            if widest > 0 {
+                sheet.set_column_autofit_width(col as u16, widest)?;
+            }
+        }
     }
     Ok(())
+}
+
+/// The number formats of date and datetime cells.
+struct DateFormats {
+    date: CellFormat,
+    datetime: CellFormat,
+}
+
+/// Writes one cell and returns the width, in pixels, rust_xlsxwriter's `autofit` gives what
+/// it wrote (0 for nothing). `scratch` is a buffer for formatting numbers.
+fn write_cell(
+    sheet: &mut Worksheet,
+    (row, col): (u32, u16),
+    cell: Cell<'_>,
+    formats: &DateFormats,
+    scratch: &mut String,
+) -> Result<u32, XlsxError> {
+    let mut number = |sheet: &mut Worksheet, n: f64, format: Option<&CellFormat>| {
+        match format {
+            Some(format) => sheet.write_number_with_format(row, col, n, format)?,
+            None => sheet.write_number(row, col, n)?,
+        };
+        Ok::<_, XlsxError>(number_width(n, scratch))
+    };
+    let text = |sheet: &mut Worksheet, s: &str| {
+        sheet.write_string(row, col, s)?;
+        Ok::<_, XlsxError>(text_width(s))
+    };
+    match cell {
+        Cell::Null => Ok(0),
+        Cell::Bool(b) => {
+            sheet.write_boolean(row, col, b)?;
+            // Excel's widths of TRUE and FALSE, as rust_xlsxwriter's autofit takes them.
+            Ok(padded(if b { 31 } else { 36 }))
+        }
+        Cell::Int(i) if i.abs() <= MAX_EXACT_INT => number(sheet, i as f64, None),
+        Cell::Int(i) => text(sheet, &i.to_string()),
+        Cell::Float(f) if f.is_nan() => Ok(0),
+        // pandas' to_excel writes infinities as the text inf / -inf.
+        Cell::Float(f) if f.is_infinite() => text(sheet, if f > 0.0 { "inf" } else { "-inf" }),
+        Cell::Float(f) => number(sheet, f, None),
+        Cell::Str(s) => text(sheet, &s),
+        Cell::Date(d) => match excel_serial(i64::from(d) * MICROS_PER_DAY) {
+            Some(serial) => number(sheet, serial, Some(&formats.date)),
+            None => text(sheet, &iso_date(d)),
+        },
+        Cell::Datetime(us) => match excel_serial(us) {
+            Some(serial) => number(sheet, serial, Some(&formats.datetime)),
+            None => text(sheet, &super::table::iso_datetime(us)),
+        },
+    }
+}
+
+/// The widest line of `text`, in pixels with the cell's padding, as rust_xlsxwriter's
+/// `autofit` measures a string cell.
+fn text_width(text: &str) -> u32 {
+    let pixels = text
+        .lines()
+        .map(|line| rust_xlsxwriter::utility::cell_autofit_width(line) - AUTOFIT_PADDING)
+        .max()
+        .unwrap_or(0);
+    padded(pixels)
+}
+
+/// A number cell's width as rust_xlsxwriter's `autofit` (without `enhanced_autofit`) takes
+/// it: 7 pixels a character of the number as Rust prints it, plus the padding.
+fn number_width(n: f64, scratch: &mut String) -> u32 {
+    use std::fmt::Write;
+    scratch.clear();
+    let _ = write!(scratch, "{n}");
+    padded(7 * scratch.len() as u32)
+}
+
+/// The padding rust_xlsxwriter adds to a cell's width, in pixels.
+const AUTOFIT_PADDING: u32 = 7;
+
+/// The widest column rust_xlsxwriter's `autofit` makes, in pixels (Excel's limit).
+const AUTOFIT_MAX: u32 = 1790;
+
+/// A width in pixels with the cell's padding, within Excel's limit; nothing stays 0.
+fn padded(pixels: u32) -> u32 {
+    if pixels == 0 {
+        0
+    } else {
+        (pixels + AUTOFIT_PADDING).min(AUTOFIT_MAX)
+    }
 }
 
 fn column_index(col: usize) -> Result<u16, XlsxError> {
@@ -751,6 +824,123 @@ mod tests {
         assert_eq!(none.height(), 0);
         let e = read(Some(&["nope"]), None).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    }
+
+    /// The sheet XML's `<cols>` element: the column widths.
+    fn column_widths(xlsx: &[u8]) -> String {
+        let mut archive = zip::ZipArchive::new(Cursor::new(xlsx)).unwrap();
+        let mut xml = String::new();
+        std::io::Read::read_to_string(
+            &mut archive.by_name("xl/worksheets/sheet1.xml").unwrap(),
+            &mut xml,
+        )
+        .unwrap();
+        let start = xml.find("<cols>").expect("the sheet has column widths");
+        let end = xml.find("</cols>").expect("the column widths end");
+        xml[start..end].to_owned()
+    }
+
+    /// Cells are written row by row in rust_xlsxwriter's low-memory mode, whose `autofit`
+    /// sees only the last row; s3io measures the widths as it writes. They are the widths
+    /// rust_xlsxwriter's own `autofit` gives the same cells in a sheet kept in memory, and the
+    /// two files read back alike.
+    #[test]
+    fn columns_are_autofitted_as_rust_xlsxwriter_would() {
+        use polars::prelude::{DataType, IntoColumn, NamedFrom, Series, TimeUnit};
+        let long = "w".repeat(300);
+        let column = |name: &str, s: Series| s.with_name(name.into()).into_column();
+        let df = DataFrame::new(
+            5,
+            vec![
+                column(
+                    "i",
+                    Series::new(
+                        "".into(),
+                        [Some(7i64), Some(-123_456), None, Some(1 << 60), Some(0)],
+                    ),
+                ),
+                column(
+                    "a rather long header",
+                    Series::new("".into(), [0.1, f64::NAN, f64::INFINITY, 1e-7, -2.5e300]),
+                ),
+                column(
+                    "s",
+                    Series::new(
+                        "".into(),
+                        [
+                            Some("東京"),
+                            Some("two\nlines, the second longer"),
+                            None,
+                            Some(""),
+                            Some("x"),
+                        ],
+                    ),
+                ),
+                column(
+                    "long",
+                    Series::new("".into(), [None, Some(long.as_str()), None, None, None]),
+                ),
+                column(
+                    "b",
+                    Series::new("".into(), [Some(true), Some(false), None, Some(true), None]),
+                ),
+                column(
+                    "d",
+                    Series::new(
+                        "".into(),
+                        [
+                            Some(0i32),
+                            Some(19_000),
+                            None,
+                            Some(-30_000),
+                            Some(2_932_000),
+                        ],
+                    )
+                    .cast(&DataType::Date)
+                    .unwrap(),
+                ),
+                column(
+                    "t",
+                    Series::new(
+                        "".into(),
+                        [
+                            Some(1_580_000_000_123_456i64),
+                            None,
+                            Some(0),
+                            Some(-1),
+                            Some(86_400_000_000),
+                        ],
+                    )
+                    .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
+                    .unwrap(),
+                ),
+                column("empty", Series::new_null("".into(), 5)),
+            ],
+        )
+        .unwrap();
+        let written = XLSX
+            .encode(&Data::Frame(df.clone()), &WriteSettings::default())
+            .unwrap();
+        let cells = FrameCells::new(&df).unwrap();
+        let mut book = XlsxBook::new();
+        let sheet = book.add_worksheet();
+        let unfitted = WriteSettings {
+            autofit: Some(false),
+            ..WriteSettings::default()
+        };
+        write_sheet(sheet, "Sheet1", &cells, &unfitted).unwrap();
+        sheet.autofit();
+        let reference = book.save_to_buffer().unwrap();
+        let widths = column_widths(&written);
+        assert_eq!(widths, column_widths(&reference));
+        assert_eq!(widths.matches("<col ").count(), 8, "{widths}");
+        let read = |bytes: Vec<u8>| {
+            XLSX.decode_frame(Bytes::from(bytes), &ReadSettings::default())
+                .unwrap()
+        };
+        let back = read(written);
+        assert!(back.equals_missing(&read(reference)));
+        assert_eq!(back.shape(), (5, 8));
     }
 
     /// A workbook of a 4 × 5 sheet and a 3 × 2 one: 26 cells that calamine builds together
