@@ -26,7 +26,8 @@
 //! chrono and polars' `temporal` feature. The writer below is small and shares its cell
 //! rules with JSON and pickle through [`FrameCells`].
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Cursor, Read};
 
 use bytes::Bytes;
@@ -301,26 +302,33 @@ fn read_frame(
     sheet_to_frame(sheet, name, options)
 }
 
-/// The non-empty cells of a sheet, with their positions.
-struct SheetCells<'o> {
+/// The non-empty cells of a sheet, by column, each with its row. A column's cells are
+/// laid out and built into a frame column one column at a time, so the whole sheet is never
+/// held twice. Text from the workbook's shared strings is borrowed from calamine (`'w`),
+/// not copied.
+struct SheetCells<'o, 'w> {
     name: &'o str,
-    cells: Vec<(u32, u32, Cell<'static>)>,
+    /// The cells of each column that has any, in the order they came (rows ascending in
+    /// every file s3io has met; the layout does not rely on it).
+    columns: BTreeMap<u32, Vec<(u32, Cell<'w>)>>,
     rows: (u32, u32),
-    cols: (u32, u32),
     /// The call's options, whose output budget each cell is charged to.
     options: &'o ReadSettings,
     /// Bytes of cells kept but not charged yet: charges go in batches of [`CHARGE_BATCH`].
     unpaid: u64,
+    /// Cells kept, for the budget's message.
+    kept: u64,
 }
 
 /// How many bytes of cells [`SheetCells`] keeps before it charges them to the budget.
 const CHARGE_BATCH: u64 = 1 << 20;
 
-impl SheetCells<'_> {
-    /// Keeps a non-empty cell. Its text is a copy of its own, even where the workbook shares
-    /// one string among many cells, so a small file can ask for gigabytes: each cell is
-    /// charged to the output budget, in batches, before the batch grows past it.
-    fn push(&mut self, (row, col): (u32, u32), value: Cell<'static>) -> Result<()> {
+impl<'w> SheetCells<'_, 'w> {
+    /// Keeps a non-empty cell. Each cell is charged to the output budget, in batches, with
+    /// its text as if copied (the frame will copy it, even where the workbook shares one
+    /// string among many cells, so a small file can ask for gigabytes), before the batch
+    /// grows past it.
+    fn push(&mut self, (row, col): (u32, u32), value: Cell<'w>) -> Result<()> {
         if value == Cell::Null {
             return Ok(());
         }
@@ -333,34 +341,34 @@ impl SheetCells<'_> {
             self.pay()?;
         }
         self.rows = (self.rows.0.min(row), self.rows.1.max(row));
-        self.cols = (self.cols.0.min(col), self.cols.1.max(col));
-        self.cells.push((row, col, value));
+        self.columns.entry(col).or_default().push((row, value));
+        self.kept += 1;
         Ok(())
     }
 
     /// Charges the cells kept since the last charge.
     fn pay(&mut self) -> Result<()> {
         let unpaid = std::mem::take(&mut self.unpaid);
-        let (name, cells) = (self.name, self.cells.len());
+        let (name, cells) = (self.name, self.kept);
         self.options.charge_output(unpaid, || {
             format!("sheet {name:?} at its {cells}th cell, each cell with a copy of its text")
         })
     }
 }
 
-fn read_sheet<'o>(
-    workbook: &mut Workbook<Cursor<Bytes>>,
+fn read_sheet<'o, 'w>(
+    workbook: &'w mut Workbook<Cursor<Bytes>>,
     name: &'o str,
     options: &'o ReadSettings,
-) -> Result<SheetCells<'o>> {
+) -> Result<SheetCells<'o, 'w>> {
     let bad_sheet = |e| decode_error(&format!("cannot read sheet {name:?}"), e);
     let mut sheet = SheetCells {
         name,
-        cells: Vec::new(),
+        columns: BTreeMap::new(),
         rows: (u32::MAX, 0),
-        cols: (u32::MAX, 0),
         options,
         unpaid: 0,
+        kept: 0,
     };
     // Each reader yields cells with a different lifetime and error type; one macro body
     // keeps the loop in one place.
@@ -386,12 +394,25 @@ fn read_sheet<'o>(
             let (top, left) = range.start().unwrap_or((0, 0));
             for (row, col, value) in range.used_cells() {
                 let at = (top + row as u32, left + col as u32);
-                sheet.push(at, excel_cell(&data_ref(value)))?;
+                sheet.push(at, owned(excel_cell(&data_ref(value))))?;
             }
         }
     }
     sheet.pay()?;
     Ok(sheet)
+}
+
+/// A cell that borrows nothing.
+fn owned(cell: Cell<'_>) -> Cell<'static> {
+    match cell {
+        Cell::Str(s) => Cell::Str(Cow::Owned(s.into_owned())),
+        Cell::Null => Cell::Null,
+        Cell::Bool(b) => Cell::Bool(b),
+        Cell::Int(i) => Cell::Int(i),
+        Cell::Float(f) => Cell::Float(f),
+        Cell::Date(d) => Cell::Date(d),
+        Cell::Datetime(us) => Cell::Datetime(us),
+    }
 }
 
 /// An owned calamine value, as the borrowed kind the streaming readers give.
@@ -412,7 +433,7 @@ fn data_ref(value: &CalData) -> DataRef<'_> {
 /// The frame of a sheet: the header row (by default the first used row), then after
 /// `skip_rows` more, the values. Without a header, columns are `column_1`, `column_2`, ...
 fn sheet_to_frame(
-    mut sheet: SheetCells<'_>,
+    mut sheet: SheetCells<'_, '_>,
     name: &str,
     options: &ReadSettings,
 ) -> Result<DataFrame> {
@@ -430,22 +451,19 @@ fn sheet_to_frame(
         .n_rows
         .map_or(u32::MAX, |n| u32::try_from(n).unwrap_or(u32::MAX));
     let data_end = data_top.saturating_add(rows_wanted);
-    sheet
-        .cells
-        .retain(|&(row, _, _)| row == first && header || (row >= data_top && row < data_end));
-    sheet.rows.1 = sheet.rows.1.min(data_end.saturating_sub(1));
-    if sheet.cells.is_empty() {
+    let wanted = |row: u32| row == first && header || (row >= data_top && row < data_end);
+    sheet.columns.retain(|_, cells| {
+        cells.retain(|&(row, _)| wanted(row));
+        !cells.is_empty()
+    });
+    let (Some(&left), Some(&right)) = (sheet.columns.keys().next(), sheet.columns.keys().last())
+    else {
         return Ok(DataFrame::empty());
-    }
+    };
+    sheet.rows.1 = sheet.rows.1.min(data_end.saturating_sub(1));
     // The header row may be empty; the data start at `data_top` either way.
     let top = data_top.min(sheet.rows.1.saturating_add(1));
     let bottom = sheet.rows.1.max(top.saturating_sub(1));
-    let (left, right) = sheet
-        .cells
-        .iter()
-        .fold((u32::MAX, 0), |(l, r), &(_, col, _)| {
-            (l.min(col), r.max(col))
-        });
     let height = u64::from(bottom + 1 - top);
     let width = u64::from(right - left) + 1;
     check_cells(name, height + 1, width, options.limits.sheet_cells())?;
@@ -455,27 +473,26 @@ fn sheet_to_frame(
             .saturating_mul(CELL_BYTES),
         || format!("sheet {name:?} laid out as {height} rows × {width} columns"),
     )?;
-    let mut headers: Vec<Option<String>> = vec![None; width as usize];
-    let mut columns: Vec<Vec<Cell<'static>>> =
-        vec![vec![Cell::Null; height as usize]; width as usize];
-    for (row, col, value) in sheet.cells {
-        let col = (col - left) as usize;
-        if header && row == first {
-            headers[col] = Some(header_text(value));
-        } else {
-            columns[col][(row - top) as usize] = value;
-        }
-    }
     let mut builder = FrameBuilder::default();
     let mut names = UniqueNames::default();
-    for (i, (name, cells)) in headers.into_iter().zip(columns).enumerate() {
-        let name = match name {
-            Some(name) => name,
+    for (i, col) in (left..=right).enumerate() {
+        let mut column_name = None;
+        let mut values = vec![Cell::Null; height as usize];
+        for (row, value) in sheet.columns.remove(&col).unwrap_or_default() {
+            if header && row == first {
+                column_name = Some(header_text(value));
+            } else {
+                values[(row - top) as usize] = value;
+            }
+        }
+        let column_name = match column_name {
+            Some(column_name) => column_name,
             None if header => format!("Unnamed: {i}"),
             None => format!("column_{}", i + 1),
         };
-        let name = names.take(name);
-        builder.push(&name, cells).map_err(bad)?;
+        builder
+            .push(&names.take(column_name), values)
+            .map_err(bad)?;
     }
     in_asked_order(builder.finish().map_err(bad)?, options.columns.as_deref())
 }
@@ -535,7 +552,7 @@ impl UniqueNames {
 
 /// A calamine cell as a table cell. Whole numbers become integers, as pandas reads them;
 /// `#N/A` is a null, other errors keep their text.
-fn excel_cell(value: &DataRef<'_>) -> Cell<'static> {
+fn excel_cell<'w>(value: &DataRef<'w>) -> Cell<'w> {
     match value {
         DataRef::Empty => Cell::Null,
         DataRef::Int(i) => Cell::Int(*i),
@@ -551,7 +568,7 @@ fn excel_cell(value: &DataRef<'_>) -> Cell<'static> {
         DataRef::String(s) if s.is_empty() => Cell::Null,
         DataRef::SharedString("") => Cell::Null,
         DataRef::String(s) => Cell::Str(s.clone().into()),
-        DataRef::SharedString(s) => Cell::Str(s.to_string().into()),
+        DataRef::SharedString(s) => Cell::Str(Cow::Borrowed(s)),
         DataRef::Bool(b) => Cell::Bool(*b),
         DataRef::DateTime(dt) if dt.is_duration() => Cell::Float(dt.as_f64()),
         DataRef::DateTime(dt) => {
