@@ -960,6 +960,53 @@ mod tests {
         assert_eq!(back.shape(), (5, 8));
     }
 
+    /// Where no temporary file can be made (`TMPDIR` names no directory), the sheet is kept
+    /// in memory instead, and the workbook is the same. Runs in a child process of this test
+    /// binary, since the environment is the whole process's.
+    #[cfg(unix)]
+    #[test]
+    fn a_workbook_is_written_in_memory_where_no_temporary_file_can_be_made() {
+        const CHILD: &str = "S3IO_TEST_NO_TEMPORARY_FILES";
+        let df = polars::df!("n" => [1i64, 2, 3], "s" => ["a", "b\nc", "東京"]).unwrap();
+        let written = |df: &DataFrame| {
+            XLSX.encode(&Data::Frame(df.clone()), &WriteSettings::default())
+                .unwrap()
+        };
+        if std::env::var_os(CHILD).is_some() {
+            let nowhere = std::env::temp_dir().join("a-file");
+            assert!(
+                std::fs::File::create(&nowhere).is_err(),
+                "{nowhere:?} was made"
+            );
+            let bytes = Bytes::from(written(&df));
+            let back = XLSX.decode_frame(bytes, &ReadSettings::default()).unwrap();
+            assert!(back.equals_missing(&df), "{back}");
+            return;
+        }
+        let name = "format::excel::tests::a_workbook_is_written_in_memory_where_no_temporary_file_can_be_made";
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name, "--test-threads=1"])
+            .env(CHILD, "1")
+            .env("TMPDIR", "/nonexistent/s3io-test")
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&child.stdout);
+        assert!(
+            child.status.success(),
+            "{out}{}",
+            String::from_utf8_lossy(&child.stderr)
+        );
+        assert!(out.contains("1 passed"), "the child ran no test: {out}");
+        assert_eq!(column_widths(&written(&df)), {
+            // The same cells through the fallback, here where temporary files can be made.
+            let mut book = XlsxBook::new();
+            let sheet = book.add_worksheet();
+            let cells = FrameCells::new(&df).unwrap();
+            write_sheet(sheet, "Sheet1", &cells, &WriteSettings::default()).unwrap();
+            column_widths(&book.save_to_buffer().unwrap())
+        });
+    }
+
     /// A workbook of a 4 × 5 sheet and a 3 × 2 one: 26 cells that calamine builds together
     /// on opening it. It reads within the limit, and is refused past it.
     fn reads_within_the_limit_only(codec: &Spreadsheet, path: &str) {
