@@ -8,7 +8,7 @@ use polars::prelude::DataFrame;
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Operation, Result};
 use crate::format::Format;
-use crate::format::codec::{Codec, DecodeParts, Fed, PartsInto, hand_on};
+use crate::format::codec::{Codec, DecodeParts, Fed, PartsInto, hand_on, unless_it_panics};
 use crate::format::compression::Compression;
 use crate::format::encoding::{self, Encoding};
 use crate::limits::{Limits, OutputBudget};
@@ -236,8 +236,10 @@ impl ObjectFormat {
             let body = self.encode(data, options)?;
             return hand_on(&body, out).map_err(|e| self.label(e));
         }
-        guarded(|| self.format.codec().encode_to(data, &options.settings, out))
-            .map_err(|e| self.label(e))
+        guarded(ErrorKind::Encode, || {
+            self.format.codec().encode_to(data, &options.settings, out)
+        })
+        .map_err(|e| self.label(e))
     }
 
     /// Encodes frames as the sheets of one workbook, then compresses.
@@ -272,7 +274,7 @@ impl ObjectFormat {
             budget: Some(budget),
             ..options.settings.clone()
         };
-        guarded(|| {
+        guarded(ErrorKind::Decode, || {
             limits.check_object_size(bytes.len() as u64)?;
             let bytes = match self.compression {
                 Some(c) => {
@@ -297,7 +299,7 @@ impl ObjectFormat {
         options: &WriteOptions,
         encode: impl FnOnce(&dyn Codec) -> Result<Vec<u8>>,
     ) -> Result<Vec<u8>> {
-        guarded(|| {
+        guarded(ErrorKind::Encode, || {
             let body = encode(self.format.codec())?;
             match self.compression {
                 Some(c) => c.compress_at(
@@ -462,13 +464,13 @@ impl PartDecoder {
             }
         }
         let (format, inner) = (self.format, self.inner);
-        guarded(|| inner.finish()).map_err(|e| format.label(e))
+        guarded(ErrorKind::Decode, || inner.finish()).map_err(|e| format.label(e))
     }
 
     /// Hands a part to the format's decoder, which may give up.
     fn feed(&mut self, part: Bytes) -> Result<bool> {
         let inner = &mut self.inner;
-        guarded(|| inner.push(part))
+        guarded(ErrorKind::Decode, || inner.push(part))
             .map(|fed| fed == Fed::More)
             .map_err(|e| self.format.label(e))
     }
@@ -484,20 +486,14 @@ impl PartDecoder {
     }
 }
 
-fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".to_owned());
-        Err(Error::new(
-            ErrorKind::Decode,
-            // Panic messages such as assert_eq!'s run over several lines; keep the first.
-            format!(
-                "the decoder failed on this input: {}",
-                what.lines().next().unwrap_or_default()
-            ),
-        ))
+/// Runs a codec, turning a panic in it (a bug in s3io or in a library under it) into an
+/// error of `kind` (`Decode` or `Encode`) that keeps the panic's first line.
+fn guarded<T>(kind: ErrorKind, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    unless_it_panics(f).unwrap_or_else(|panic| {
+        let failed = match kind {
+            ErrorKind::Encode => "the encoder failed on this data",
+            _ => "the decoder failed on this input",
+        };
+        Err(Error::new(kind, format!("{failed}: {panic}")))
     })
 }

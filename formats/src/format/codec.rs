@@ -227,6 +227,19 @@ pub(crate) fn encode_error(
     Error::new(ErrorKind::Encode, format!("{what}: {source}")).with_source(source)
 }
 
+/// Runs `f`, giving the first line of its panic's message (`Err`) if it panics.
+pub(crate) fn unless_it_panics<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        // Panic messages such as assert_eq!'s run over several lines; keep the first.
+        what.lines().next().unwrap_or_default().to_owned()
+    })
+}
+
 /// What the codecs' unit tests share.
 #[cfg(test)]
 pub(crate) mod testing {

@@ -38,7 +38,7 @@ use calamine::{
 use polars::prelude::DataFrame;
 use rust_xlsxwriter::{Format as CellFormat, Workbook as XlsxBook, Worksheet, XlsxError};
 
-use super::codec::{Codec, cannot_encode, decode_error, encode_error};
+use super::codec::{Codec, cannot_encode, decode_error, encode_error, unless_it_panics};
 use super::table::{
     Cell, FrameBuilder, FrameCells, MICROS_PER_DAY, days_from_civil, in_asked_order, iso_date,
 };
@@ -178,26 +178,42 @@ impl Codec for Spreadsheet {
                 ),
             ));
         }
-        let mut workbook = XlsxBook::new();
-        for (name, df) in sheets {
-            let cells = FrameCells::new(df)
-                .map_err(|m| Error::new(ErrorKind::Unsupported, format!("sheet {name:?}: {m}")))?;
-            // rust_xlsxwriter's low-memory mode sends each finished row to a temporary file
-            // and keeps only the shared strings, where its standard mode keeps every cell
-            // in a map until the end (about 170 bytes a cell). The file is the same. Where
-            // no temporary file can be made, the sheet is kept in memory.
-            if workbook.add_worksheet_with_low_memory().is_err() {
-                workbook.add_worksheet();
+        // In low-memory mode rust_xlsxwriter panics where it cannot write its temporary
+        // file (a full disk): that becomes an error naming the directory.
+        unless_it_panics(|| {
+            let mut workbook = XlsxBook::new();
+            for (name, df) in sheets {
+                let cells = FrameCells::new(df).map_err(|m| {
+                    Error::new(ErrorKind::Unsupported, format!("sheet {name:?}: {m}"))
+                })?;
+                // rust_xlsxwriter's low-memory mode sends each finished row to a temporary file
+                // and keeps only the shared strings, where its standard mode keeps every cell
+                // in a map until the end (about 170 bytes a cell). The file is the same. Where
+                // no temporary file can be made, the sheet is kept in memory.
+                if workbook.add_worksheet_with_low_memory().is_err() {
+                    workbook.add_worksheet();
+                }
+                let sheet = workbook.worksheets_mut().last_mut().ok_or_else(|| {
+                    Error::new(ErrorKind::Encode, "rust_xlsxwriter added no worksheet")
+                })?;
+                write_sheet(sheet, name, &cells, options).map_err(|e| {
+                    encode_error(&format!("cannot write the xlsx sheet {name:?}"), e)
+                })?;
             }
-            let sheet = workbook.worksheets_mut().last_mut().ok_or_else(|| {
-                Error::new(ErrorKind::Encode, "rust_xlsxwriter added no worksheet")
-            })?;
-            write_sheet(sheet, name, &cells, options)
-                .map_err(|e| encode_error(&format!("cannot write the xlsx sheet {name:?}"), e))?;
-        }
-        workbook
-            .save_to_buffer()
-            .map_err(|e| encode_error("cannot write the xlsx workbook", e))
+            workbook
+                .save_to_buffer()
+                .map_err(|e| encode_error("cannot write the xlsx workbook", e))
+        })
+        .unwrap_or_else(|panic| {
+            Err(Error::new(
+                ErrorKind::Encode,
+                format!(
+                    "cannot write the xlsx workbook: rust_xlsxwriter failed ({panic}) writing \
+                     rows to its temporary file in {:?}; is that directory full? TMPDIR sets it",
+                    std::env::temp_dir()
+                ),
+            ))
+        })
     }
 }
 
@@ -960,13 +976,39 @@ mod tests {
         assert_eq!(back.shape(), (5, 8));
     }
 
+    /// Set in the child processes [`in_child`] starts.
+    #[cfg(unix)]
+    const CHILD: &str = "S3IO_TEST_CHILD";
+
+    /// Runs the test `name` of this binary again in a child process, after the shell
+    /// commands `setup` (the environment and limits are the whole process's), and checks
+    /// that it ran and passed.
+    #[cfg(unix)]
+    fn in_child(name: &str, setup: &str) {
+        let child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                r#"{setup}; exec "$0" --exact "$1" --test-threads=1"#
+            ))
+            .arg(std::env::current_exe().unwrap())
+            .arg(format!("format::excel::tests::{name}"))
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&child.stdout);
+        let err = String::from_utf8_lossy(&child.stderr);
+        assert!(child.status.success(), "{out}{err}");
+        assert!(
+            out.contains("1 passed"),
+            "the child ran no test: {out}{err}"
+        );
+    }
+
     /// Where no temporary file can be made (`TMPDIR` names no directory), the sheet is kept
-    /// in memory instead, and the workbook is the same. Runs in a child process of this test
-    /// binary, since the environment is the whole process's.
+    /// in memory instead, and the workbook is the same.
     #[cfg(unix)]
     #[test]
     fn a_workbook_is_written_in_memory_where_no_temporary_file_can_be_made() {
-        const CHILD: &str = "S3IO_TEST_NO_TEMPORARY_FILES";
         let df = polars::df!("n" => [1i64, 2, 3], "s" => ["a", "b\nc", "東京"]).unwrap();
         let written = |df: &DataFrame| {
             XLSX.encode(&Data::Frame(df.clone()), &WriteSettings::default())
@@ -983,20 +1025,10 @@ mod tests {
             assert!(back.equals_missing(&df), "{back}");
             return;
         }
-        let name = "format::excel::tests::a_workbook_is_written_in_memory_where_no_temporary_file_can_be_made";
-        let child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", name, "--test-threads=1"])
-            .env(CHILD, "1")
-            .env("TMPDIR", "/nonexistent/s3io-test")
-            .output()
-            .unwrap();
-        let out = String::from_utf8_lossy(&child.stdout);
-        assert!(
-            child.status.success(),
-            "{out}{}",
-            String::from_utf8_lossy(&child.stderr)
+        in_child(
+            "a_workbook_is_written_in_memory_where_no_temporary_file_can_be_made",
+            "export TMPDIR=/nonexistent/s3io-test",
         );
-        assert!(out.contains("1 passed"), "the child ran no test: {out}");
         assert_eq!(column_widths(&written(&df)), {
             // The same cells through the fallback, here where temporary files can be made.
             let mut book = XlsxBook::new();
@@ -1005,6 +1037,29 @@ mod tests {
             write_sheet(sheet, "Sheet1", &cells, &WriteSettings::default()).unwrap();
             column_widths(&book.save_to_buffer().unwrap())
         });
+    }
+
+    /// rust_xlsxwriter panics where it cannot write its temporary file; the write is an
+    /// `Encode` error naming the directory instead. The child may write files of 8 KiB at
+    /// most (`ulimit -f`), and ignores the signal the kernel sends past that, so the write
+    /// fails as on a full disk.
+    #[cfg(unix)]
+    #[test]
+    fn a_temporary_file_that_cannot_be_written_is_an_encode_error() {
+        if std::env::var_os(CHILD).is_none() {
+            in_child(
+                "a_temporary_file_that_cannot_be_written_is_an_encode_error",
+                "trap '' XFSZ; ulimit -f 16",
+            );
+            return;
+        }
+        let n: Vec<i64> = (0..20_000).collect();
+        let df = polars::df!("n" => n).unwrap();
+        let e = XLSX
+            .encode(&Data::Frame(df), &WriteSettings::default())
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Encode, "{e}");
+        assert!(e.to_string().contains("temporary file in"), "{e}");
     }
 
     /// A workbook of a 4 × 5 sheet and a 3 × 2 one: 26 cells that calamine builds together
