@@ -190,7 +190,8 @@ impl PickleValue {
 }
 
 /// Equality as Python's: dicts and sets are equal whatever the order of their items (a
-/// value written by serde-pickle comes back with its dict keys sorted).
+/// value that went through [`PickleValue::to_serde_pickle`] comes back with its dict keys
+/// sorted).
 impl PartialEq for PickleValue {
     fn eq(&self, other: &Self) -> bool {
         use PickleValue as P;

@@ -35,6 +35,10 @@ use polars::prelude::*;
 
 use crate::error::{Error, ErrorKind, Result};
 
+mod builtins;
+
+pub(crate) use builtins::value;
+
 /// The checksum pandas' Cython `__pyx_unpickle_NDArrayBacked` checks: the one pandas 2.x and
 /// 3.x both write (the layout of `NDArrayBacked`'s fields).
 const NDARRAY_BACKED_CHECKSUM: i32 = 82_904_607;
@@ -467,17 +471,7 @@ impl Writer {
                                 s.name()
                             ))
                         })?;
-                    let year = day.year() as u16;
-                    w.global("datetime", "date");
-                    w.bytes(&[
-                        (year >> 8) as u8,
-                        year as u8,
-                        day.month() as u8,
-                        day.day() as u8,
-                    ]);
-                    w.op(0x85);
-                    w.op(b'R');
-                    Ok(())
+                    w.date(day)
                 })?;
             }
             DataType::Time => {
