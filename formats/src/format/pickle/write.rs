@@ -501,19 +501,12 @@ impl Writer {
                         (nanos % 1_000_000_000) as u32,
                     )
                     .ok_or_else(|| unsupported("a time of day out of range"))?;
-                    let micros = t.nanosecond() / 1000;
-                    w.global("datetime", "time");
-                    w.bytes(&[
-                        t.hour() as u8,
-                        t.minute() as u8,
-                        t.second() as u8,
-                        (micros >> 16) as u8,
-                        (micros >> 8) as u8,
-                        micros as u8,
-                    ]);
-                    w.op(0x85);
-                    w.op(b'R');
-                    Ok(())
+                    // A column's nanoseconds are cut to microseconds, as pandas' own
+                    // `Series.dt.time` objects hold them.
+                    let t = t
+                        .with_nanosecond(t.nanosecond() / 1000 * 1000)
+                        .ok_or_else(|| unsupported("a time of day out of range"))?;
+                    w.time(t, None)
                 })?;
             }
             DataType::Decimal(..) => {

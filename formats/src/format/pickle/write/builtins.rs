@@ -2,7 +2,7 @@
 //! `decimal` objects the reader gives back, each as the same REDUCE CPython's own pickler
 //! writes for it. Dicts keep their order.
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeDelta, Timelike};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike};
 
 use super::{BATCH, Writer, unsupported};
 use crate::data::{PickleValue, PyTimeZone};
@@ -30,9 +30,23 @@ fn hashable(value: &PickleValue) -> bool {
     }
 }
 
-/// The microseconds of a time of day, refused where chrono holds a leap second or a part of
-/// a microsecond (a pandas `Timestamp`'s nanoseconds), which Python's objects cannot hold:
+/// The time of day in the state of a Python `time` or `datetime`: hour, minute, second and
+/// three bytes of microseconds. Refused where chrono holds a leap second or a part of a
+/// microsecond (a pandas `Timestamp`'s nanoseconds), which Python's objects cannot hold:
 /// nothing is rounded away unasked.
+fn clock(t: &(impl Timelike + std::fmt::Display)) -> Result<[u8; 6]> {
+    let us = micros(t.nanosecond(), t)?;
+    Ok([
+        t.hour() as u8,
+        t.minute() as u8,
+        t.second() as u8,
+        (us >> 16) as u8,
+        (us >> 8) as u8,
+        us as u8,
+    ])
+}
+
+/// The microseconds of `nanos`, unless they hold a part of one or a leap second.
 fn micros(nanos: u32, what: &dyn std::fmt::Display) -> Result<u32> {
     match nanos {
         0..1_000_000_000 if nanos.is_multiple_of(1000) => Ok(nanos / 1000),
@@ -124,19 +138,7 @@ impl Writer {
             }
             PickleValue::Datetime(at, zone) => self.datetime(at, zone.as_ref())?,
             PickleValue::Date(day) => self.date(*day)?,
-            PickleValue::Time(t, zone) => {
-                let us = micros(t.nanosecond(), t)?;
-                self.global("datetime", "time");
-                self.bytes(&[
-                    t.hour() as u8,
-                    t.minute() as u8,
-                    t.second() as u8,
-                    (us >> 16) as u8,
-                    (us >> 8) as u8,
-                    us as u8,
-                ]);
-                self.zone_and_reduce(zone.as_ref())?;
-            }
+            PickleValue::Time(t, zone) => self.time(*t, zone.as_ref())?,
             PickleValue::Timedelta(span) => self.timedelta(*span)?,
             PickleValue::Decimal(text) => {
                 self.global("decimal", "Decimal");
@@ -208,20 +210,23 @@ impl Writer {
             .ok()
             .filter(|y| (1..=9999).contains(y))
             .ok_or_else(|| unsupported(format!("{at} is outside Python's years 1 to 9999")))?;
-        let us = micros(at.nanosecond(), at)?;
-        self.global("datetime", "datetime");
-        self.bytes(&[
+        let clock = clock(at)?;
+        let day = [
             (year >> 8) as u8,
             year as u8,
             at.month() as u8,
             at.day() as u8,
-            at.hour() as u8,
-            at.minute() as u8,
-            at.second() as u8,
-            (us >> 16) as u8,
-            (us >> 8) as u8,
-            us as u8,
-        ]);
+        ];
+        self.global("datetime", "datetime");
+        self.bytes(&[day.as_slice(), &clock].concat());
+        self.zone_and_reduce(zone)
+    }
+
+    /// `datetime.time`, as its 6-byte state, with its zone.
+    pub(super) fn time(&mut self, t: NaiveTime, zone: Option<&PyTimeZone>) -> Result<()> {
+        let clock = clock(&t)?;
+        self.global("datetime", "time");
+        self.bytes(&clock);
         self.zone_and_reduce(zone)
     }
 
