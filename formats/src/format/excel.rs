@@ -757,9 +757,16 @@ fn text_width(text: &str) -> u32 {
 /// it: 7 pixels a character of the number as Rust prints it, plus the padding.
 fn number_width(n: f64, scratch: &mut String) -> u32 {
     use std::fmt::Write;
-    scratch.clear();
-    let _ = write!(scratch, "{n}");
-    padded(7 * scratch.len() as u32)
+    // A whole number prints as its digits (and a sign, `-0` too): counted, not formatted.
+    let chars = if n.fract() == 0.0 && n.abs() < 1e15 {
+        let digits = (n.abs() as u64).checked_ilog10().map_or(1, |d| d + 1);
+        digits + u32::from(n.is_sign_negative())
+    } else {
+        scratch.clear();
+        let _ = write!(scratch, "{n}");
+        scratch.len() as u32
+    };
+    padded(7 * chars)
 }
 
 /// The padding rust_xlsxwriter adds to a cell's width, in pixels.
@@ -857,6 +864,32 @@ mod tests {
         assert_eq!(none.height(), 0);
         let e = read(Some(&["nope"]), None).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    }
+
+    /// A number's width is 7 pixels a character of the number as Rust prints it, whole
+    /// numbers counted without printing them.
+    #[test]
+    fn number_widths_count_the_characters_rust_prints() {
+        let mut scratch = String::new();
+        for n in [
+            0.0,
+            -0.0,
+            7.0,
+            -123_456.0,
+            43_920.0,
+            1e14,
+            999_999_999_999_999.0,
+            -999_999_999_999_999.0,
+            1e15,
+            1e16,
+            0.5,
+            -1e-7,
+            9_007_199_254_740_992.0,
+            f64::MAX,
+        ] {
+            let printed = n.to_string().len() as u32;
+            assert_eq!(number_width(n, &mut scratch), padded(7 * printed), "{n}");
+        }
     }
 
     /// The sheet XML's `<cols>` element: the column widths.
