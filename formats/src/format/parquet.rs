@@ -21,7 +21,9 @@ use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
 
 pub(crate) mod footer;
 
-use super::codec::{Codec, cannot_encode, decode_error, encode_error, encode_into_buffer};
+use super::codec::{
+    Codec, cannot_encode, decode_error, encode_error, encode_into_buffer, unless_it_panics,
+};
 use super::table::in_asked_order;
 use crate::data::Data;
 use crate::error::{Error, ErrorKind, Result};
@@ -140,11 +142,11 @@ fn write_parquet(df: &DataFrame, out: &mut dyn std::io::Write, row_group: usize)
                 })
                 .collect::<PolarsResult<Vec<_>>>()
         };
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        match unless_it_panics(run) {
             Ok(pages) => pages.map_err(failed),
-            Err(_) => Err(Error::new(
+            Err(panic) => Err(Error::new(
                 ErrorKind::Encode,
-                "cannot write Parquet: polars' encoder panicked",
+                format!("cannot write Parquet: polars' encoder panicked ({panic})"),
             )),
         }
     };

@@ -46,6 +46,16 @@ fn clock(t: &(impl Timelike + std::fmt::Display)) -> Result<[u8; 6]> {
     ])
 }
 
+/// An error unless every one of `keys` can be a dict key or set item.
+fn all_hashable<'v>(mut keys: impl Iterator<Item = &'v PickleValue>) -> Result<()> {
+    match keys.find(|k| !hashable(k)) {
+        Some(k) => Err(unsupported(format!(
+            "the pickle value {k} cannot be a dict key or set item"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The microseconds of `nanos`, unless they hold a part of one or a leap second.
 fn micros(nanos: u32, what: &dyn std::fmt::Display) -> Result<u32> {
     match nanos {
@@ -109,12 +119,12 @@ impl Writer {
                 }
             },
             PickleValue::Set(items) => {
-                self.keys(items.iter())?;
+                all_hashable(items.iter())?;
                 self.op(0x8f);
                 self.batches(items, 0x90)?;
             }
             PickleValue::FrozenSet(items) => {
-                self.keys(items.iter())?;
+                all_hashable(items.iter())?;
                 self.op(b'(');
                 for item in items {
                     self.value(item)?;
@@ -122,7 +132,7 @@ impl Writer {
                 self.op(0x91);
             }
             PickleValue::Dict(entries) => {
-                self.keys(entries.iter().map(|(k, _)| k))?;
+                all_hashable(entries.iter().map(|(k, _)| k))?;
                 self.op(b'}');
                 for batch in entries.chunks(BATCH) {
                     self.op(b'(');
@@ -161,16 +171,6 @@ impl Writer {
         if self.keys.len() < MEMO_KEYS {
             let id = self.memoized();
             self.keys.insert(key.into(), id);
-        }
-    }
-
-    /// An error unless every one of `keys` can be a dict key or set item.
-    fn keys<'v>(&self, mut keys: impl Iterator<Item = &'v PickleValue>) -> Result<()> {
-        match keys.find(|k| !hashable(k)) {
-            Some(k) => Err(unsupported(format!(
-                "the pickle value {k} cannot be a dict key or set item"
-            ))),
-            None => Ok(()),
         }
     }
 
