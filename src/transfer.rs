@@ -1,7 +1,8 @@
 //! Moving bytes between S3 and memory or files. Knows nothing about formats.
 //!
 //! Downloads start with one ranged GET of the first part. Small objects end there; larger
-//! ones fetch the remaining parts in parallel, pinned with `If-Match` to the first answer's
+//! ones fetch the remaining parts in parallel, while the first answer's body is read,
+//! pinned with `If-Match` to the first answer's
 //! ETag so a concurrent overwrite cannot mix two versions, straight into one buffer of the
 //! object's size. A body that breaks off mid-read is resumed from the byte it reached (the AWS
 //! SDK retries requests, but not bodies). Uploads above a threshold go as a multipart upload

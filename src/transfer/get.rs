@@ -1,4 +1,5 @@
-//! Downloads: a first ranged GET, then the remaining parts in parallel, each resumable.
+//! Downloads: a first ranged GET, then the remaining parts in parallel with its body, each
+//! resumable.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,6 +12,7 @@ use aws_sdk_s3::operation::head_object::builders::HeadObjectFluentBuilder;
 use aws_sdk_s3::types::{ChecksumMode, ChecksumType};
 use aws_smithy_checksums::ChecksumAlgorithm;
 use bytes::Bytes;
+use futures_util::future::{join, try_join};
 use futures_util::{StreamExt, TryStreamExt, stream};
 
 use super::{Meter, TransferConfig};
@@ -59,34 +61,24 @@ pub(crate) async fn get_bytes(
     let (first, head, first_len) = source.open(config, &meter, check_size).await?;
     let mut buffer = vec![0u8; to_usize(head.total)?];
     let (first_part, rest) = buffer.split_at_mut(to_usize(first_len)?);
-    source
-        .read_range(
-            config,
-            &meter,
-            0,
-            first_part,
-            head.etag.as_deref(),
-            Some(first),
-        )
-        .await?;
     // The part futures are built up front: a closure taking `&mut [u8]` kept inside the
-    // stream would defeat the compiler's proof that the download future is `Send`.
+    // stream would defeat the compiler's proof that the download future is `Send`. The
+    // first answer's body is read alongside the others, not before them.
     let etag = head.etag.as_deref();
-    let mut parts = Vec::new();
+    let mut parts = vec![source.read_range(config, &meter, 0, first_part, etag, Some(first))];
     for ((start, _), slice) in config
         .parts(first_len, head.total)
         .zip(chunks(rest, config.part_size))
     {
         parts.push(source.read_range(config, &meter, start, slice, etag, None));
     }
-    stream::iter(parts)
+    let download = stream::iter(parts)
         .buffer_unordered(config.concurrency)
-        .try_collect::<()>()
-        .await?;
+        .try_collect::<()>();
     let several = first_len < head.total;
-    let buffer = source
-        .check_assembled(several, etag, buffer, FullObjectChecksum::check)
-        .await?;
+    let (expected, downloaded) = join(source.checksum_of(several, etag), download).await;
+    downloaded?;
+    let buffer = check_assembled(expected, buffer, FullObjectChecksum::check).await?;
     Ok(Fetched {
         bytes: Bytes::from(buffer),
         content_type: head.content_type,
@@ -119,41 +111,87 @@ pub(crate) async fn get_parts(
     let meter = Meter::new(config, bucket, key, None);
     let (first, head, first_len) = source.open(config, &meter, check_size).await?;
     let etag = head.etag.as_deref();
-    let expected = match first_len < head.total {
-        true => source.full_object_checksum(etag).await,
-        false => None,
-    };
-    let mut hasher = expected.as_ref().map(|c| c.algorithm.into_impl());
-    let mut first_part = vec![0u8; to_usize(first_len)?];
-    source
-        .read_range(config, &meter, 0, &mut first_part, etag, Some(first))
-        .await?;
     let source = &source;
     let meter = &meter;
-    let rest = config
-        .parts(first_len, head.total)
-        .map(|(start, len)| async move {
-            let mut part = vec![0u8; to_usize(len)?];
-            source
-                .read_range(config, meter, start, &mut part, etag, None)
-                .await
-                .map(|()| Bytes::from(part))
-        });
-    let parts = stream::once(async { Ok(Bytes::from(first_part)) })
-        .chain(stream::iter(rest).buffered(config.concurrency));
+    // The first answer's body is read alongside the next parts, not before them.
+    let ranges = std::iter::once((0, first_len, Some(first))).chain(
+        config
+            .parts(first_len, head.total)
+            .map(|(start, len)| (start, len, None)),
+    );
+    let parts = stream::iter(ranges.map(|(start, len, response)| async move {
+        let mut part = vec![0u8; to_usize(len)?];
+        source
+            .read_range(config, meter, start, &mut part, etag, response)
+            .await
+            .map(|()| Bytes::from(part))
+    }))
+    .buffered(config.concurrency);
     let mut parts = std::pin::pin!(parts);
-    while let Some(part) = parts.try_next().await? {
-        if let Some(hasher) = &mut hasher {
-            hasher.update(&part);
-        }
-        if sink.send(part).await.is_err() {
-            return Ok(false);
+    // The checksum to check the parts against is asked for while they transfer; parts that
+    // arrive before its answer wait to be hashed (they are shared with the sink, not copied).
+    let mut checksum = std::pin::pin!(source.checksum_of(first_len < head.total, etag));
+    let mut check: Option<Checking> = None;
+    let mut unhashed = Vec::new();
+    loop {
+        tokio::select! {
+            biased;
+            expected = &mut checksum, if check.is_none() => {
+                check = Some(Checking::start(expected, unhashed.drain(..)));
+            }
+            part = parts.try_next() => {
+                let Some(part) = part? else { break };
+                match &mut check {
+                    Some(check) => check.update(&part),
+                    None => unhashed.push(part.clone()),
+                }
+                if sink.send(part).await.is_err() {
+                    return Ok(false);
+                }
+            }
         }
     }
-    if let (Some(expected), Some(hasher)) = (expected, hasher) {
-        expected.compare(hasher)?;
-    }
+    let check = match check {
+        Some(check) => check,
+        None => Checking::start(checksum.await, unhashed.drain(..)),
+    };
+    check.finish()?;
     Ok(true)
+}
+
+/// A full-object checksum being computed over parts as they arrive, when there is one to
+/// check against.
+struct Checking(
+    Option<(
+        FullObjectChecksum,
+        Box<dyn aws_smithy_checksums::http::HttpChecksum>,
+    )>,
+);
+
+impl Checking {
+    /// Starts checking against `expected`, with the parts that came before it was known.
+    fn start(expected: Option<FullObjectChecksum>, before: impl Iterator<Item = Bytes>) -> Self {
+        let mut check = Checking(expected.map(|e| {
+            let hasher = e.algorithm.into_impl();
+            (e, hasher)
+        }));
+        before.for_each(|part| check.update(&part));
+        check
+    }
+
+    fn update(&mut self, part: &[u8]) {
+        if let Some((_, hasher)) = &mut self.0 {
+            hasher.update(part);
+        }
+    }
+
+    /// An error when the parts did not hash to the expected checksum.
+    fn finish(self) -> Result<()> {
+        match self.0 {
+            Some((expected, hasher)) => expected.compare(hasher),
+            None => Ok(()),
+        }
+    }
 }
 
 /// An object's full-object checksum, as the server keeps it: what a download assembled from
@@ -458,18 +496,20 @@ pub(crate) async fn get_to_path(
             partial.write_at(start, part).await
         }
     });
-    first_part.await?;
-    stream::iter(rest)
-        .buffer_unordered(config.concurrency)
-        .try_collect::<()>()
-        .await?;
-    // Checked before the file takes its real name.
+    let download = try_join(
+        first_part,
+        stream::iter(rest)
+            .buffer_unordered(config.concurrency)
+            .try_collect::<()>(),
+    );
     let several = first_len < head.total;
-    source
-        .check_assembled(several, etag, partial.temp.clone(), |expected, temp| {
-            expected.check_file(&temp).map(|()| temp)
-        })
-        .await?;
+    let (expected, downloaded) = join(source.checksum_of(several, etag), download).await;
+    downloaded?;
+    // Checked before the file takes its real name.
+    check_assembled(expected, partial.temp.clone(), |expected, temp| {
+        expected.check_file(&temp).map(|()| temp)
+    })
+    .await?;
     partial.finish()?;
     Ok(head.total)
 }
@@ -613,26 +653,14 @@ impl Source<'_> {
             .map_err(crate::sdk_error::from_sdk)
     }
 
-    /// After a download of `several` ranges (which carry no checksum), checks `value`, the
-    /// assembled bytes or the file holding them, against the object's full-object checksum
-    /// with `check`, off the async runtime, when the object has one; else returns it as is.
-    async fn check_assembled<T: Send + 'static>(
-        &self,
-        several: bool,
-        etag: Option<&str>,
-        value: T,
-        check: impl FnOnce(FullObjectChecksum, T) -> Result<T> + Send + 'static,
-    ) -> Result<T> {
-        let expected = match several {
+    /// The full-object checksum a download of `several` ranges (which carry no checksum of
+    /// their own) is checked against, when the object has one: asked for while the ranges
+    /// transfer.
+    async fn checksum_of(&self, several: bool, etag: Option<&str>) -> Option<FullObjectChecksum> {
+        match several {
             true => self.full_object_checksum(etag).await,
             false => None,
-        };
-        let Some(expected) = expected else {
-            return Ok(value);
-        };
-        tokio::task::spawn_blocking(move || check(expected, value))
-            .await
-            .map_err(|e| Error::new(ErrorKind::Transport, format!("the check stopped: {e}")))?
+        }
     }
 
     /// The object's full-object checksum, from a HEAD request pinned to `etag`; `None` when
@@ -769,6 +797,22 @@ impl Source<'_> {
             tokio::time::sleep(backoff(resumes)).await;
         }
     }
+}
+
+/// Checks `value`, assembled bytes or the file holding them, against the `expected`
+/// full-object checksum with `check`, off the async runtime; returns it as is when there is
+/// nothing to check against.
+async fn check_assembled<T: Send + 'static>(
+    expected: Option<FullObjectChecksum>,
+    value: T,
+    check: impl FnOnce(FullObjectChecksum, T) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let Some(expected) = expected else {
+        return Ok(value);
+    };
+    tokio::task::spawn_blocking(move || check(expected, value))
+        .await
+        .map_err(|e| Error::new(ErrorKind::Transport, format!("the check stopped: {e}")))?
 }
 
 /// How many bytes an answer carries, and the object's size: from its Content-Range
