@@ -8,7 +8,8 @@ use bytes::Bytes;
 use polars::prelude::*;
 
 use super::codec::{
-    Codec, DecodeParts, PartsInto, cannot_encode, encode_error, encode_into_buffer, read_error,
+    Codec, DecodeParts, PIECE_BYTES, PartsInto, cannot_encode, encode_error, encode_into_buffer,
+    read_error,
 };
 use crate::data::Data;
 use crate::error::Result;
@@ -141,7 +142,7 @@ impl Codec for Delimited {
         options: &ReadSettings,
         _: PartsInto,
     ) -> Option<Box<dyn DecodeParts>> {
-        parts::DelimitedParts::new(self, options, INFER_ROWS)
+        parts::DelimitedParts::new(self, options, INFER_ROWS, PIECE_BYTES)
             .map(|parts| Box::new(parts) as Box<dyn DecodeParts>)
     }
 
@@ -221,10 +222,10 @@ impl Delimited {
 
     /// Parses records with no header into `schema`: the rows of a table after its first
     /// chunk, when it is decoded in parts ([`parts`]). `bytes` hold no lone-quote field (see
-    /// [`has_lone_quote_field`]). On one thread: a part is small, and splitting it across
+    /// [`has_lone_quote_field`]). On one thread: a piece is small, and splitting it across
     /// polars' threads cost more than it gave (5 in-memory decodes of the 100 MB benchmark
     /// CSV in 8 MiB parts: 2.85 to 2.98 s of CPU on one thread, 3.62 to 3.90 s on two, and
-    /// less wall time too), while the transfer wants the other core.
+    /// less wall time too); the cores are used by parsing several pieces at once.
     fn read_rows(
         &self,
         bytes: Bytes,

@@ -19,7 +19,11 @@
 //!   decoder does not take (`columns`, `n_rows`, `infer_schema_length`, skipped lines).
 //!
 //! Each piece is charged to the output budget before it is parsed, as the whole-object
-//! reader charges the whole text.
+//! reader charges the whole text. Later pieces, cut at the first record boundary after
+//! about every [`PIECE_BYTES`](crate::format::codec::PIECE_BYTES) and at the last of each
+//! part, are parsed each on its own thread ([`PieceWorkers`]), so that the parsing keeps up
+//! with the transfer and, once the last part is in, takes every core; the decoder waits for
+//! the oldest when enough are under way, which holds back the transfer in turn.
 
 use std::sync::Arc;
 
@@ -29,7 +33,7 @@ use polars::prelude::*;
 use super::{Delimited, has_lone_quote_field, rows_end};
 use crate::data::Data;
 use crate::error::Result;
-use crate::format::codec::{Codec, DecodeParts, Fed};
+use crate::format::codec::{Codec, DecodeParts, Fed, PieceWorkers};
 use crate::settings::ReadSettings;
 
 /// A CSV or TSV table decoded from its parts; see the module's doc.
@@ -48,21 +52,31 @@ pub(crate) struct DelimitedParts {
     cut: usize,
     /// Where the record being scanned starts.
     record_start: usize,
-    /// The records before `cut` that are not blank lines.
+    /// The records between the last piece's end (in `pieces`, else the start) and `cut`
+    /// that are not blank lines.
     records: usize,
+    /// The pieces scanned and not parsed yet: where each ends, and the records it holds.
+    pieces: Vec<(usize, usize)>,
+    /// About how many bytes a later piece holds.
+    piece_bytes: usize,
     /// The schema the first piece gave; `None` until it is parsed.
     schema: Option<SchemaRef>,
     /// The pieces parsed, in order.
     frames: Vec<DataFrame>,
+    /// The pieces being parsed, in order after `frames`: each gives its frame, or `None`
+    /// when the whole-object reader is to decode the object.
+    workers: PieceWorkers<Option<DataFrame>>,
 }
 
 impl DelimitedParts {
     /// A decoder for `format` read with `settings`, inferring column types from the first
-    /// `infer_rows` rows; `None` for options it does not take.
+    /// `infer_rows` rows, parsing later pieces of about `piece_bytes`; `None` for options it
+    /// does not take.
     pub(crate) fn new(
         format: &'static Delimited,
         settings: &ReadSettings,
         infer_rows: usize,
+        piece_bytes: usize,
     ) -> Option<DelimitedParts> {
         let plain = settings.columns.is_none()
             && settings.n_rows.is_none()
@@ -79,8 +93,11 @@ impl DelimitedParts {
             cut: 0,
             record_start: 0,
             records: 0,
+            pieces: Vec::new(),
+            piece_bytes: piece_bytes.max(1),
             schema: None,
             frames: Vec::new(),
+            workers: PieceWorkers::new(),
         })
     }
 
@@ -102,8 +119,32 @@ impl DelimitedParts {
             }
             self.cut = at + 1;
             self.record_start = at + 1;
+            let piece_start = self.pieces.last().map_or(0, |&(end, _)| end);
+            if self.cut - piece_start >= self.piece_bytes {
+                self.pieces
+                    .push((self.cut, std::mem::take(&mut self.records)));
+            }
         }
         self.scanned = self.pending.len();
+    }
+
+    /// Takes the first `end` bytes of `pending` off, `records` records since the last piece
+    /// scanned, and starts parsing them, piece by piece.
+    fn parse_pieces(&mut self, end: usize, records: usize) -> Result<Fed> {
+        let mut pieces = std::mem::take(&mut self.pieces);
+        if pieces.last().is_none_or(|&(last, _)| last < end) {
+            pieces.push((end, records));
+        }
+        self.records = 0;
+        let text = self.take(end);
+        let mut start = 0;
+        for (end, records) in pieces {
+            if self.later_piece(text.slice(start..end), records)? == Fed::WholeObject {
+                return Ok(Fed::WholeObject);
+            }
+            start = end;
+        }
+        Ok(Fed::More)
     }
 
     /// Takes the first `end` bytes of `pending` off, and rebases the scan on what is left.
@@ -145,23 +186,40 @@ impl DelimitedParts {
         }
     }
 
-    /// Parses `piece`, `records` records with no header, into the first piece's schema.
+    /// Starts parsing `piece`, `records` records with no header, into the first piece's
+    /// schema.
     fn later_piece(&mut self, piece: Bytes, records: usize) -> Result<Fed> {
-        let separator = self.settings.separator.unwrap_or(self.format.separator);
-        if has_lone_quote_field(&piece, separator) {
-            return Ok(Fed::WholeObject);
-        }
         let len = piece.len();
         self.settings
             .charge_output(len as u64, || format!("{len} bytes of a table"))?;
         let schema = self.schema.clone().expect("after the first piece");
-        match self.format.read_rows(piece, schema, &self.settings) {
-            Ok(df) if df.height() == records => {
-                self.frames.push(df);
-                Ok(Fed::More)
+        let (format, settings) = (self.format, self.settings.clone());
+        let parse = move || {
+            let separator = settings.separator.unwrap_or(format.separator);
+            if has_lone_quote_field(&piece, separator) {
+                return None;
             }
-            _ => Ok(Fed::WholeObject),
+            match format.read_rows(piece, schema, &settings) {
+                Ok(df) if df.height() == records => Some(df),
+                _ => None,
+            }
+        };
+        match self.workers.start(parse) {
+            Some(parsed) => self.keep(parsed),
+            None => Ok(Fed::More),
         }
+    }
+
+    /// Keeps a parsed piece's frame, in order. A piece that did not parse as the
+    /// whole-object reader would gives up.
+    fn keep(&mut self, parsed: Result<Option<DataFrame>>) -> Result<Fed> {
+        Ok(match parsed? {
+            Some(df) => {
+                self.frames.push(df);
+                Fed::More
+            }
+            None => Fed::WholeObject,
+        })
     }
 }
 
@@ -181,9 +239,7 @@ impl DecodeParts for DelimitedParts {
         if self.cut == 0 {
             return Ok(Fed::More);
         }
-        let records = std::mem::take(&mut self.records);
-        let piece = self.take(self.cut);
-        self.later_piece(piece, records)
+        self.parse_pieces(self.cut, self.records)
     }
 
     fn finish(mut self: Box<Self>) -> Result<Option<Data>> {
@@ -200,9 +256,12 @@ impl DecodeParts for DelimitedParts {
         }
         let tail = &self.pending[self.record_start..];
         let records = self.records + usize::from(!matches!(tail, [] | [b'\r']));
-        if records > 0 {
-            let piece = self.take(self.pending.len());
-            if self.later_piece(piece, records)? == Fed::WholeObject {
+        if records > 0 && self.parse_pieces(self.pending.len(), records)? == Fed::WholeObject {
+            return Ok(None);
+        }
+        let workers = std::mem::replace(&mut self.workers, PieceWorkers::new());
+        for parsed in workers.finish() {
+            if self.keep(parsed)? == Fed::WholeObject {
                 return Ok(None);
             }
         }
@@ -219,6 +278,7 @@ impl DecodeParts for DelimitedParts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::codec::PIECE_BYTES;
     use crate::format::csv::{CSV, TSV};
 
     /// What the whole-object reader gives, inferring from `infer_rows` rows first as it
@@ -245,8 +305,20 @@ mod tests {
         parts: &[&[u8]],
         infer_rows: usize,
     ) -> Option<DataFrame> {
+        by_pieces(format, parts, infer_rows, PIECE_BYTES)
+    }
+
+    /// Decodes `text` given in `parts`, cut into pieces of about `piece_bytes`; `None` when
+    /// the decoder gave up.
+    fn by_pieces(
+        format: &'static Delimited,
+        parts: &[&[u8]],
+        infer_rows: usize,
+        piece_bytes: usize,
+    ) -> Option<DataFrame> {
         let settings = ReadSettings::default();
-        let mut decoder = Box::new(DelimitedParts::new(format, &settings, infer_rows).unwrap());
+        let decoder = DelimitedParts::new(format, &settings, infer_rows, piece_bytes);
+        let mut decoder = Box::new(decoder.unwrap());
         for part in parts {
             if decoder.push(Bytes::copy_from_slice(part)).unwrap() == Fed::WholeObject {
                 return None;
@@ -274,7 +346,7 @@ mod tests {
 
     /// Every cut of the text in two, and every run of parts of 1 to 7 bytes, gives the
     /// whole-object frame: quoted line breaks, CRLF, multi-byte characters split between
-    /// parts.
+    /// parts; and so do pieces of one record each, and of about 9 bytes, within the parts.
     #[test]
     fn every_split_gives_the_whole_object_frame() {
         for (format, text) in [
@@ -287,16 +359,20 @@ mod tests {
             for infer_rows in [1, 2, 3, 7] {
                 let want = whole(format, text, infer_rows);
                 assert_eq!(want.height(), 7);
-                for at in 0..=text.len() {
-                    let context = format!("{} infer {infer_rows}, cut at {at}", format.name);
-                    let got = by_parts(format, &[&text[..at], &text[at..]], infer_rows);
-                    assert_same(&got.expect("no reason to give up"), &want, &context);
-                }
-                for size in 1..=7 {
-                    let parts: Vec<&[u8]> = text.chunks(size).collect();
-                    let context = format!("{} infer {infer_rows}, parts of {size}", format.name);
-                    let got = by_parts(format, &parts, infer_rows);
-                    assert_same(&got.expect("no reason to give up"), &want, &context);
+                for piece in [1, 9, PIECE_BYTES] {
+                    let of = format!("{} infer {infer_rows}, pieces of {piece}", format.name);
+                    for at in 0..=text.len() {
+                        let parts = [&text[..at], &text[at..]];
+                        let got = by_pieces(format, &parts, infer_rows, piece);
+                        let context = format!("{of}, cut at {at}");
+                        assert_same(&got.expect("no reason to give up"), &want, &context);
+                    }
+                    for size in 1..=7 {
+                        let parts: Vec<&[u8]> = text.chunks(size).collect();
+                        let got = by_pieces(format, &parts, infer_rows, piece);
+                        let context = format!("{of}, parts of {size}");
+                        assert_same(&got.expect("no reason to give up"), &want, &context);
+                    }
                 }
             }
         }
@@ -373,12 +449,12 @@ mod tests {
             n_rows: Some(3),
             ..ReadSettings::default()
         };
-        assert!(DelimitedParts::new(&CSV, &settings, 10).is_none());
+        assert!(DelimitedParts::new(&CSV, &settings, 10, PIECE_BYTES).is_none());
         let settings = ReadSettings {
             columns: Some(vec!["a".into()]),
             ..ReadSettings::default()
         };
-        assert!(DelimitedParts::new(&CSV, &settings, 10).is_none());
+        assert!(DelimitedParts::new(&CSV, &settings, 10, PIECE_BYTES).is_none());
     }
 
     /// Each piece is charged before it is parsed: a budget too small for the whole text
@@ -394,7 +470,7 @@ mod tests {
             budget: Some(settings.budget()),
             ..settings
         };
-        let mut decoder = Box::new(DelimitedParts::new(&CSV, &settings, 10).unwrap());
+        let mut decoder = Box::new(DelimitedParts::new(&CSV, &settings, 10, PIECE_BYTES).unwrap());
         let err = text
             .as_bytes()
             .chunks(500)
