@@ -20,7 +20,7 @@
 //!
 //! Each piece is charged to the output budget before it is parsed, as the whole-object
 //! reader charges the whole text. Later pieces, cut at the first record boundary after
-//! about every [`PIECE_BYTES`](crate::format::codec::PIECE_BYTES) and at the last of each
+//! about every [`PIECE_BYTES_CSV`](super::PIECE_BYTES_CSV) and at the last of each
 //! part, are parsed each on its own thread ([`PieceWorkers`]), so that the parsing keeps up
 //! with the transfer and, once the last part is in, takes every core; the decoder waits for
 //! the oldest when enough are under way, which holds back the transfer in turn.
@@ -278,7 +278,7 @@ impl DecodeParts for DelimitedParts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::codec::PIECE_BYTES;
+    use crate::format::csv::PIECE_BYTES_CSV;
     use crate::format::csv::{CSV, TSV};
 
     /// What the whole-object reader gives, inferring from `infer_rows` rows first as it
@@ -305,7 +305,7 @@ mod tests {
         parts: &[&[u8]],
         infer_rows: usize,
     ) -> Option<DataFrame> {
-        by_pieces(format, parts, infer_rows, PIECE_BYTES)
+        by_pieces(format, parts, infer_rows, PIECE_BYTES_CSV)
     }
 
     /// Decodes `text` given in `parts`, cut into pieces of about `piece_bytes`; `None` when
@@ -359,7 +359,7 @@ mod tests {
             for infer_rows in [1, 2, 3, 7] {
                 let want = whole(format, text, infer_rows);
                 assert_eq!(want.height(), 7);
-                for piece in [1, 9, PIECE_BYTES] {
+                for piece in [1, 9, PIECE_BYTES_CSV] {
                     let of = format!("{} infer {infer_rows}, pieces of {piece}", format.name);
                     for at in 0..=text.len() {
                         let parts = [&text[..at], &text[at..]];
@@ -449,12 +449,12 @@ mod tests {
             n_rows: Some(3),
             ..ReadSettings::default()
         };
-        assert!(DelimitedParts::new(&CSV, &settings, 10, PIECE_BYTES).is_none());
+        assert!(DelimitedParts::new(&CSV, &settings, 10, PIECE_BYTES_CSV).is_none());
         let settings = ReadSettings {
             columns: Some(vec!["a".into()]),
             ..ReadSettings::default()
         };
-        assert!(DelimitedParts::new(&CSV, &settings, 10, PIECE_BYTES).is_none());
+        assert!(DelimitedParts::new(&CSV, &settings, 10, PIECE_BYTES_CSV).is_none());
     }
 
     /// Each piece is charged before it is parsed: a budget too small for the whole text
@@ -470,7 +470,8 @@ mod tests {
             budget: Some(settings.budget()),
             ..settings
         };
-        let mut decoder = Box::new(DelimitedParts::new(&CSV, &settings, 10, PIECE_BYTES).unwrap());
+        let mut decoder =
+            Box::new(DelimitedParts::new(&CSV, &settings, 10, PIECE_BYTES_CSV).unwrap());
         let err = text
             .as_bytes()
             .chunks(500)
