@@ -42,21 +42,12 @@ pub(crate) struct DelimitedParts {
     settings: ReadSettings,
     /// The rows the first piece holds, from which the column types are inferred.
     infer_rows: usize,
-    /// The bytes not parsed yet: after the first piece, they start at a record boundary.
+    /// The bytes not parsed yet. Before the first piece, every byte so far; after it, the
+    /// start of a record that no part has ended yet, scanned: the only bytes copied out of
+    /// the parts, which are otherwise cut into pieces in place.
     pending: Vec<u8>,
-    /// How much of `pending` has been scanned for quotes and line breaks.
-    scanned: usize,
     /// Whether the scan ended inside a quoted field.
     quoted: bool,
-    /// Just past the last record boundary scanned (0: none yet).
-    cut: usize,
-    /// Where the record being scanned starts.
-    record_start: usize,
-    /// The records between the last piece's end (in `pieces`, else the start) and `cut`
-    /// that are not blank lines.
-    records: usize,
-    /// The pieces scanned and not parsed yet: where each ends, and the records it holds.
-    pieces: Vec<(usize, usize)>,
     /// About how many bytes a later piece holds.
     piece_bytes: usize,
     /// The schema the first piece gave; `None` until it is parsed.
@@ -88,12 +79,7 @@ impl DelimitedParts {
             settings: settings.clone(),
             infer_rows: infer_rows.max(1),
             pending: Vec::new(),
-            scanned: 0,
             quoted: false,
-            cut: 0,
-            record_start: 0,
-            records: 0,
-            pieces: Vec::new(),
             piece_bytes: piece_bytes.max(1),
             schema: None,
             frames: Vec::new(),
@@ -101,60 +87,63 @@ impl DelimitedParts {
         })
     }
 
-    /// Scans the bytes of `pending` not scanned yet for quotes and record boundaries.
-    fn scan(&mut self) {
-        let from = self.scanned;
-        for at in memchr::memchr2_iter(b'"', b'\n', &self.pending[from..]) {
-            let at = from + at;
-            if self.pending[at] == b'"' {
-                self.quoted = !self.quoted;
+    /// Cuts `part`, which follows `pending`, at record boundaries (about every
+    /// `piece_bytes` and at the last; at the first too when `pending` is not empty, so that
+    /// little is copied), starts parsing the pieces, and keeps what follows the last
+    /// boundary in `pending`.
+    fn later_part(&mut self, part: Bytes) -> Result<Fed> {
+        let carry = self.pending.len();
+        // Positions count from the start of `pending`, as if `part` followed it.
+        let byte_at = |at: usize| match at.checked_sub(carry) {
+            Some(at) => part[at],
+            None => self.pending[at],
+        };
+        let mut pieces: Vec<(usize, usize)> = Vec::new();
+        let (mut record_start, mut records, mut cut) = (0, 0, 0);
+        let mut quoted = self.quoted;
+        for at in memchr::memchr2_iter(b'"', b'\n', &part) {
+            if part[at] == b'"' {
+                quoted = !quoted;
                 continue;
             }
-            if self.quoted {
+            if quoted {
                 continue;
             }
-            let record = &self.pending[self.record_start..at];
-            if !matches!(record, [] | [b'\r']) {
-                self.records += 1;
-            }
-            self.cut = at + 1;
-            self.record_start = at + 1;
-            let piece_start = self.pieces.last().map_or(0, |&(end, _)| end);
-            if self.cut - piece_start >= self.piece_bytes {
-                self.pieces
-                    .push((self.cut, std::mem::take(&mut self.records)));
+            let end = carry + at;
+            let blank =
+                end == record_start || (end == record_start + 1 && byte_at(record_start) == b'\r');
+            records += usize::from(!blank);
+            (cut, record_start) = (end + 1, end + 1);
+            let piece_start = pieces.last().map_or(0, |&(end, _)| end);
+            if cut - piece_start >= self.piece_bytes || (piece_start == 0 && carry > 0) {
+                pieces.push((cut, std::mem::take(&mut records)));
             }
         }
-        self.scanned = self.pending.len();
-    }
-
-    /// Takes the first `end` bytes of `pending` off, `records` records since the last piece
-    /// scanned, and starts parsing them, piece by piece.
-    fn parse_pieces(&mut self, end: usize, records: usize) -> Result<Fed> {
-        let mut pieces = std::mem::take(&mut self.pieces);
-        if pieces.last().is_none_or(|&(last, _)| last < end) {
-            pieces.push((end, records));
+        self.quoted = quoted;
+        if cut == 0 {
+            self.pending.extend_from_slice(&part);
+            return Ok(Fed::More);
         }
-        self.records = 0;
-        let text = self.take(end);
-        let mut start = 0;
+        if pieces.last().is_none_or(|&(end, _)| end < cut) {
+            pieces.push((cut, records));
+        }
+        let mut start = 0usize;
         for (end, records) in pieces {
-            if self.later_piece(text.slice(start..end), records)? == Fed::WholeObject {
+            let piece = match start.checked_sub(carry) {
+                Some(from) => part.slice(from..end - carry),
+                None => {
+                    let mut piece = std::mem::take(&mut self.pending);
+                    piece.extend_from_slice(&part[..end - carry]);
+                    Bytes::from(piece)
+                }
+            };
+            if self.later_piece(piece, records)? == Fed::WholeObject {
                 return Ok(Fed::WholeObject);
             }
             start = end;
         }
+        self.pending = part[cut - carry..].to_vec();
         Ok(Fed::More)
-    }
-
-    /// Takes the first `end` bytes of `pending` off, and rebases the scan on what is left.
-    fn take(&mut self, end: usize) -> Bytes {
-        let rest = self.pending.split_off(end);
-        let piece = std::mem::replace(&mut self.pending, rest);
-        self.scanned = self.scanned.saturating_sub(end);
-        self.record_start = self.record_start.saturating_sub(end);
-        self.cut = self.cut.saturating_sub(end);
-        Bytes::from(piece)
     }
 
     /// Parses the first piece (the header and `infer_rows` rows) once `pending` holds it,
@@ -169,9 +158,8 @@ impl DelimitedParts {
             return Ok(Fed::WholeObject);
         }
         // The first piece ends at a record boundary: the scan starts again after it.
-        (self.scanned, self.cut, self.record_start) = (end, end, end);
-        (self.quoted, self.records) = (false, 0);
-        let piece = self.take(end);
+        let rest = self.pending.split_off(end);
+        let piece = Bytes::from(std::mem::replace(&mut self.pending, rest));
         self.format.charge_table(&piece, &self.settings)?;
         match self
             .format
@@ -225,21 +213,22 @@ impl DelimitedParts {
 
 impl DecodeParts for DelimitedParts {
     fn push(&mut self, part: Bytes) -> Result<Fed> {
-        // One allocation of the size needed: `pending` holds a short tail between parts, and
-        // growing it by doubling would copy each part several times.
+        if self.schema.is_some() {
+            return self.later_part(part);
+        }
+        // One allocation of the size needed, where growing by doubling would copy the
+        // bytes several times.
         self.pending.reserve_exact(part.len());
         self.pending.extend_from_slice(&part);
-        if self.schema.is_none() && self.first_piece()? == Fed::WholeObject {
+        if self.first_piece()? == Fed::WholeObject {
             return Ok(Fed::WholeObject);
         }
         if self.schema.is_none() {
             return Ok(Fed::More);
         }
-        self.scan();
-        if self.cut == 0 {
-            return Ok(Fed::More);
-        }
-        self.parse_pieces(self.cut, self.records)
+        // What followed the first piece, as a part of its own.
+        let rest = Bytes::from(std::mem::take(&mut self.pending));
+        self.later_part(rest)
     }
 
     fn finish(mut self: Box<Self>) -> Result<Option<Data>> {
@@ -249,15 +238,16 @@ impl DecodeParts for DelimitedParts {
             let df = self.format.decode_frame(whole, &self.settings)?;
             return Ok(Some(Data::Frame(df)));
         }
-        self.scan();
         if self.quoted {
             // A quote left open: what the whole-object reader makes of it.
             return Ok(None);
         }
-        let tail = &self.pending[self.record_start..];
-        let records = self.records + usize::from(!matches!(tail, [] | [b'\r']));
-        if records > 0 && self.parse_pieces(self.pending.len(), records)? == Fed::WholeObject {
-            return Ok(None);
+        // The last record, with no line break after it.
+        if !matches!(self.pending[..], [] | [b'\r']) {
+            let last = Bytes::from(std::mem::take(&mut self.pending));
+            if self.later_piece(last, 1)? == Fed::WholeObject {
+                return Ok(None);
+            }
         }
         let workers = std::mem::replace(&mut self.workers, PieceWorkers::new());
         for parsed in workers.finish() {
